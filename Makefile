@@ -1,0 +1,57 @@
+# GLO.ACT Case Coordination — the commands README gives.
+#   make run    install, migrate, seed the demo, serve on http://127.0.0.1:8000
+#   make test   install and run the whole suite on PostgreSQL and Redis
+#   make lint   ruff, Django's checks, missing migrations
+#   make bench  the benchmark profile (see bench/README.md)
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/glo_act
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run test lint format bench worker beat clean
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py check
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install lint
+	DEBUG=1 GLO_ACT_TESTING=1 \
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	EMAIL_URL=locmem:// \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run.py --quick
+
+worker: install
+	DEBUG=1 $(VENV)/bin/celery -A glo_act worker --loglevel=INFO
+
+beat: install
+	DEBUG=1 $(VENV)/bin/celery -A glo_act beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

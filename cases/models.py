@@ -1,0 +1,1 @@
+"""Cases: trafficking and smuggling cases, shares, cooperation requests."""

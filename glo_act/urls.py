@@ -1,0 +1,32 @@
+"""URL map: pages per app, the REST API under /api/v1/, the HQ admin, health probes."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from glo_act import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include("glo_act.api_urls")),
+    path("", include("liaison_offices.urls")),
+    path("cases/", include("cases.urls")),
+    path("victims/", include("victims.urls")),
+]
+
+if settings.BENCH_VIEWS:
+    urlpatterns += [path("bench/", include("bench.urls"))]
+
+handler400 = "glo_act.views.bad_request"
+handler403 = "glo_act.views.permission_denied"
+handler404 = "glo_act.views.page_not_found"
+handler500 = "glo_act.views.server_error"

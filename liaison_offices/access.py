@@ -1,0 +1,157 @@
+"""Who acts for what: the one place that turns a user into their access scope.
+
+A user's **desks** are the offices on which they hold `view_office_cases` (their own office's
+group holds it; HQ can grant it to a user or group for a joint investigation or leave cover).
+HQ members hold the office permissions model-wide and see everything. Every `visible_to` in the
+project starts from `scope_of(user)`, which costs one query and is remembered on the user object
+for the rest of the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Permission
+from django.db.models import CharField, IntegerField, Q, QuerySet, Value
+
+from liaison_offices.constants import CHANGE_CASES, OFFICE_PERMISSIONS, VIEW_CASES
+from liaison_offices.models import (
+    LinkOffice,
+    LinkOfficeGroupObjectPermission,
+    LinkOfficeUserObjectPermission,
+    Membership,
+    PartnerOrganisation,
+)
+
+_MEMO = "_glo_act_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may reach: HQ-wide, or some offices (view / change) and some partners."""
+
+    is_hq: bool
+    view_office_ids: frozenset[int]
+    change_office_ids: frozenset[int]
+    partner_ids: frozenset[int]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.is_hq or self.view_office_ids or self.partner_ids)
+
+
+EMPTY_SCOPE = Scope(False, frozenset(), frozenset(), frozenset())
+
+
+def scope_of(user) -> Scope:
+    """The user's scope, computed in one query (a UNION) and remembered on `user`."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return EMPTY_SCOPE
+    cached = getattr(user, _MEMO, None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    setattr(user, _MEMO, scope)
+    return scope
+
+
+def forget(user) -> None:
+    """Drop the remembered scope (after a grant, revoke or membership change for `user`)."""
+    if user is not None and hasattr(user, _MEMO):
+        delattr(user, _MEMO)
+
+
+def _compute_scope(user) -> Scope:
+    office_perm = Q(
+        permission__codename__in=OFFICE_PERMISSIONS,
+        permission__content_type__app_label="liaison_offices",
+    )
+    kind = Value("", output_field=CharField())
+    by_user = (
+        LinkOfficeUserObjectPermission.objects.filter(office_perm, user_id=user.pk)
+        .annotate(kind=Value("office", output_field=CharField()))
+        .values_list("kind", "content_object_id", "permission__codename")
+        .order_by()
+    )
+    by_group = (
+        LinkOfficeGroupObjectPermission.objects.filter(office_perm, group__user=user.pk)
+        .annotate(kind=Value("office", output_field=CharField()))
+        .values_list("kind", "content_object_id", "permission__codename")
+        .order_by()
+    )
+    model_wide = (
+        Permission.objects.filter(
+            Q(user=user.pk) | Q(group__user=user.pk),
+            codename__in=OFFICE_PERMISSIONS,
+            content_type__app_label="liaison_offices",
+        )
+        .annotate(
+            kind=Value("global", output_field=CharField()),
+            nothing=Value(None, output_field=IntegerField()),
+        )
+        .values_list("kind", "nothing", "codename")
+        .order_by()
+    )
+    partners = (
+        Membership.objects.filter(
+            user_id=user.pk, ended_at__isnull=True, partner__isnull=False, partner__is_active=True
+        )
+        .annotate(kind=Value("partner", output_field=CharField()), blank=kind)
+        .values_list("kind", "partner_id", "blank")
+        .order_by()
+    )
+    view, change, partner_ids = set(), set(), set()
+    is_hq = bool(user.is_superuser)
+    for row_kind, object_id, codename in by_user.union(by_group, model_wide, partners, all=True):
+        if row_kind == "global" and codename == VIEW_CASES:
+            is_hq = True
+        elif row_kind == "office":
+            (view if codename == VIEW_CASES else change).add(object_id)
+        elif row_kind == "partner":
+            partner_ids.add(object_id)
+    if is_hq:
+        return Scope(True, frozenset(), frozenset(), frozenset(partner_ids))
+    return Scope(False, frozenset(view), frozenset(change & view), frozenset(partner_ids))
+
+
+def is_hq(user) -> bool:
+    """True for HQ members (office permissions held model-wide) and superusers."""
+    return scope_of(user).is_hq
+
+
+def offices_of(user) -> QuerySet[LinkOffice]:
+    """The user's desks: every office for HQ, else the offices they hold `view_office_cases` on."""
+    scope = scope_of(user)
+    if scope.is_hq:
+        return LinkOffice.objects.all()
+    return LinkOffice.objects.filter(pk__in=scope.view_office_ids)
+
+
+def partners_of(user) -> QuerySet[PartnerOrganisation]:
+    """The partner organisations the user is an active member of."""
+    return PartnerOrganisation.objects.filter(pk__in=scope_of(user).partner_ids)
+
+
+def can_work_office(user, office_id: int) -> bool:
+    """May the user change the cases led by this office (`change_office_cases`)?"""
+    scope = scope_of(user)
+    return scope.is_hq or office_id in scope.change_office_ids
+
+
+def can_see_office(user, office_id: int) -> bool:
+    scope = scope_of(user)
+    return scope.is_hq or office_id in scope.view_office_ids
+
+
+__all__ = [
+    "CHANGE_CASES",
+    "VIEW_CASES",
+    "Scope",
+    "can_see_office",
+    "can_work_office",
+    "forget",
+    "is_hq",
+    "offices_of",
+    "partners_of",
+    "scope_of",
+]

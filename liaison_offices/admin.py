@@ -1,0 +1,226 @@
+"""HQ admin for offices, partners, memberships and office permission grants.
+
+Saves go through `liaison_offices.services`, the same write path as every other door.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from guardian.admin import GuardedModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from glo_act.errors import DomainError
+from liaison_offices import services
+from liaison_offices.models import (
+    Country,
+    LinkOffice,
+    LinkOfficeGroupObjectPermission,
+    LinkOfficeUserObjectPermission,
+    Membership,
+    PartnerOrganisation,
+)
+
+
+@admin.register(Country)
+class CountryAdmin(admin.ModelAdmin):
+    list_display = ["iso3", "iso2", "name"]
+    search_fields = ["iso3", "iso2", "name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # loaded from ISO 3166 by a migration
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role", "title", "created_at", "ended_at"]
+    readonly_fields = ["created_at", "ended_at"]
+    autocomplete_fields = ["user"]
+    can_delete = False
+    show_change_link = True
+
+
+class OfficeMembershipInline(MembershipInline):
+    fk_name = "office"
+
+
+class PartnerMembershipInline(MembershipInline):
+    fk_name = "partner"
+
+
+class UserGrantInline(admin.TabularInline):
+    """Grants of this office's permissions to single users (joint investigation, leave cover)."""
+
+    model = LinkOfficeUserObjectPermission
+    extra = 0
+    fields = ["user", "permission"]
+    autocomplete_fields = ["user"]
+    verbose_name = "grant to a user"
+    verbose_name_plural = "grants to users (joint investigations, leave cover)"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "permission":
+            from django.contrib.auth.models import Permission
+
+            kwargs["queryset"] = Permission.objects.filter(
+                content_type__app_label="liaison_offices",
+                codename__in=["view_office_cases", "change_office_cases"],
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class GroupGrantInline(UserGrantInline):
+    model = LinkOfficeGroupObjectPermission
+    fields = ["group", "permission"]
+    autocomplete_fields = ["group"]
+    verbose_name = "grant to a group"
+    verbose_name_plural = "grants to groups (the office's own group holds both)"
+
+
+class ServiceSavingAdmin:
+    """Routes inline membership and grant edits through the services."""
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        try:
+            for obj in formset.deleted_objects:
+                self._delete_inline(request, obj)
+            for obj in instances:
+                self._save_inline(request, form.instance, obj)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+
+    def _delete_inline(self, request, obj) -> None:
+        if isinstance(obj, LinkOfficeUserObjectPermission | LinkOfficeGroupObjectPermission):
+            services.office_permission_revoke(
+                acting_user=request.user,
+                office=obj.content_object,
+                permission=obj.permission.codename,
+                user=getattr(obj, "user", None),
+                group=getattr(obj, "group", None),
+            )
+
+    def _save_inline(self, request, parent, obj) -> None:
+        if isinstance(obj, Membership):
+            if obj.pk is None:
+                services.membership_add(
+                    acting_user=request.user,
+                    user=obj.user,
+                    role=obj.role,
+                    office=obj.office,
+                    partner=obj.partner,
+                    title=obj.title,
+                )
+            else:
+                obj._history_user = request.user
+                obj.save(update_fields=["title", "updated_at"])
+        elif isinstance(obj, LinkOfficeUserObjectPermission | LinkOfficeGroupObjectPermission):
+            if obj.pk is None:
+                services.office_permission_grant(
+                    acting_user=request.user,
+                    office=parent,
+                    permission=obj.permission.codename,
+                    user=getattr(obj, "user", None),
+                    group=getattr(obj, "group", None),
+                )
+
+
+@admin.register(LinkOffice)
+class LinkOfficeAdmin(ServiceSavingAdmin, GuardedModelAdmin, SimpleHistoryAdmin):
+    list_display = ["code", "name", "city", "country", "status", "opened_on"]
+    list_filter = ["status"]
+    search_fields = ["code", "name", "city"]
+    readonly_fields = ["group"]
+    inlines = [OfficeMembershipInline, UserGrantInline, GroupGrantInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code", "group"] if obj else ["group"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.office_update(
+                acting_user=request.user,
+                office=obj,
+                **{name: form.cleaned_data[name] for name in form.changed_data},
+            )
+        else:
+            created = services.office_create(
+                acting_user=request.user,
+                code=obj.code,
+                name=obj.name,
+                country=obj.country,
+                city=obj.city,
+                opened_on=obj.opened_on,
+                status=obj.status,
+            )
+            obj.pk = created.pk
+            obj.group = created.group
+
+
+@admin.register(PartnerOrganisation)
+class PartnerOrganisationAdmin(ServiceSavingAdmin, SimpleHistoryAdmin):
+    list_display = ["name", "short_name", "kind", "country", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "short_name"]
+    readonly_fields = ["group"]
+    inlines = [PartnerMembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.partner_update(
+                acting_user=request.user,
+                partner=obj,
+                **{name: form.cleaned_data[name] for name in form.changed_data},
+            )
+        else:
+            created = services.partner_create(
+                acting_user=request.user,
+                name=obj.name,
+                short_name=obj.short_name,
+                kind=obj.kind,
+                country=obj.country,
+                services=obj.services,
+            )
+            obj.pk = created.pk
+            obj.group = created.group
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "role", "office", "partner", "title", "created_at", "ended_at"]
+    list_filter = ["role", "office", "partner", ("ended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
+    autocomplete_fields = ["user"]
+    actions = ["end_memberships"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "office", "partner", "role", "ended_at"] if obj else ["ended_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._history_user = request.user
+            obj.save()
+            return
+        created = services.membership_add(
+            acting_user=request.user,
+            user=obj.user,
+            role=obj.role,
+            office=obj.office,
+            partner=obj.partner,
+            title=obj.title,
+        )
+        obj.pk = created.pk
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # memberships end; they are never deleted
+
+    @admin.action(description="End the selected memberships")
+    def end_memberships(self, request, queryset):
+        ended = 0
+        for membership in queryset.filter(ended_at__isnull=True):
+            services.membership_end(acting_user=request.user, membership=membership)
+            ended += 1
+        self.message_user(request, f"Ended {ended} membership(s).", messages.SUCCESS)

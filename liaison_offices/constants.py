@@ -1,0 +1,51 @@
+"""Choices for offices, partners and memberships."""
+
+from __future__ import annotations
+
+from django.db import models
+
+HQ_CODE = "HQ"
+VIEW_CASES = "view_office_cases"
+CHANGE_CASES = "change_office_cases"
+OFFICE_PERMISSIONS = (VIEW_CASES, CHANGE_CASES)
+
+
+class OfficeStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    CLOSED = "closed", "Closed"
+
+
+class PartnerKind(models.TextChoices):
+    EMBASSY = "embassy", "Embassy / high commission"
+    LAW_ENFORCEMENT = "law_enforcement", "Law-enforcement agency"
+    INTERNATIONAL = "international", "International organisation"
+    SERVICE_PROVIDER = "service_provider", "NGO / service provider"
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", "Liaison officer"
+    OFFICE_LEAD = "office_lead", "Office lead"
+    FOCAL_POINT = "focal_point", "Focal point"
+    CASEWORKER = "caseworker", "Caseworker"
+    HQ_ADMIN = "hq_admin", "HQ admin"
+
+
+# Roles that belong to an office, and roles that belong to a partner organisation.
+OFFICE_ROLES = {Role.OFFICER, Role.OFFICE_LEAD, Role.HQ_ADMIN}
+PARTNER_ROLES = {Role.FOCAL_POINT, Role.CASEWORKER}
+
+
+class Service(models.TextChoices):
+    """Services a partner organisation provides to victims (the referral targets)."""
+
+    SHELTER = "shelter", "Shelter"
+    MEDICAL = "medical", "Medical care"
+    PSYCHOSOCIAL = "psychosocial", "Psychosocial support"
+    LEGAL_AID = "legal_aid", "Legal aid"
+    RETURN = "return", "Return / repatriation"
+    REINTEGRATION = "reintegration", "Reintegration"
+    LIVELIHOOD = "livelihood", "Livelihood"
+    FAMILY_TRACING = "family_tracing", "Family tracing"
+    EDUCATION = "education", "Education"

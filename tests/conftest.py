@@ -1,0 +1,52 @@
+"""Fixtures shared by the whole suite: the fixed cast and query-count assertions."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.cast import PASSWORD, build_cast
+
+
+@pytest.fixture
+def cast(db):
+    return build_cast()
+
+
+@pytest.fixture
+def login(client):
+    """Sign a cast member in on the Django test client: `login(cast.uk)`."""
+
+    def _login(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def cast_password():
+    return PASSWORD
+
+
+class QueryCounter(CaptureQueriesContext):
+    """Asserts an exact number of queries and prints the SQL when it is wrong."""
+
+    def __init__(self, expected: int):
+        super().__init__(connection)
+        self.expected = expected
+
+    def __exit__(self, exc_type, exc, tb):
+        super().__exit__(exc_type, exc, tb)
+        if exc_type is None and len(self) != self.expected:
+            listing = "\n".join(
+                f"{i}. {q['sql']}" for i, q in enumerate(self.captured_queries, start=1)
+            )
+            raise AssertionError(f"expected {self.expected} queries, ran {len(self)}:\n{listing}")
+
+
+@pytest.fixture
+def assert_queries():
+    """`with assert_queries(3): ...` — exact count; prints every query on a mismatch."""
+    return QueryCounter

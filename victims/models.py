@@ -1,0 +1,1 @@
+"""Victims, consent, referrals and reintegration follow-up."""
