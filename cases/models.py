@@ -1,1 +1,377 @@
-"""Cases: trafficking and smuggling cases, shares, cooperation requests."""
+"""Cases of trafficking in persons and smuggling of migrants, and everything hung on them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.constants import (
+    AgeBand,
+    CaseKind,
+    CaseOutcome,
+    CaseStatus,
+    HandlingCode,
+    InformationAccuracy,
+    LabourSector,
+    LegalAct,
+    RecruiterRelationship,
+    RequestKind,
+    RequestStatus,
+    RouteStage,
+    Sex,
+    ShareLevel,
+    SourceReliability,
+    SuspectRole,
+    TimelineKind,
+    TransportMode,
+    Urgency,
+)
+from cases.querysets import (
+    CaseQuerySet,
+    CaseShareQuerySet,
+    CooperationRequestQuerySet,
+    MessageQuerySet,
+)
+from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
+
+
+class LegalProvision(models.Model):
+    """A section of Pakistan's 2018 trafficking or smuggling act (reference data)."""
+
+    act = models.CharField(max_length=12, choices=LegalAct.choices)
+    section = models.CharField(max_length=12)
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["act", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["act", "section"], name="legal_provision_unique")
+        ]
+
+    def __str__(self) -> str:
+        short = "PTPA 2018" if self.act == LegalAct.PTPA_2018 else "PSMA 2018"
+        return f"{short} s.{self.section} — {self.title}"
+
+
+class CaseReferenceCounter(models.Model):
+    """The last sequence number issued per office per year; locked while a case is created."""
+
+    office = models.ForeignKey(LinkOffice, on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "year"], name="case_counter_office_year")
+        ]
+
+
+class Case(models.Model):
+    """A trafficking (TIP) or smuggling (SOM) case led by one link office."""
+
+    reference = models.CharField(max_length=24, unique=True, editable=False)
+    kind = models.CharField(max_length=3, choices=CaseKind.choices)
+    lead_office = models.ForeignKey(LinkOffice, on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=32, choices=CaseStatus.choices, default=CaseStatus.REPORTED
+    )
+    outcome = models.CharField(max_length=24, choices=CaseOutcome.choices, blank=True)
+    # HTCDS taxonomy. Lists of choice values (JSON, so the SQLite demo database works too).
+    forms_of_exploitation = models.JSONField(default=list, blank=True)
+    labour_sector = models.CharField(max_length=20, choices=LabourSector.choices, blank=True)
+    means_of_control = models.JSONField(default=list, blank=True)
+    recruiter_relationship = models.CharField(
+        max_length=20, choices=RecruiterRelationship.choices, blank=True
+    )
+    legal_provisions = models.ManyToManyField(LegalProvision, blank=True, related_name="cases")
+    host_country_law = models.TextField(blank=True, help_text="Host-country provisions, as text")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CaseQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead_office", "-updated_at", "-id"], name="case_office_updated"),
+            models.Index(fields=["-updated_at", "-id"], name="case_updated"),
+            models.Index(fields=["status"], name="case_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.CLOSED
+
+
+class RouteLeg(models.Model):
+    """One stage of the route: where a victim or migrant was recruited, moved, exploited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="route_legs")
+    position = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=12, choices=RouteStage.choices)
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    place = models.CharField(max_length=120, blank=True)
+    mode = models.CharField(max_length=4, choices=TransportMode.choices, blank=True)
+    date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.place or self.country}"
+
+
+class Suspect(models.Model):
+    """A suspected perpetrator: role, nationality, sex, age band; a name or alias as known."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="suspects")
+    name = models.CharField(max_length=120, blank=True, help_text="Name or alias as known")
+    role = models.CharField(max_length=12, choices=SuspectRole.choices)
+    nationality = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'Unnamed'} ({self.get_role_display()})"
+
+
+class CaseShare(models.Model):
+    """A grant to see a case: to an office or a partner, at a level, under a handling code.
+
+    The row is the grant: revoked or expired rows grant nothing, at once, with no clean-up job.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
+    office = models.ForeignKey(
+        LinkOffice, null=True, blank=True, on_delete=models.PROTECT, related_name="case_shares"
+    )
+    partner = models.ForeignKey(
+        PartnerOrganisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_shares",
+    )
+    level = models.PositiveSmallIntegerField(choices=ShareLevel.choices)
+    handling_code = models.CharField(max_length=2, choices=HandlingCode.choices)
+    handling_conditions = models.TextField(blank=True, help_text="Required for H3")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    passed_on_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="passed_on",
+        help_text="The share through which the sharer saw the case, when re-shared.",
+    )
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CaseShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(office__isnull=False, partner__isnull=True)
+                    | Q(office__isnull=True, partner__isnull=False)
+                ),
+                name="share_office_xor_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "office"],
+                condition=Q(revoked_at__isnull=True, office__isnull=False),
+                name="share_one_live_per_office",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "partner"],
+                condition=Q(revoked_at__isnull=True, partner__isnull=False),
+                name="share_one_live_per_partner",
+            ),
+        ]
+        # The probes `visible_to` makes: "is there a live share of this case to my desks?"
+        indexes = [
+            models.Index(
+                fields=["office", "case"],
+                condition=Q(revoked_at__isnull=True),
+                name="share_live_office",
+            ),
+            models.Index(
+                fields=["partner", "case"],
+                condition=Q(revoked_at__isnull=True),
+                name="share_live_partner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} → {self.recipient} ({self.get_level_display()}, {self.handling_code})"
+
+    @property
+    def recipient(self) -> LinkOffice | PartnerOrganisation:
+        return self.office or self.partner
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class CooperationRequest(models.Model):
+    """A request from an office to another office or a partner for help on a case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="requests")
+    from_office = models.ForeignKey(
+        LinkOffice, on_delete=models.PROTECT, related_name="requests_sent"
+    )
+    to_office = models.ForeignKey(
+        LinkOffice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests_received",
+    )
+    to_partner = models.ForeignKey(
+        PartnerOrganisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests_received",
+    )
+    kind = models.CharField(max_length=24, choices=RequestKind.choices)
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    question = models.TextField()
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=RequestStatus.choices, default="open")
+    answer = models.TextField(blank=True)
+    late_reason = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CooperationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(to_office__isnull=False, to_partner__isnull=True)
+                    | Q(to_office__isnull=True, to_partner__isnull=False)
+                ),
+                name="request_to_office_xor_partner",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["to_office", "status", "due_at"], name="request_to_office"),
+            models.Index(fields=["to_partner", "status", "due_at"], name="request_to_partner"),
+            models.Index(fields=["from_office", "status", "due_at"], name="request_from_office"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.case.reference} → {self.recipient}"
+
+    @property
+    def recipient(self) -> LinkOffice | PartnerOrganisation:
+        return self.to_office or self.to_partner
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == RequestStatus.OPEN and self.due_at < timezone.now()
+
+
+class Message(models.Model):
+    """A message on a case (or on one of its requests), graded for reliability and accuracy."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    request = models.ForeignKey(
+        CooperationRequest,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_office = models.ForeignKey(
+        LinkOffice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author_partner = models.ForeignKey(
+        PartnerOrganisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    reliability = models.CharField(
+        max_length=1, choices=SourceReliability.choices, default=SourceReliability.X
+    )
+    accuracy = models.PositiveSmallIntegerField(
+        choices=InformationAccuracy.choices, default=InformationAccuracy.CANNOT_JUDGE
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="message_case_time")]
+
+    def __str__(self) -> str:
+        return f"Message on {self.case_id} by {self.author}"
+
+
+class TimelineEvent(models.Model):
+    """One line of a case's history: created, edited (what changed), shared, status…"""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=20, choices=TimelineKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="timeline_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"

@@ -49,3 +49,25 @@ class Service(models.TextChoices):
     LIVELIHOOD = "livelihood", "Livelihood"
     FAMILY_TRACING = "family_tracing", "Family tracing"
     EDUCATION = "education", "Education"
+
+
+class EventKind(models.TextChoices):
+    """What happened, for notifications. Payloads never carry a victim's personal data."""
+
+    CASE_SHARED = "case_shared", "Case shared with you"
+    SHARE_REVOKED = "share_revoked", "Case share revoked"
+    CASE_STATUS_CHANGED = "case_status_changed", "Case status changed"
+    CASE_MESSAGE = "case_message", "New message on a case"
+    REQUEST_RECEIVED = "request_received", "Cooperation request received"
+    REQUEST_ANSWERED = "request_answered", "Cooperation request answered"
+    REQUEST_DUE_SOON = "request_due_soon", "Cooperation request due soon"
+    REQUEST_OVERDUE = "request_overdue", "Cooperation request overdue"
+    REFERRAL_SENT = "referral_sent", "Referral received"
+    REFERRAL_ACCEPTED = "referral_accepted", "Referral accepted"
+    REFERRAL_DECLINED = "referral_declined", "Referral declined"
+    REFERRAL_PROGRESS = "referral_progress", "Referral progress reported"
+    REFERRAL_COMPLETED = "referral_completed", "Referral completed"
+    REFERRAL_REVOKED = "referral_revoked", "Referral revoked"
+    REFERRAL_UNANSWERED = "referral_unanswered", "Referral still unanswered"
+    FOLLOWUP_DUE = "followup_due", "Reintegration follow-up due"
+    PAKISTANI_VICTIM_IDENTIFIED = "pakistani_victim_identified", "Pakistani national identified as a victim"

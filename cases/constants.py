@@ -1,0 +1,259 @@
+"""Choices and transition tables for cases, shares, cooperation requests and messages.
+
+The exploitation taxonomy follows the Human Trafficking Case Data Standard (HTCDS); the age
+bands are the CTDC's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+
+
+class CaseKind(models.TextChoices):
+    TIP = "TIP", "Trafficking in persons"
+    SOM = "SOM", "Smuggling of migrants"
+
+
+class CaseStatus(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    UNDER_INVESTIGATION = "under_investigation", "Under investigation"
+    REFERRED_FOR_PROSECUTION = "referred_for_prosecution", "Referred for prosecution"
+    IN_COURT = "in_court", "In court"
+    CLOSED = "closed", "Closed"
+
+
+# The only status changes allowed. Closing needs an outcome; closed → under investigation is
+# a reopening and needs a reason.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.REPORTED: frozenset({CaseStatus.UNDER_INVESTIGATION, CaseStatus.CLOSED}),
+    CaseStatus.UNDER_INVESTIGATION: frozenset(
+        {CaseStatus.REFERRED_FOR_PROSECUTION, CaseStatus.CLOSED}
+    ),
+    CaseStatus.REFERRED_FOR_PROSECUTION: frozenset(
+        {CaseStatus.IN_COURT, CaseStatus.UNDER_INVESTIGATION, CaseStatus.CLOSED}
+    ),
+    CaseStatus.IN_COURT: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.UNDER_INVESTIGATION}),
+}
+OPEN_STATUSES = frozenset(set(CaseStatus.values) - {CaseStatus.CLOSED})
+
+
+class CaseOutcome(models.TextChoices):
+    CONVICTED = "convicted", "Convicted"
+    ACQUITTED = "acquitted", "Acquitted"
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    TRANSFERRED = "transferred", "Transferred"
+
+
+class Exploitation(models.TextChoices):
+    """Forms of exploitation (HTCDS), with the sexual exploitation sub-forms."""
+
+    FORCED_LABOUR = "forced_labour", "Forced labour"
+    DOMESTIC_SERVITUDE = "domestic_servitude", "Domestic servitude"
+    SEXUAL_EXPLOITATION = "sexual_exploitation", "Sexual exploitation"
+    SEXUAL_PROSTITUTION = "sexual_prostitution", "Sexual exploitation — prostitution"
+    SEXUAL_PORNOGRAPHY = "sexual_pornography", "Sexual exploitation — pornography"
+    SEXUAL_PRIVATE = "sexual_private", "Sexual exploitation — private sexual services"
+    SEXUAL_REMOTE = "sexual_remote", "Sexual exploitation — remote interactive services"
+    FORCED_MARRIAGE = "forced_marriage", "Forced marriage"
+    FORCED_CRIMINALITY = "forced_criminality", "Forced criminality"
+    FORCED_BEGGING = "forced_begging", "Forced begging"
+    ORGAN_REMOVAL = "organ_removal", "Organ removal"
+    OTHER = "other", "Other"
+
+
+SEXUAL_FORMS = frozenset(
+    {
+        Exploitation.SEXUAL_EXPLOITATION,
+        Exploitation.SEXUAL_PROSTITUTION,
+        Exploitation.SEXUAL_PORNOGRAPHY,
+        Exploitation.SEXUAL_PRIVATE,
+        Exploitation.SEXUAL_REMOTE,
+    }
+)
+
+
+class LabourSector(models.TextChoices):
+    AGRICULTURE = "agriculture", "Agriculture"
+    CONSTRUCTION = "construction", "Construction"
+    DOMESTIC_WORK = "domestic_work", "Domestic work"
+    MANUFACTURING = "manufacturing", "Manufacturing"
+    HOSPITALITY = "hospitality", "Hospitality"
+    FISHING = "fishing", "Fishing"
+    BRICK_KILNS = "brick_kilns", "Brick kilns"
+    RETAIL = "retail", "Retail"
+    OTHER = "other", "Other"
+
+
+class MeansOfControl(models.TextChoices):
+    DEBT_BONDAGE = "debt_bondage", "Debt bondage"
+    WITHHOLDS_DOCUMENTS = "withholds_documents", "Withholds documents"
+    WITHHOLDS_WAGES = "withholds_wages", "Withholds wages"
+    THREATS = "threats", "Threats"
+    THREATS_TO_FAMILY = "threats_to_family", "Threats to family"
+    PHYSICAL_ABUSE = "physical_abuse", "Physical abuse"
+    SEXUAL_ABUSE = "sexual_abuse", "Sexual abuse"
+    PSYCHOLOGICAL_ABUSE = "psychological_abuse", "Psychological abuse"
+    FALSE_PROMISES = "false_promises", "False promises"
+    RESTRICTS_MOVEMENT = "restricts_movement", "Restricts movement"
+    ISOLATION = "isolation", "Isolation"
+    SUBSTANCES = "substances", "Psychoactive substances"
+    EXCESSIVE_HOURS = "excessive_hours", "Excessive working hours"
+    OTHER = "other", "Other"
+
+
+class RecruiterRelationship(models.TextChoices):
+    INTIMATE_PARTNER = "intimate_partner", "Intimate partner"
+    FAMILY = "family", "Family member"
+    FRIEND = "friend", "Friend"
+    ACQUAINTANCE = "acquaintance", "Other acquaintance"
+    AGENT = "agent", "Recruitment agent / employer"
+    STRANGER = "stranger", "Stranger"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class RouteStage(models.TextChoices):
+    RECRUITMENT = "recruitment", "Recruitment"
+    TRANSIT = "transit", "Transit"
+    EXPLOITATION = "exploitation", "Exploitation"
+
+
+class TransportMode(models.TextChoices):
+    AIR = "air", "Air"
+    LAND = "land", "Land"
+    SEA = "sea", "Sea"
+
+
+class SuspectRole(models.TextChoices):
+    RECRUITER = "recruiter", "Recruiter"
+    TRANSPORTER = "transporter", "Transporter"
+    SMUGGLER = "smuggler", "Smuggler"
+    FACILITATOR = "facilitator", "Facilitator"
+    EXPLOITER = "exploiter", "Exploiter"
+    FINANCIER = "financier", "Financier"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class AgeBand(models.TextChoices):
+    """The CTDC's age bands."""
+
+    A0_8 = "0-8", "0–8"
+    A9_17 = "9-17", "9–17"
+    A18_20 = "18-20", "18–20"
+    A21_23 = "21-23", "21–23"
+    A24_26 = "24-26", "24–26"
+    A27_29 = "27-29", "27–29"
+    A30_38 = "30-38", "30–38"
+    A39_47 = "39-47", "39–47"
+    A48_PLUS = "48+", "48+"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def age_band_for(age: int | None) -> str:
+    """The CTDC age band of an age in whole years."""
+    if age is None:
+        return AgeBand.UNKNOWN
+    for upper, band in (
+        (8, AgeBand.A0_8),
+        (17, AgeBand.A9_17),
+        (20, AgeBand.A18_20),
+        (23, AgeBand.A21_23),
+        (26, AgeBand.A24_26),
+        (29, AgeBand.A27_29),
+        (38, AgeBand.A30_38),
+        (47, AgeBand.A39_47),
+    ):
+        if age <= upper:
+            return band
+    return AgeBand.A48_PLUS
+
+
+class ShareLevel(models.IntegerChoices):
+    """How much of a case a share shows; ordered, so the highest active share wins."""
+
+    SUMMARY = 1, "Summary"
+    FULL = 2, "Full"
+    FULL_WITH_VICTIMS = 3, "Full with victims"
+
+
+class HandlingCode(models.TextChoices):
+    H0 = "H0", "H0 — crime prevention and investigation only"
+    H1 = "H1", "H1 — not for judicial proceedings without the originator's consent"
+    H2 = "H2", "H2 — no onward dissemination without the originator's consent"
+    H3 = "H3", "H3 — other restrictions (stated)"
+
+
+class RequestKind(models.TextChoices):
+    IDENTITY_CHECK = "identity_check", "Identity check"
+    TRAVEL_HISTORY = "travel_history", "Travel history"
+    WITNESS_STATEMENT = "witness_statement", "Witness statement"
+    EVIDENCE = "evidence", "Evidence"
+    MUTUAL_LEGAL_ASSISTANCE = "mutual_legal_assistance", "Mutual legal assistance"
+    OTHER = "other", "Other"
+
+
+class Urgency(models.TextChoices):
+    URGENT = "urgent", "Urgent (8 hours)"
+    NORMAL = "normal", "Normal (7 days)"
+    LOW = "low", "Low (14 days)"
+
+
+URGENCY_DUE = {
+    Urgency.URGENT: dt.timedelta(hours=8),
+    Urgency.NORMAL: dt.timedelta(days=7),
+    Urgency.LOW: dt.timedelta(days=14),
+}
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ANSWERED = "answered", "Answered"
+    CLOSED = "closed", "Closed"
+
+
+REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    RequestStatus.OPEN: frozenset({RequestStatus.ANSWERED, RequestStatus.CLOSED}),
+    RequestStatus.ANSWERED: frozenset({RequestStatus.CLOSED}),
+    RequestStatus.CLOSED: frozenset(),
+}
+
+
+class SourceReliability(models.TextChoices):
+    A = "A", "A — reliable"
+    B = "B", "B — usually reliable"
+    C = "C", "C — fairly reliable"
+    X = "X", "X — reliability cannot be judged"
+
+
+class InformationAccuracy(models.IntegerChoices):
+    CONFIRMED = 1, "1 — confirmed"
+    PROBABLY_TRUE = 2, "2 — probably true"
+    POSSIBLY_TRUE = 3, "3 — possibly true"
+    CANNOT_JUDGE = 4, "4 — cannot be judged"
+
+
+class TimelineKind(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    SHARED = "shared", "Shared"
+    SHARE_REVOKED = "share_revoked", "Share revoked"
+    SHARE_EXPIRED = "share_expired", "Share expired"
+    MESSAGE = "message", "Message"
+    REQUEST_SENT = "request_sent", "Cooperation request sent"
+    REQUEST_ANSWERED = "request_answered", "Cooperation request answered"
+    REQUEST_CLOSED = "request_closed", "Cooperation request closed"
+    VICTIM_LINKED = "victim_linked", "Victim linked"
+
+
+class LegalAct(models.TextChoices):
+    PTPA_2018 = "PTPA_2018", "Prevention of Trafficking in Persons Act, 2018"
+    PSMA_2018 = "PSMA_2018", "Prevention of Smuggling of Migrants Act, 2018"

@@ -1,0 +1,168 @@
+"""Reads for cases: the one visibility rule (DESIGN §4), written once, used by every door.
+
+`Case.objects.visible_to(user)` is a single SQL query: the user's desks and partner
+organisations are resolved first (a handful of ids, one query, remembered per request), then
+cases are those led by a desk, or with a live share to a desk or partner. No per-row Python
+check and no list of case ids is ever built in Python.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.utils import timezone
+
+from liaison_offices.access import Scope, can_work_office, scope_of
+
+
+def live_share_q(prefix: str = "", at=None) -> Q:
+    """Q for shares that still grant: not revoked and not expired, evaluated at query time."""
+    at = at or timezone.now()
+    return Q(**{f"{prefix}revoked_at__isnull": True}) & (
+        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": at})
+    )
+
+
+def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
+    """Shares addressed to one of the scope's desks or partner organisations."""
+    q = Q()
+    if scope.view_office_ids:
+        q |= Q(**{f"{prefix}office_id__in": sorted(scope.view_office_ids)})
+    if scope.partner_ids:
+        q |= Q(**{f"{prefix}partner_id__in": sorted(scope.partner_ids)})
+    return q or None
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CaseQuerySet:
+        """Cases the user may see: HQ all; else led by a desk or live-shared with them."""
+        scope = scope_of(user)
+        if scope.is_hq:
+            return self.all()
+        if scope.is_empty:
+            return self.none()
+        from cases.models import CaseShare
+
+        condition = Q()
+        if scope.view_office_ids:
+            condition |= Q(lead_office_id__in=sorted(scope.view_office_ids))
+        recipients = _share_recipient_q(scope)
+        if recipients is not None:
+            condition |= Exists(
+                CaseShare.objects.filter(live_share_q(), recipients, case_id=OuterRef("pk"))
+            )
+        return self.filter(condition)
+
+    def restrict(self, user, action: str = "view") -> CaseQuerySet:
+        """`view` is `visible_to`; `change` is cases led by an office the user may work.
+
+        Shares grant reading and messaging, never editing.
+        """
+        if action == "view":
+            return self.visible_to(user)
+        if action != "change":
+            raise ValueError(f"Unknown action {action!r}")
+        scope = scope_of(user)
+        if scope.is_hq:
+            return self.all()
+        if not scope.change_office_ids:
+            return self.none()
+        return self.filter(lead_office_id__in=sorted(scope.change_office_ids))
+
+    def with_exploitation(self, form: str) -> CaseQuerySet:
+        """Cases whose forms of exploitation include `form`."""
+        if connection.vendor == "postgresql":
+            return self.filter(forms_of_exploitation__contains=[form])
+        # SQLite (the demo database) has no JSON containment; the JSON text holds '"form"'.
+        return self.filter(forms_of_exploitation__icontains=f'"{form}"')
+
+    def search(self, text: str) -> CaseQuerySet:
+        """Reference, title, suspect name or route place contains `text`."""
+        text = text.strip()
+        if not text:
+            return self
+        from cases.models import RouteLeg, Suspect
+
+        return self.filter(
+            Q(reference__icontains=text)
+            | Q(title__icontains=text)
+            | Exists(Suspect.objects.filter(case_id=OuterRef("pk"), name__icontains=text))
+            | Exists(RouteLeg.objects.filter(case_id=OuterRef("pk"), place__icontains=text))
+        )
+
+
+class CaseShareQuerySet(models.QuerySet):
+    def live(self, at=None) -> CaseShareQuerySet:
+        """Shares that grant access now (not revoked, not expired)."""
+        return self.filter(live_share_q(at=at))
+
+    def visible_to(self, user) -> CaseShareQuerySet:
+        """All shares of cases the user's desks lead; plus live shares addressed to them."""
+        scope = scope_of(user)
+        if scope.is_hq:
+            return self.all()
+        if scope.is_empty:
+            return self.none()
+        condition = Q()
+        if scope.view_office_ids:
+            condition |= Q(case__lead_office_id__in=sorted(scope.view_office_ids))
+        recipients = _share_recipient_q(scope)
+        if recipients is not None:
+            condition |= recipients & live_share_q()
+        return self.filter(condition)
+
+    def for_recipient(self, user) -> CaseShareQuerySet:
+        """Live shares addressed to the user's desks or partner organisations."""
+        scope = scope_of(user)
+        recipients = _share_recipient_q(scope)
+        if recipients is None:
+            return self.none()
+        return self.live().filter(recipients)
+
+
+class CooperationRequestQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CooperationRequestQuerySet:
+        """Requests sent by or to one of the user's desks, or to their partner organisation."""
+        scope = scope_of(user)
+        if scope.is_hq:
+            return self.all()
+        if scope.is_empty:
+            return self.none()
+        condition = Q()
+        if scope.view_office_ids:
+            desks = sorted(scope.view_office_ids)
+            condition |= Q(from_office_id__in=desks) | Q(to_office_id__in=desks)
+        if scope.partner_ids:
+            condition |= Q(to_partner_id__in=sorted(scope.partner_ids))
+        return self.filter(condition)
+
+    def overdue(self, at=None) -> CooperationRequestQuerySet:
+        return self.filter(status="open", due_at__lt=at or timezone.now())
+
+
+class MessageQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MessageQuerySet:
+        """Messages on visible cases; a request's messages only to those who see the request."""
+        from cases.models import Case, CooperationRequest
+
+        return self.filter(case__in=Case.objects.visible_to(user)).filter(
+            Q(request__isnull=True) | Q(request__in=CooperationRequest.objects.visible_to(user))
+        )
+
+
+def get_case_for_user(user, reference: str, action: str = "view"):
+    """The case with this reference if the user may see it, else 404 (never 403, which would
+    confirm it exists). For `action="change"`, a case they see but may not work raises
+    PermissionDenied (403): its existence is no secret to them.
+    """
+    from cases.models import Case
+
+    try:
+        case = Case.objects.visible_to(user).select_related("lead_office").get(reference=reference)
+    except Case.DoesNotExist:
+        raise Http404("No such case.")
+    if action == "change" and not can_work_office(user, case.lead_office_id):
+        raise PermissionDenied("Only the lead office can change this case.")
+    return case
