@@ -69,6 +69,9 @@ class CaseReferenceCounter(models.Model):
             models.UniqueConstraint(fields=["office", "year"], name="case_counter_office_year")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last_value}"
+
 
 class Case(models.Model):
     """A trafficking (TIP) or smuggling (SOM) case led by one link office."""
@@ -237,7 +240,8 @@ class CaseShare(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case.reference} → {self.recipient} ({self.get_level_display()}, {self.handling_code})"
+        level = self.get_level_display()
+        return f"{self.case.reference} → {self.recipient} ({level}, {self.handling_code})"
 
     @property
     def recipient(self) -> LinkOffice | PartnerOrganisation:

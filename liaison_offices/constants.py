@@ -70,4 +70,7 @@ class EventKind(models.TextChoices):
     REFERRAL_REVOKED = "referral_revoked", "Referral revoked"
     REFERRAL_UNANSWERED = "referral_unanswered", "Referral still unanswered"
     FOLLOWUP_DUE = "followup_due", "Reintegration follow-up due"
-    PAKISTANI_VICTIM_IDENTIFIED = "pakistani_victim_identified", "Pakistani national identified as a victim"
+    PAKISTANI_VICTIM_IDENTIFIED = (
+        "pakistani_victim_identified",
+        "Pakistani national identified as a victim",
+    )
