@@ -49,11 +49,32 @@ def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_problem(status: int, title: str, detail: str) -> JsonResponse:
+    return JsonResponse(
+        {
+            "type": f"https://glo-act.fia.gov.pk/problems/{status}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+        },
+        status=status,
+        content_type="application/problem+json",
+    )
+
+
 def page_not_found(request, exception=None):
+    if _is_api(request):
+        return _api_problem(404, "Not found", "There is no such endpoint.")
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request):
+    if _is_api(request):
+        return _api_problem(500, "Server error", "The error was recorded; try again later.")
     # No context processors: the failure may be in one of them.
     from django.template import loader
 

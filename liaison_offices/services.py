@@ -224,3 +224,24 @@ def office_permission_revoke(
     remove_perm(f"liaison_offices.{permission}", user or group, office)
     if user is not None:
         access.forget(user)
+
+
+@transaction.atomic
+def api_token_issue(*, acting_user, user, ttl: dt.timedelta | None = None):
+    """Issue an API token for `user`; returns (token, instance). Only its hash is stored."""
+    from knox.models import AuthToken
+    from knox.settings import knox_settings
+
+    if not user.is_active:
+        raise DomainError(f"{user} is deactivated.")
+    instance, token = AuthToken.objects.create(user=user, expiry=ttl or knox_settings.TOKEN_TTL)
+    return token, instance
+
+
+@transaction.atomic
+def api_tokens_revoke(*, acting_user, user) -> int:
+    """Revoke every API token of `user`; returns how many were revoked."""
+    from knox.models import AuthToken
+
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted

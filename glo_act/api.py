@@ -1,0 +1,397 @@
+"""Shared REST API machinery: problem+json errors, scoped viewsets, ETags, idempotent POSTs.
+
+Every app's `api/` builds on these, so the API behaves the same whichever resource is asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from glo_act.errors import ConflictError, DomainError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://glo-act.fia.gov.pk/problems/"
+
+_TITLES = {
+    400: "Invalid request",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    428: "Precondition required",
+    429: "Too many requests",
+}
+
+
+def problem(
+    status_code: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str | None = None,
+    errors: dict | None = None,
+    headers: dict | None = None,
+    **extra,
+) -> Response:
+    """A response in the RFC 9457 problem-details shape used for every API error."""
+    body = {
+        "type": PROBLEM_BASE + (type_ or str(status_code)),
+        "title": title or _TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(body, status=status_code, headers=headers)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF's nested validation detail as {field: [messages]}, nested fields dotted."""
+    out: dict[str, list[str]] = {}
+
+    def walk(value, prefix: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{prefix}.{key}" if prefix else str(key))
+        elif isinstance(value, list) and value and not isinstance(value[0], str):
+            for index, item in enumerate(value):
+                walk(item, f"{prefix}.{index}" if prefix else str(index))
+        else:
+            messages = value if isinstance(value, list) else [value]
+            out.setdefault(prefix or "non_field_errors", []).extend(str(m) for m in messages)
+
+    walk(detail, "")
+    return out
+
+
+def problem_exception_handler(exc, context):
+    """DRF exception handler: every error, ours or DRF's, as application/problem+json."""
+    if isinstance(exc, DomainError):
+        errors = {exc.field: [exc.message]} if exc.field else None
+        extra = {"code": exc.code}
+        if isinstance(exc, ConflictError):
+            extra.update(
+                changed_by=exc.changed_by,
+                changed_at=exc.changed_at.isoformat() if exc.changed_at else None,
+                changes=exc.changes,
+            )
+        return problem(
+            exc.status_code,
+            exc.message,
+            title=exc.title,
+            type_=exc.code,
+            errors=errors,
+            **extra,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("No such object, or it is not shared with you.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real server error: Django's 500 handling and logging take over
+    headers = {
+        k: v
+        for k, v in response.headers.items()
+        if k in {"Retry-After", "WWW-Authenticate", "Allow"}
+    }
+    if isinstance(exc, exceptions.ValidationError):
+        return problem(
+            400,
+            "Some fields are not valid; see errors.",
+            errors=_flatten(exc.detail),
+            headers=headers,
+        )
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    if isinstance(detail, dict | list):
+        return problem(
+            response.status_code, "See errors.", errors=_flatten(detail), headers=headers
+        )
+    return problem(response.status_code, str(detail), headers=headers)
+
+
+# --- schema helpers -----------------------------------------------------------------------------
+
+ProblemSerializer = inline_serializer(
+    name="Problem",
+    fields={
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+        "code": serializers.CharField(required=False),
+    },
+)
+
+
+def problem_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for the problem codes an endpoint may answer."""
+    return {
+        code: OpenApiResponse(response=ProblemSerializer, description=_TITLES.get(code, "Error"))
+        for code in codes
+    }
+
+
+READ_ERRORS = (401, 404, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 412, 422, 429)
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the representation you are changing; 412 if it is stale.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A unique key per intended operation (e.g. a UUID). A replay with the same key "
+    "returns the first response and creates nothing; the same key with another body is a 422.",
+)
+
+
+# --- throttling, pagination ---------------------------------------------------------------------
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Per API token (per session user for the browsable API); 429 with Retry-After."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        if request.auth is not None and hasattr(request.auth, "token_key"):
+            ident = f"token:{request.auth.token_key}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class BoundedCountPagination(PageNumberPagination):
+    """Page-number pagination whose total is counted only up to `count_limit` rows.
+
+    Counting every visible case costs more than fetching a page (PERFORMANCE.md, lesson 1);
+    past the limit `count` is the limit and `count_is_exact` is false.
+    """
+
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    count_limit = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        try:
+            self.page_number = int(request.query_params.get(self.page_query_param, 1))
+        except (TypeError, ValueError):
+            raise exceptions.ValidationError({self.page_query_param: ["Must be a whole number."]})
+        if self.page_number < 1:
+            raise exceptions.ValidationError({self.page_query_param: ["Must be 1 or more."]})
+        offset = (self.page_number - 1) * page_size
+        self.count = queryset.order_by()[: self.count_limit + 1].count()
+        self.count_is_exact = self.count <= self.count_limit
+        self.count = min(self.count, self.count_limit)
+        self.page_size_value = page_size
+        if offset and offset >= self.count and self.count_is_exact:
+            raise exceptions.NotFound("That page is past the last one.")
+        rows = list(queryset[offset : offset + page_size + 1])
+        self.has_next = len(rows) > page_size
+        return rows[:page_size]
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        from rest_framework.utils.urls import replace_query_param
+
+        return replace_query_param(
+            self.request.build_absolute_uri(), self.page_query_param, self.page_number + 1
+        )
+
+    def get_previous_link(self):
+        if self.page_number <= 1:
+            return None
+        from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+        url = self.request.build_absolute_uri()
+        if self.page_number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.page_number - 1)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.count,
+                "count_is_exact": self.count_is_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "count_is_exact", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": f"Rows in all pages, counted up to {self.count_limit}.",
+                },
+                "count_is_exact": {
+                    "type": "boolean",
+                    "description": f"False when there are more than {self.count_limit} rows.",
+                },
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+
+# --- scoped viewsets ----------------------------------------------------------------------------
+
+
+class VisibleQuerysetMixin:
+    """Reads through `Model.objects.visible_to(request.user)`, once, for every API view.
+
+    Subclasses set `queryset` (the base, with select_related etc.); an object outside the user's
+    visible set is simply not found: 404, never 403.
+    """
+
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().visible_to(self.request.user)
+
+
+# --- ETag / If-Match ----------------------------------------------------------------------------
+
+
+def etag_for(obj) -> str:
+    """A strong ETag from the object's identity and version (or last update time)."""
+    marker = getattr(obj, "version", None)
+    if marker is None:
+        marker = getattr(obj, "updated_at", None) or getattr(obj, "status", "")
+    raw = f"{obj._meta.label}:{obj.pk}:{marker}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(request, obj) -> Response | None:
+    """412 when the client's If-Match names another version than the current one."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    current = etag_for(obj)
+    offered = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if "*" in offered or current in offered:
+        return None
+    return problem(
+        412,
+        "The object changed since you read it; fetch it again and retry with its new ETag.",
+        headers={"ETag": current},
+    )
+
+
+# --- Idempotency-Key ----------------------------------------------------------------------------
+
+
+def idempotent(view_method: Callable) -> Callable:
+    """Wrap a POST handler: a replay of the same Idempotency-Key returns the stored response.
+
+    The key is per user. The same key with a different body or path is refused with 422.
+    """
+    from functools import wraps
+
+    @wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        from glo_act.models import IdempotencyRecord
+
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view_method(self, request, *args, **kwargs)
+        if len(key) > 100:
+            return problem(400, "Idempotency-Key must be at most 100 characters.")
+        fingerprint = hashlib.sha256(
+            request.method.encode()
+            + request.path.encode()
+            + json.dumps(request.data, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        # The key is claimed, the operation runs and its response is stored in one
+        # transaction: a concurrent replay waits on the unique index, then sees the result.
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    user=request.user, key=key, fingerprint=fingerprint, status_code=0, body={}
+                )
+                response = view_method(self, request, *args, **kwargs)
+                if 200 <= response.status_code < 300:
+                    record.status_code = response.status_code
+                    record.body = json.loads(json.dumps(response.data, default=str))
+                    record.save(update_fields=["status_code", "body"])
+                else:
+                    record.delete()  # a refused request may be retried with the same key
+                return response
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+            if existing is None:
+                raise
+            return _replay(existing, fingerprint)
+
+    return wrapper
+
+
+def _replay(record, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        return problem(
+            422,
+            "This Idempotency-Key was already used for a different request.",
+            type_="idempotency-key-reused",
+        )
+    response = Response(record.body, status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+__all__ = [
+    "IDEMPOTENCY_KEY",
+    "IF_MATCH",
+    "READ_ERRORS",
+    "WRITE_ERRORS",
+    "BoundedCountPagination",
+    "ProblemSerializer",
+    "TokenRateThrottle",
+    "VisibleQuerysetMixin",
+    "check_if_match",
+    "etag_for",
+    "idempotent",
+    "problem",
+    "problem_exception_handler",
+    "problem_responses",
+    "status",
+]

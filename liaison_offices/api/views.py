@@ -1,0 +1,33 @@
+"""API views of the liaison_offices app: who am I."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from glo_act.api import READ_ERRORS, problem_responses
+from liaison_offices import access
+from liaison_offices.api.serializers import MeSerializer
+from liaison_offices.models import Membership
+
+
+class MeView(APIView):
+    """Who the caller is, which offices and organisations they act for, their token's expiry."""
+
+    @extend_schema(responses={200: MeSerializer, **problem_responses(*READ_ERRORS)})
+    def get(self, request):
+        user = request.user
+        memberships = Membership.objects.filter(user=user, ended_at__isnull=True).select_related(
+            "office", "partner"
+        )
+        data = {
+            "username": user.username,
+            "full_name": user.get_full_name(),
+            "is_hq": access.is_hq(user),
+            "memberships": memberships,
+            "desks": access.offices_of(user),
+            "partners": access.partners_of(user),
+            "token_expires_at": getattr(request.auth, "expiry", None),
+        }
+        return Response(MeSerializer(data).data)

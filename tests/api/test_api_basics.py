@@ -1,0 +1,126 @@
+"""Tokens, `me/`, problem+json errors, throttling: the API's common behaviour."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+
+API = "/api/v1"
+
+
+@pytest.mark.django_db
+def test_tokens_are_stored_only_as_hashes(cast, api_client):
+    client = api_client(cast.focal_point)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT digest, token_key FROM knox_authtoken")
+        rows = cursor.fetchall()
+    assert rows, "a token row exists"
+    for digest, token_key in rows:
+        assert client.token not in digest
+        assert digest != client.token
+        assert len(token_key) < len(client.token)  # only a short lookup prefix is kept
+
+
+@pytest.mark.django_db
+def test_me_says_who_i_am_and_for_whom_i_act(cast, api_client):
+    response = api_client(cast.focal_point).get(f"{API}/me/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["username"] == cast.focal_point.username
+    assert [p["name"] for p in body["partners"]] == ["British High Commission"]
+    assert body["desks"] == []
+    assert body["is_hq"] is False
+    assert body["token_expires_at"] is not None
+
+
+@pytest.mark.django_db
+def test_an_officer_sees_their_desk_in_me(cast, api_client):
+    body = api_client(cast.uk).get(f"{API}/me/").json()
+    assert [d["code"] for d in body["desks"]] == ["GBR"]
+
+
+@pytest.mark.django_db
+def test_an_expired_token_is_refused_with_401_problem(cast, api_client):
+    client = api_client(cast.focal_point, ttl=dt.timedelta(seconds=-1))
+    response = client.get(f"{API}/me/")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["status"] == 401
+
+
+@pytest.mark.django_db
+def test_no_credentials_is_401_problem(api_client):
+    response = api_client().get(f"{API}/me/")
+    assert response.status_code == 401
+    assert response.json()["title"] == "Authentication required"
+
+
+@pytest.mark.django_db
+def test_an_unknown_endpoint_answers_a_json_404(cast, api_client):
+    response = api_client(cast.uk).get(f"{API}/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.django_db
+def test_a_token_is_throttled_with_retry_after(cast, api_client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "token": "3/min"}
+    with override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        from glo_act.api import TokenRateThrottle
+
+        TokenRateThrottle.THROTTLE_RATES = rates
+        try:
+            client = api_client(cast.focal_point)
+            codes = [client.get(f"{API}/me/").status_code for _ in range(4)]
+            last = client.get(f"{API}/me/")
+        finally:
+            from rest_framework.settings import api_settings
+
+            TokenRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+            cache.clear()
+    assert codes[:3] == [200, 200, 200]
+    assert last.status_code == 429
+    assert int(last["Retry-After"]) > 0
+    assert last.json()["status"] == 429
+
+
+@pytest.mark.django_db
+def test_issue_api_token_prints_a_working_token(cast, capsys):
+    call_command("issue_api_token", cast.provider.username, "--ttl", "7")
+    token = capsys.readouterr().out.strip()
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(f"{API}/me/").json()["username"] == cast.provider.username
+
+
+@pytest.mark.django_db
+def test_issue_api_token_names_what_is_wrong(cast):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No user named 'nobody'"):
+        call_command("issue_api_token", "nobody")
+    with pytest.raises(CommandError, match="--ttl must be between"):
+        call_command("issue_api_token", cast.uk.username, "--ttl", "0")
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_served(cast, api_client):
+    client = api_client(cast.focal_point)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/me/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+    assert b"cdn" not in docs.content.lower()  # served from drf-spectacular-sidecar, offline
