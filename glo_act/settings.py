@@ -5,6 +5,7 @@ Safe development defaults; production (`DEBUG` off) refuses to start with a defa
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,7 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # request: measured +300-400 ms (PERFORMANCE.md, lesson 2). Off on our connections.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", None)}
+    # Several test runs may share one server (developers, CI, helpers): each process gets its
+    # own test database unless one is named.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("TEST_DATABASE_NAME", f"test_glo_act_{os.getpid()}" if TESTING else None)
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache --------------------------------------------------------------------
