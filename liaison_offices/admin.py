@@ -6,6 +6,7 @@ Saves go through `liaison_offices.services`, the same write path as every other 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -80,18 +81,28 @@ class GroupGrantInline(UserGrantInline):
     verbose_name_plural = "grants to groups (the office's own group holds both)"
 
 
-class ServiceSavingAdmin:
+class DomainErrorsAsMessages:
+    """A save the services refuse is undone as a whole and HQ is told why, not shown a 500."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            # The admin runs the whole save (object and inlines) in one transaction, so a
+            # refusal raised here has already rolled everything back.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class ServiceSavingAdmin(DomainErrorsAsMessages):
     """Routes inline membership and grant edits through the services."""
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
-        try:
-            for obj in formset.deleted_objects:
-                self._delete_inline(request, obj)
-            for obj in instances:
-                self._save_inline(request, form.instance, obj)
-        except DomainError as exc:
-            messages.error(request, exc.message)
+        for obj in formset.deleted_objects:
+            self._delete_inline(request, obj)
+        for obj in instances:
+            self._save_inline(request, form.instance, obj)
 
     def _delete_inline(self, request, obj) -> None:
         if isinstance(obj, LinkOfficeUserObjectPermission | LinkOfficeGroupObjectPermission):
@@ -189,7 +200,7 @@ class PartnerOrganisationAdmin(ServiceSavingAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
     list_display = ["user", "role", "office", "partner", "title", "created_at", "ended_at"]
     list_filter = ["role", "office", "partner", ("ended_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
