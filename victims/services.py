@@ -1,0 +1,969 @@
+"""Writes for victims, consents, referrals and reintegration follow-up.
+
+One function per use case: keyword-only, `acting_user` always passed, transactional. Each
+re-checks access inside its transaction, keeps the change's history (django-simple-history on
+Victim, Consent and Referral; the update thread on referrals) and publishes its event with
+`liaison_offices.notifications.publish`, whose payload carries codes, ids and statuses only.
+Personal data never enters a log line, an error message or an event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.utils import timezone
+
+from cases.constants import Exploitation, Sex, TimelineKind, age_band_for
+from cases.models import Case, TimelineEvent
+from glo_act.errors import ConsentRequired, DomainError, InvalidTransition, PermissionDenied
+from liaison_offices.access import can_work_office, scope_of
+from liaison_offices.constants import HQ_CODE, EventKind, Service
+from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
+from liaison_offices.notifications import publish
+from victims.constants import (
+    OPEN_REFERRAL_STATUSES,
+    REFERRAL_TRANSITIONS,
+    ConsentPurpose,
+    IdentificationStatus,
+    IdentifiedBy,
+    MigrationStatus,
+    ReferralStatus,
+    UpdateKind,
+    Vulnerability,
+)
+from victims.crypto import Sealed, document_index, name_dob_index
+from victims.models import (
+    Consent,
+    Referral,
+    ReferralUpdate,
+    ReintegrationFollowUp,
+    Victim,
+    VictimCaseLink,
+    VictimCodeCounter,
+)
+
+logger = logging.getLogger(__name__)
+
+OVERRIDE_PERMISSION = "victims.override_referral_consent"
+PERSONAL_INPUTS = (
+    "full_name",
+    "date_of_birth",
+    "passport_number",
+    "cnic_number",
+    "phone",
+    "address",
+)
+FACT_INPUTS = (
+    "sex",
+    "age_at_identification",
+    "identified_on",
+    "nationality",
+    "languages",
+    "identification_status",
+    "identified_by",
+    "forms_of_exploitation",
+    "vulnerabilities",
+    "migration_status",
+)
+PAKISTAN = "PAK"
+
+
+class DuplicateHint(NamedTuple):
+    """Another office recorded someone with the same document or name + date of birth.
+
+    Only which fields matched and which office to contact: nothing else of the other record.
+    """
+
+    office: LinkOffice
+    matched_fields: tuple[str, ...]
+
+
+class Registration(NamedTuple):
+    victim: Victim
+    duplicate_hints: list[DuplicateHint]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _choice(value, choices, *, field: str, label: str, blank: bool = False) -> str:
+    if blank and value in ("", None):
+        return ""
+    if value not in choices.values:
+        raise DomainError(f"{value!r} is not a known {label}.", field=field)
+    return str(value)
+
+
+def _choice_list(values, choices, *, field: str, label: str) -> list[str]:
+    values = list(values or [])
+    unknown = [v for v in values if v not in choices.values]
+    if unknown:
+        raise DomainError(f"Unknown {label}: {', '.join(str(v) for v in unknown)}.", field=field)
+    return list(dict.fromkeys(str(v) for v in values))
+
+
+def _text(value, *, field: str, limit: int = 500) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Sealed):
+        return value  # unchanged
+    text = " ".join(str(value).split()) if field != "address" else str(value).strip()
+    if len(text) > limit:
+        # The length only: the value is personal data.
+        raise DomainError(f"The {field.replace('_', ' ')} is too long.", field=field)
+    return text or None
+
+
+def _date(value, *, field: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise DomainError(f"The {field.replace('_', ' ')} is not a date (YYYY-MM-DD).", field=field)
+
+
+def _plain(value):
+    """A personal value as plaintext, whether just given or already sealed (for indexes)."""
+    return value.reveal() if isinstance(value, Sealed) else value
+
+
+def age_on(date_of_birth: dt.date, day: dt.date) -> int:
+    """Age in whole years on `day`."""
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - before_birthday
+
+
+def _next_code(office: LinkOffice, year: int) -> str:
+    """`V-GBR-2026-0012`: the office's next number for the year, under a row lock (race-free)."""
+    counter, _ = VictimCodeCounter.objects.select_for_update().get_or_create(
+        office=office, year=year
+    )
+    VictimCodeCounter.objects.filter(pk=counter.pk).update(last_value=F("last_value") + 1)
+    counter.refresh_from_db(fields=["last_value"])
+    return f"V-{office.code}-{year}-{counter.last_value:04d}"
+
+
+def _lock_victim_for_change(user, victim: Victim) -> Victim:
+    """Lock the victim row through `restrict(user, "change")`; 404 unseen, 403 seen-not-theirs."""
+    locked = (
+        Victim.objects.restrict(user, "change").select_for_update().filter(pk=victim.pk).first()
+    )
+    if locked is not None:
+        return locked
+    if Victim.objects.visible_to(user).filter(pk=victim.pk).exists():
+        raise PermissionDenied(
+            "Only the office that recorded this victim, or the lead office of a linked case, "
+            "can change the record."
+        )
+    raise Http404("No such victim.")
+
+
+def _check_case_visible(user, case: Case) -> None:
+    if not Case.objects.visible_to(user).filter(pk=case.pk).exists():
+        raise Http404("No such case.")
+
+
+def _apply_facts(victim: Victim, facts: dict) -> None:
+    cleaners = {
+        "sex": lambda v: _choice(v, Sex, field="sex", label="sex"),
+        "identification_status": lambda v: _choice(
+            v, IdentificationStatus, field="identification_status", label="identification status"
+        ),
+        "identified_by": lambda v: _choice(
+            v, IdentifiedBy, field="identified_by", label="decision maker", blank=True
+        ),
+        "migration_status": lambda v: _choice(
+            v, MigrationStatus, field="migration_status", label="migration status"
+        ),
+        "forms_of_exploitation": lambda v: _choice_list(
+            v, Exploitation, field="forms_of_exploitation", label="forms of exploitation"
+        ),
+        "vulnerabilities": lambda v: _choice_list(
+            v, Vulnerability, field="vulnerabilities", label="vulnerabilities"
+        ),
+        "languages": lambda v: list(dict.fromkeys(str(x).strip() for x in (v or []) if x)),
+        "identified_on": lambda v: _date(v, field="identified_on") or timezone.localdate(),
+        "nationality": _country,
+        "age_at_identification": _age,
+    }
+    for name, value in facts.items():
+        setattr(victim, name, cleaners[name](value))
+    if victim.identification_status != IdentificationStatus.POSSIBLE and not victim.identified_by:
+        raise DomainError(
+            "Say who decided the identification status (police, NGO, court or other).",
+            field="identified_by",
+        )
+
+
+def _country(value) -> Country | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Country):
+        return value
+    country = Country.objects.filter(iso3=str(value).upper()).first()
+    if country is None:
+        raise DomainError(
+            f"{value!r} is not an ISO 3166 alpha-3 country code.", field="nationality"
+        )
+    return country
+
+
+def _age(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        age = int(value)
+    except (TypeError, ValueError):
+        raise DomainError("The age must be a whole number of years.", field="age_at_identification")
+    if not 0 <= age <= 120:
+        raise DomainError("The age must be between 0 and 120.", field="age_at_identification")
+    return age
+
+
+def _apply_personal(victim: Victim, personal: dict) -> None:
+    """Set personal fields (encrypted on save) and recompute the blind indexes."""
+    for name, value in personal.items():
+        if name == "date_of_birth":
+            value = _date(value, field=name)
+            if value is not None and value > timezone.localdate():
+                raise DomainError("The date of birth is in the future.", field=name)
+        else:
+            value = _text(value, field=name)
+        setattr(victim, name, value)
+    if {"passport_number"} & personal.keys():
+        victim.passport_index = document_index("passport", _plain(victim.passport_number))
+    if {"cnic_number"} & personal.keys():
+        victim.cnic_index = document_index("cnic", _plain(victim.cnic_number))
+    if {"full_name", "date_of_birth"} & personal.keys():
+        victim.name_dob_index = name_dob_index(
+            _plain(victim.full_name), _plain(victim.date_of_birth)
+        )
+
+
+def _derive_age(victim: Victim) -> None:
+    """Age at identification (from the date of birth when not given), CTDC band, child flag."""
+    if victim.age_at_identification is None:
+        born = _plain(victim.date_of_birth)
+        if born is not None:
+            victim.age_at_identification = max(0, age_on(born, victim.identified_on))
+    age = victim.age_at_identification
+    victim.age_band = age_band_for(age)
+    victim.is_child = age is not None and age < 18
+
+
+def _is_pakistani_actual(victim: Victim) -> bool:
+    return (
+        victim.nationality_id == PAKISTAN
+        and victim.identification_status == IdentificationStatus.ACTUAL
+    )
+
+
+def _announce_pakistani_victim(victim: Victim, acting_user) -> None:
+    """ACTIP-style notice: HQ hears when any office records a Pakistani as an actual victim."""
+    hq = LinkOffice.objects.filter(code=HQ_CODE).first()
+    if hq is None:
+        return
+    publish(
+        kind=EventKind.PAKISTANI_VICTIM_IDENTIFIED,
+        subject=victim,
+        actor=acting_user,
+        offices=[hq],
+        subject_label=victim.code,
+        payload={
+            "victim": victim.code,
+            "office": victim.recorded_by_office.code,
+            "status": victim.identification_status,
+            "decided_by": victim.identified_by,
+            "child": victim.is_child,
+        },
+    )
+
+
+def _duplicate_hints(victim: Victim) -> list[DuplicateHint]:
+    """Victims of other offices sharing a document or name + date of birth blind index."""
+    probes = {
+        "passport_index": ("passport_number",),
+        "cnic_index": ("cnic_number",),
+        "name_dob_index": ("full_name", "date_of_birth"),
+    }
+    condition = Q()
+    for index in probes:
+        value = getattr(victim, index)
+        if value:
+            condition |= Q(**{index: value})
+    if not condition:
+        return []
+    matches = (
+        Victim.objects.filter(condition)
+        .exclude(recorded_by_office_id=victim.recorded_by_office_id)
+        .values_list("recorded_by_office_id", *probes)
+    )
+    by_office: dict[int, set[str]] = {}
+    for office_id, *indexes in matches:
+        fields = by_office.setdefault(office_id, set())
+        for index, value in zip(probes, indexes, strict=True):
+            if value and value == getattr(victim, index):
+                fields.update(probes[index])
+    offices = LinkOffice.objects.in_bulk(list(by_office))
+    order = ("full_name", "date_of_birth", "passport_number", "cnic_number")
+    return [
+        DuplicateHint(
+            office=offices[office_id], matched_fields=tuple(f for f in order if f in fields)
+        )
+        for office_id, fields in sorted(by_office.items(), key=lambda item: offices[item[0]].code)
+    ]
+
+
+def _link_case(victim: Victim, case: Case, acting_user) -> VictimCaseLink:
+    link = VictimCaseLink.objects.create(victim=victim, case=case, linked_by=acting_user)
+    TimelineEvent.objects.create(
+        case=case,
+        kind=TimelineKind.VICTIM_LINKED,
+        actor=acting_user,
+        summary=f"Victim {victim.code} linked",
+        changes={"victim": victim.code},
+    )
+    return link
+
+
+# --- victims ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def victim_register(
+    *,
+    acting_user,
+    case: Case,
+    office: LinkOffice | None = None,
+    full_name: str = "",
+    date_of_birth: dt.date | str | None = None,
+    passport_number: str = "",
+    cnic_number: str = "",
+    phone: str = "",
+    address: str = "",
+    sex: str = Sex.UNKNOWN,
+    age_at_identification: int | None = None,
+    identified_on: dt.date | None = None,
+    nationality: Country | str | None = None,
+    languages: Iterable[str] = (),
+    identification_status: str = IdentificationStatus.POSSIBLE,
+    identified_by: str = "",
+    forms_of_exploitation: Iterable[str] = (),
+    vulnerabilities: Iterable[str] = (),
+    migration_status: str = MigrationStatus.UNKNOWN,
+    consents: Iterable[dict] = (),
+) -> Registration:
+    """Record a victim on a case for an office the user works; returns it and duplicate hints.
+
+    `office` defaults to the case's lead office. `consents`: dicts of `consent_record`'s
+    arguments (purpose, partner, office, service, note).
+    """
+    _check_case_visible(acting_user, case)
+    office = office or case.lead_office
+    if not can_work_office(acting_user, office.pk):
+        raise PermissionDenied(f"You cannot record victims for {office}.", field="office")
+    victim = Victim(recorded_by_office=office, recorded_by=acting_user)
+    _apply_facts(
+        victim,
+        {
+            "sex": sex,
+            "age_at_identification": age_at_identification,
+            "identified_on": identified_on,
+            "nationality": nationality,
+            "languages": languages,
+            "identification_status": identification_status,
+            "identified_by": identified_by,
+            "forms_of_exploitation": forms_of_exploitation,
+            "vulnerabilities": vulnerabilities,
+            "migration_status": migration_status,
+        },
+    )
+    _apply_personal(
+        victim,
+        {
+            "full_name": full_name,
+            "date_of_birth": date_of_birth,
+            "passport_number": passport_number,
+            "cnic_number": cnic_number,
+            "phone": phone,
+            "address": address,
+        },
+    )
+    _derive_age(victim)
+    now = timezone.now()
+    victim.code = _next_code(office, timezone.localdate(now).year)
+    victim.created_at = victim.updated_at = now
+    victim._history_user = acting_user
+    victim.save()
+    _link_case(victim, case, acting_user)
+    for spec in consents:
+        _consent_create(acting_user=acting_user, victim=victim, **spec)
+    hints = _duplicate_hints(victim)
+    logger.info(
+        "Victim %s recorded by %s on %s (%d duplicate hint(s))",
+        victim.code,
+        office.code,
+        case.reference,
+        len(hints),
+    )
+    if _is_pakistani_actual(victim):
+        _announce_pakistani_victim(victim, acting_user)
+    return Registration(victim, hints)
+
+
+@transaction.atomic
+def victim_update(*, acting_user, victim: Victim, **changes) -> Victim:
+    """Change a victim's personal data or facts; every encrypted field is re-sealed under the
+    newest key. A blank personal value clears it.
+    """
+    unknown = set(changes) - set(PERSONAL_INPUTS) - set(FACT_INPUTS)
+    if unknown:
+        raise DomainError(f"These victim fields cannot be changed: {', '.join(sorted(unknown))}.")
+    locked = _lock_victim_for_change(acting_user, victim)
+    was_pakistani_actual = _is_pakistani_actual(locked)
+    _apply_facts(locked, {k: v for k, v in changes.items() if k in FACT_INPUTS})
+    _apply_personal(locked, {k: v for k, v in changes.items() if k in PERSONAL_INPUTS})
+    if "age_at_identification" not in changes and {"date_of_birth", "identified_on"} & set(changes):
+        born = _plain(locked.date_of_birth)
+        if born is not None:
+            locked.age_at_identification = max(0, age_on(born, locked.identified_on))
+    _derive_age(locked)
+    locked.updated_at = timezone.now()
+    locked._history_user = acting_user
+    locked.save()
+    changed = sorted(changes)
+    logger.info("Victim %s updated (%s)", locked.code, ", ".join(changed))
+    if not was_pakistani_actual and _is_pakistani_actual(locked):
+        _announce_pakistani_victim(locked, acting_user)
+    return locked
+
+
+@transaction.atomic
+def victim_link_case(*, acting_user, victim: Victim, case: Case) -> VictimCaseLink:
+    """Link a victim to another case the user sees (e.g. the same network, another office)."""
+    locked = _lock_victim_for_change(acting_user, victim)
+    _check_case_visible(acting_user, case)
+    if VictimCaseLink.objects.filter(victim=locked, case=case).exists():
+        raise DomainError(f"{locked.code} is already linked to {case.reference}.", field="case")
+    link = _link_case(locked, case, acting_user)
+    logger.info("Victim %s linked to %s", locked.code, case.reference)
+    return link
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+
+def _consent_create(
+    *,
+    acting_user,
+    victim: Victim,
+    purpose: str,
+    partner: PartnerOrganisation | None = None,
+    office: LinkOffice | None = None,
+    service: str = "",
+    note: str = "",
+) -> Consent:
+    purpose = _choice(purpose, ConsentPurpose, field="purpose", label="consent purpose")
+    if purpose == ConsentPurpose.REFERRAL:
+        if partner is None or office is not None or not service:
+            raise DomainError(
+                "A consent to referral names one partner organisation and one service.",
+                field="partner",
+            )
+        service = _choice(service, Service, field="service", label="service")
+        if not partner.provides(service):
+            raise DomainError(
+                f"{partner} does not provide {Service(service).label.lower()}.", field="service"
+            )
+    elif purpose == ConsentPurpose.SHARING:
+        if (partner is None) == (office is None) or service:
+            raise DomainError(
+                "A consent to sharing names one office or one partner organisation.",
+                field="partner",
+            )
+    elif partner is not None or office is not None or service:
+        raise DomainError(
+            f"A consent to {ConsentPurpose(purpose).label.lower()} names no organisation.",
+            field="purpose",
+        )
+    live = Consent.objects.live().filter(
+        victim=victim, purpose=purpose, partner=partner, office=office, service=service
+    )
+    if live.exists():
+        raise DomainError("This consent is already recorded and not withdrawn.", field="purpose")
+    consent = Consent(
+        victim=victim,
+        purpose=purpose,
+        partner=partner,
+        office=office,
+        service=service,
+        note=(note or "").strip()[:200],
+        recorded_by=acting_user,
+    )
+    consent._history_user = acting_user
+    consent.save()
+    logger.info("Consent %s (%s) recorded for victim %s", consent.pk, purpose, victim.code)
+    return consent
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    acting_user,
+    victim: Victim,
+    purpose: str,
+    partner: PartnerOrganisation | None = None,
+    office: LinkOffice | None = None,
+    service: str = "",
+    note: str = "",
+) -> Consent:
+    """Record what the victim agreed to: one purpose, for a named organisation (and service)."""
+    locked = _lock_victim_for_change(acting_user, victim)
+    return _consent_create(
+        acting_user=acting_user,
+        victim=locked,
+        purpose=purpose,
+        partner=partner,
+        office=office,
+        service=service,
+        note=note,
+    )
+
+
+@transaction.atomic
+def consent_withdraw(*, acting_user, consent: Consent) -> Consent:
+    """Withdraw a consent; it stops opening anything at once (reads are computed from it)."""
+    _lock_victim_for_change(acting_user, consent.victim)
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_at is not None:
+        raise DomainError("This consent was already withdrawn.")
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = acting_user
+    consent._history_user = acting_user
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    # Open referrals relying on it stay in the thread, but the provider is told and stops
+    # seeing the victim's personal data (victims.access).
+    for referral in Referral.objects.filter(consent=consent, status__in=OPEN_REFERRAL_STATUSES):
+        ReferralUpdate.objects.create(
+            referral=referral,
+            kind=UpdateKind.NOTE,
+            body="The victim withdrew the consent this referral relies on.",
+            author=acting_user,
+        )
+    logger.info("Consent %s of victim %s withdrawn", consent.pk, consent.victim.code)
+    return consent
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def _referring_office(user, victim: Victim, office: LinkOffice | None) -> LinkOffice:
+    if office is not None:
+        if not can_work_office(user, office.pk):
+            raise PermissionDenied(f"You cannot refer victims for {office}.", field="office")
+        return office
+    if can_work_office(user, victim.recorded_by_office_id):
+        return victim.recorded_by_office
+    scope = scope_of(user)
+    lead = (
+        LinkOffice.objects.filter(
+            cases__victim_links__victim=victim, pk__in=sorted(scope.change_office_ids)
+        )
+        .order_by("code")
+        .first()
+    )
+    if lead is None:
+        raise PermissionDenied("Only an office working this victim's case can refer them.")
+    return lead
+
+
+def _referral_payload(referral: Referral) -> dict:
+    return {
+        "referral": referral.pk,
+        "victim": referral.victim.code,
+        "service": referral.service,
+        "status": referral.status,
+        "office": referral.from_office.code,
+        "partner": referral.partner_id,
+    }
+
+
+def _label(referral: Referral) -> str:
+    return f"{referral.victim.code} {referral.service}"
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    acting_user,
+    victim: Victim,
+    partner: PartnerOrganisation,
+    service: str,
+    note: str = "",
+    override_reason: str = "",
+    office: LinkOffice | None = None,
+) -> Referral:
+    """Refer a victim to a partner for a service it provides, on the victim's live consent.
+
+    Without that consent, only a holder of `victims.override_referral_consent` may send it,
+    with a written reason; the override is recorded on the referral and in its thread.
+    """
+    locked = _lock_victim_for_change(acting_user, victim)
+    from_office = _referring_office(acting_user, locked, office)
+    service = _choice(service, Service, field="service", label="service")
+    service_label = Service(service).label.lower()
+    if not partner.is_active:
+        raise DomainError(f"{partner} is no longer an active partner.", field="partner")
+    if not partner.provides(service):
+        raise DomainError(f"{partner} does not provide {service_label}.", field="service")
+    if Referral.objects.filter(
+        victim=locked, partner=partner, service=service, status__in=OPEN_REFERRAL_STATUSES
+    ).exists():
+        raise DomainError(
+            f"{locked.code} already has an open referral to {partner} for {service_label}.",
+            field="service",
+        )
+    consent = (
+        Consent.objects.for_referral(victim=locked, partner=partner, service=service)
+        .order_by("-recorded_at")
+        .first()
+    )
+    override_reason = (override_reason or "").strip()
+    if consent is None:
+        if not override_reason:
+            raise ConsentRequired(
+                f"{locked.code} has not consented to referral to {partner} for {service_label} "
+                "(or withdrew it). Record the victim's consent first; without it, only an "
+                "officer holding the consent-override permission can refer, with a written "
+                "reason.",
+                field="partner",
+            )
+        if not acting_user.has_perm(OVERRIDE_PERMISSION):
+            raise PermissionDenied(
+                "Referring without the victim's consent needs the consent-override permission, "
+                "which you do not hold.",
+                field="override_reason",
+            )
+    now = timezone.now()
+    referral = Referral(
+        victim=locked,
+        from_office=from_office,
+        partner=partner,
+        service=service,
+        note=(note or "").strip(),
+        consent=consent,
+        override_reason=override_reason if consent is None else "",
+        overridden_by=acting_user if consent is None else None,
+        created_by=acting_user,
+        created_at=now,
+        updated_at=now,
+    )
+    referral._history_user = acting_user
+    referral.save()
+    ReferralUpdate.objects.create(
+        referral=referral,
+        kind=UpdateKind.STATUS,
+        status_to=ReferralStatus.PENDING,
+        body=referral.note,
+        author=acting_user,
+    )
+    if consent is None:
+        ReferralUpdate.objects.create(
+            referral=referral,
+            kind=UpdateKind.CONSENT_OVERRIDE,
+            body=override_reason,
+            author=acting_user,
+        )
+        logger.warning(
+            "Referral %s of victim %s sent without consent under override by user %s",
+            referral.pk,
+            locked.code,
+            acting_user.pk,
+        )
+    logger.info(
+        "Referral %s: victim %s → partner %s (%s)", referral.pk, locked.code, partner.pk, service
+    )
+    publish(
+        kind=EventKind.REFERRAL_SENT,
+        subject=referral,
+        actor=acting_user,
+        partners=[partner],
+        subject_label=_label(referral),
+        payload={**_referral_payload(referral), "override": consent is None},
+    )
+    return referral
+
+
+def _lock_referral(referral: Referral) -> Referral:
+    return (
+        Referral.objects.select_for_update()
+        .select_related("victim", "from_office", "partner")
+        .get(pk=referral.pk)
+    )
+
+
+def _check_partner_member(user, referral: Referral) -> None:
+    if referral.partner_id not in scope_of(user).partner_ids:
+        if not Referral.objects.visible_to(user).filter(pk=referral.pk).exists():
+            raise Http404("No such referral.")
+        raise PermissionDenied(f"Only {referral.partner} can answer this referral.")
+
+
+def _check_referring_office(user, referral: Referral) -> None:
+    if not can_work_office(user, referral.from_office_id):
+        if not Referral.objects.visible_to(user).filter(pk=referral.pk).exists():
+            raise Http404("No such referral.")
+        raise PermissionDenied(f"Only {referral.from_office} can do this to its referral.")
+
+
+def _move(
+    referral: Referral,
+    to: str,
+    *,
+    acting_user,
+    body: str = "",
+    event: str | None = None,
+    offices: Iterable = (),
+    partners: Iterable = (),
+) -> Referral:
+    """Apply a status change allowed by REFERRAL_TRANSITIONS, thread it and announce it."""
+    current = referral.status
+    if to not in REFERRAL_TRANSITIONS[current]:
+        raise InvalidTransition(
+            f"A referral that is {ReferralStatus(current).label.lower()} cannot become "
+            f"{ReferralStatus(to).label.lower()}.",
+            field="status",
+        )
+    now = timezone.now()
+    referral.status = to
+    referral.updated_at = now
+    if current == ReferralStatus.PENDING:
+        referral.responded_at = now
+    if to in (ReferralStatus.COMPLETED, ReferralStatus.CLOSED, ReferralStatus.REVOKED):
+        referral.ended_at = now
+    referral._history_user = acting_user
+    referral.save()
+    ReferralUpdate.objects.create(
+        referral=referral,
+        kind=UpdateKind.STATUS if current != to else UpdateKind.NOTE,
+        status_from=current,
+        status_to=to,
+        body=body,
+        author=acting_user,
+    )
+    logger.info("Referral %s: %s → %s", referral.pk, current, to)
+    if event is not None:
+        publish(
+            kind=event,
+            subject=referral,
+            actor=acting_user,
+            offices=offices,
+            partners=partners,
+            subject_label=_label(referral),
+            payload=_referral_payload(referral),
+        )
+    return referral
+
+
+@transaction.atomic
+def referral_accept(*, acting_user, referral: Referral, note: str = "") -> Referral:
+    """The partner takes the referral on; the referring office is told."""
+    locked = _lock_referral(referral)
+    _check_partner_member(acting_user, locked)
+    return _move(
+        locked,
+        ReferralStatus.ACCEPTED,
+        acting_user=acting_user,
+        body=note.strip(),
+        event=EventKind.REFERRAL_ACCEPTED,
+        offices=[locked.from_office],
+    )
+
+
+@transaction.atomic
+def referral_decline(*, acting_user, referral: Referral, reason: str) -> Referral:
+    """The partner declines, saying why; the referring office is told."""
+    locked = _lock_referral(referral)
+    _check_partner_member(acting_user, locked)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the referral is declined.", field="reason")
+    locked.decline_reason = reason
+    return _move(
+        locked,
+        ReferralStatus.DECLINED,
+        acting_user=acting_user,
+        body=reason,
+        event=EventKind.REFERRAL_DECLINED,
+        offices=[locked.from_office],
+    )
+
+
+@transaction.atomic
+def referral_progress(*, acting_user, referral: Referral, note: str) -> Referral:
+    """The partner reports progress (the first report starts the work: in progress)."""
+    locked = _lock_referral(referral)
+    _check_partner_member(acting_user, locked)
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("Write what has been done.", field="note")
+    return _move(
+        locked,
+        ReferralStatus.IN_PROGRESS,
+        acting_user=acting_user,
+        body=note,
+        event=EventKind.REFERRAL_PROGRESS,
+        offices=[locked.from_office],
+    )
+
+
+@transaction.atomic
+def referral_complete(*, acting_user, referral: Referral, note: str = "") -> Referral:
+    """The partner has delivered the service; the referring office is told."""
+    locked = _lock_referral(referral)
+    _check_partner_member(acting_user, locked)
+    return _move(
+        locked,
+        ReferralStatus.COMPLETED,
+        acting_user=acting_user,
+        body=note.strip(),
+        event=EventKind.REFERRAL_COMPLETED,
+        offices=[locked.from_office],
+    )
+
+
+@transaction.atomic
+def referral_close(*, acting_user, referral: Referral, note: str = "") -> Referral:
+    """End the referral without completing it (partner or referring office); the other side
+    is told (as a progress event: there is no separate 'closed' kind).
+    """
+    locked = _lock_referral(referral)
+    is_partner = locked.partner_id in scope_of(acting_user).partner_ids
+    if not is_partner:
+        _check_referring_office(acting_user, locked)
+    return _move(
+        locked,
+        ReferralStatus.CLOSED,
+        acting_user=acting_user,
+        body=note.strip(),
+        event=EventKind.REFERRAL_PROGRESS,
+        offices=[locked.from_office] if is_partner else [],
+        partners=[] if is_partner else [locked.partner],
+    )
+
+
+@transaction.atomic
+def referral_revoke(*, acting_user, referral: Referral, reason: str = "") -> Referral:
+    """The referring office withdraws the referral (any time before it is completed); the
+    partner, which must stop, and the office are told.
+    """
+    locked = _lock_referral(referral)
+    _check_referring_office(acting_user, locked)
+    return _move(
+        locked,
+        ReferralStatus.REVOKED,
+        acting_user=acting_user,
+        body=(reason or "").strip(),
+        event=EventKind.REFERRAL_REVOKED,
+        offices=[locked.from_office],
+        partners=[locked.partner],
+    )
+
+
+# --- reintegration follow-up --------------------------------------------------------------------
+
+
+def _check_referral_party(user, referral: Referral) -> None:
+    if referral.partner_id in scope_of(user).partner_ids:
+        return
+    _check_referring_office(user, referral)
+
+
+@transaction.atomic
+def followup_schedule(
+    *, acting_user, referral: Referral, due_dates: Iterable[dt.date]
+) -> list[ReintegrationFollowUp]:
+    """Plan reintegration follow-ups on a referral (referring office or partner)."""
+    locked = _lock_referral(referral)
+    _check_referral_party(acting_user, locked)
+    if locked.status not in (
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.COMPLETED,
+    ):
+        raise DomainError(
+            f"Follow-ups are planned on accepted referrals; this one is "
+            f"{locked.get_status_display().lower()}."
+        )
+    dates = sorted({_date(d, field="due_on") for d in due_dates} - {None})
+    if not dates:
+        raise DomainError("Give at least one due date.", field="due_dates")
+    taken = set(
+        ReintegrationFollowUp.objects.filter(referral=locked, due_on__in=dates).values_list(
+            "due_on", flat=True
+        )
+    )
+    if taken:
+        raise DomainError(
+            "A follow-up is already planned on " + ", ".join(d.isoformat() for d in sorted(taken)),
+            field="due_dates",
+        )
+    followups = ReintegrationFollowUp.objects.bulk_create(
+        ReintegrationFollowUp(referral=locked, due_on=d, scheduled_by=acting_user) for d in dates
+    )
+    ReferralUpdate.objects.create(
+        referral=locked,
+        kind=UpdateKind.NOTE,
+        body="Follow-ups planned: " + ", ".join(d.isoformat() for d in dates),
+        author=acting_user,
+    )
+    logger.info("Referral %s: %d follow-up(s) planned", locked.pk, len(dates))
+    return followups
+
+
+def _score(value, field: str) -> int:
+    try:
+        score = int(value)
+    except (TypeError, ValueError):
+        raise DomainError("Scores are whole numbers from 1 to 5.", field=field)
+    if not 1 <= score <= 5:
+        raise DomainError("Scores are whole numbers from 1 to 5.", field=field)
+    return score
+
+
+@transaction.atomic
+def followup_record(
+    *,
+    acting_user,
+    followup: ReintegrationFollowUp,
+    economic_score: int,
+    social_score: int,
+    psychosocial_score: int,
+    notes: str = "",
+) -> ReintegrationFollowUp:
+    """Record a done follow-up: economic, social and psychosocial scores (1–5) and notes."""
+    locked = ReintegrationFollowUp.objects.select_for_update().get(pk=followup.pk)
+    referral = Referral.objects.select_related("from_office", "partner").get(pk=locked.referral_id)
+    _check_referral_party(acting_user, referral)
+    if locked.done_at is not None:
+        raise DomainError("This follow-up is already recorded.")
+    locked.economic_score = _score(economic_score, "economic_score")
+    locked.social_score = _score(social_score, "social_score")
+    locked.psychosocial_score = _score(psychosocial_score, "psychosocial_score")
+    locked.notes = (notes or "").strip()
+    locked.done_at = timezone.now()
+    locked.done_by = acting_user
+    locked.save()
+    logger.info("Follow-up %s of referral %s recorded", locked.pk, referral.pk)
+    return locked
