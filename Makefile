@@ -23,6 +23,7 @@ $(STAMP): requirements.lock
 install: $(STAMP)
 
 run: install
+	@mkdir -p var  # the development database (SQLite) lives here; git does not keep the folder
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
