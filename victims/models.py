@@ -114,6 +114,11 @@ class Victim(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def notification_label(self) -> str:
+        """How notifications name the victim: the code, never the name."""
+        return self.code
+
 
 class VictimCaseLink(models.Model):
     """A victim's link to a case: who linked them, when."""
@@ -284,6 +289,11 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.victim.code} → {self.partner} ({self.get_service_display()})"
+
+    @property
+    def notification_label(self) -> str:
+        """How notifications name the referral: victim code and service, nothing personal."""
+        return f"{self.victim.code} {self.service}"
 
     @property
     def is_open(self) -> bool:

@@ -279,7 +279,6 @@ def _announce_pakistani_victim(victim: Victim, acting_user) -> None:
         subject=victim,
         actor=acting_user,
         offices=[hq],
-        subject_label=victim.code,
         payload={
             "victim": victim.code,
             "office": victim.recorded_by_office.code,
@@ -599,10 +598,6 @@ def _referral_payload(referral: Referral) -> dict:
     }
 
 
-def _label(referral: Referral) -> str:
-    return f"{referral.victim.code} {referral.service}"
-
-
 @transaction.atomic
 def referral_create(
     *,
@@ -699,7 +694,6 @@ def referral_create(
         subject=referral,
         actor=acting_user,
         partners=[partner],
-        subject_label=_label(referral),
         payload={**_referral_payload(referral), "override": consent is None},
     )
     return referral
@@ -770,7 +764,6 @@ def _move(
             actor=acting_user,
             offices=offices,
             partners=partners,
-            subject_label=_label(referral),
             payload=_referral_payload(referral),
         )
     return referral
