@@ -91,23 +91,28 @@ def env_url(
             f"{name} must start with one of {sorted(s + '://' for s in schemes)}; "
             f"got scheme {parts.scheme!r}."
         )
-    if parts.scheme not in {"sqlite", "console", "locmem", "dummy"} and not parts.hostname:
+    if parts.scheme not in {"sqlite", "console", "locmem", "dummy", "file"} and not parts.hostname:
         raise ImproperlyConfigured(f"{name} has no host name.")
     return value
 
 
 def email_settings(url: str) -> dict[str, object]:
-    """Django email settings from EMAIL_URL (smtp://, smtp+tls://, console://, locmem://)."""
+    """Django email settings from EMAIL_URL (smtp://, smtp+tls://, console://, locmem://, or
+    file:///absolute/dir, which writes each message to a file there: what a test reads back
+    from a worker process, whose locmem outbox it cannot see)."""
     parts = urlsplit(url)
     backends = {
         "console": "django.core.mail.backends.console.EmailBackend",
         "locmem": "django.core.mail.backends.locmem.EmailBackend",
         "dummy": "django.core.mail.backends.dummy.EmailBackend",
+        "file": "django.core.mail.backends.filebased.EmailBackend",
         "smtp": "django.core.mail.backends.smtp.EmailBackend",
         "smtp+tls": "django.core.mail.backends.smtp.EmailBackend",
         "smtp+ssl": "django.core.mail.backends.smtp.EmailBackend",
     }
     result: dict[str, object] = {"EMAIL_BACKEND": backends[parts.scheme]}
+    if parts.scheme == "file":
+        result["EMAIL_FILE_PATH"] = parts.path
     if parts.scheme.startswith("smtp"):
         result.update(
             EMAIL_HOST=parts.hostname,

@@ -216,7 +216,7 @@ USE_TZ = True
 EMAIL_URL = env_url(
     "EMAIL_URL",
     "console://",
-    schemes={"smtp", "smtp+tls", "smtp+ssl", "console", "locmem", "dummy"},
+    schemes={"smtp", "smtp+tls", "smtp+ssl", "console", "locmem", "dummy", "file"},
 )
 globals().update(email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GLO.ACT Case Coordination <noreply@fia.gov.pk>")

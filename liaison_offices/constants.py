@@ -74,3 +74,50 @@ class EventKind(models.TextChoices):
         "pakistani_victim_identified",
         "Pakistani national identified as a victim",
     )
+
+
+class Channel(models.TextChoices):
+    """How a notification reaches someone."""
+
+    IN_APP = "in_app", "In-app inbox"
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Partner webhook"
+
+
+class NotificationMode(models.TextChoices):
+    """A user's choice per channel: at once, once a day in a digest, or not at all."""
+
+    IMMEDIATE = "immediate", "Immediately"
+    DAILY_DIGEST = "daily_digest", "Daily digest"
+    OFF = "off", "Off"
+
+
+# What a user gets when they have not chosen (NotificationPreference rows hold only choices).
+DEFAULT_NOTIFICATION_MODES = {
+    Channel.IN_APP: NotificationMode.IMMEDIATE,
+    Channel.EMAIL: NotificationMode.IMMEDIATE,
+}
+
+
+class EventStatus(models.TextChoices):
+    """Where an outbox row stands: waiting for the worker, fanned out, or every delivery final."""
+
+    PENDING = "pending", "Pending"
+    PLANNED = "planned", "Recipients resolved"
+    DONE = "done", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class DeliveryStatus(models.TextChoices):
+    """One delivery's state; `claimed` is held by exactly one worker (conditional UPDATE)."""
+
+    PENDING = "pending", "Pending"
+    CLAIMED = "claimed", "Being delivered"
+    DIGEST = "digest", "Held for the daily digest"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+# Deliveries that still need a worker; anything else is final.
+OPEN_DELIVERY_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)

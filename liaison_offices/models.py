@@ -177,3 +177,7 @@ class LinkOfficeGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = "office permission granted to a group"
+
+
+# Notifications (outbox, deliveries, inbox, preferences, webhooks) live in their own module.
+from liaison_offices.notification_models import *  # noqa: E402, F403
