@@ -52,7 +52,7 @@ def expected_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 @dataclass
 class Received:
-    headers: dict
+    headers: dict  # names lower-cased (HTTP header names are case-insensitive)
     body: bytes
 
 
@@ -77,7 +77,9 @@ class WebhookReceiver:
             def do_POST(self):  # noqa: N802 -- http.server's naming
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                receiver.received.append(Received(dict(self.headers.items()), body))
+                receiver.received.append(
+                    Received({k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 receiver.arrived.set()
                 if receiver.hold_seconds:
                     receiver.release.wait(receiver.hold_seconds)

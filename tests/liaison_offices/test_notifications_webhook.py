@@ -1,0 +1,197 @@
+"""Partner webhooks against a real HTTP server on 127.0.0.1: signed bodies, retries on 5xx and
+timeouts, 410 and repeated 4xx disable the webhook and say why."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+from django.utils import timezone
+
+from cases.models import CaseShare
+from liaison_offices import delivery
+from liaison_offices.constants import Channel, DeliveryStatus, EventKind, EventStatus
+from liaison_offices.models import Delivery, NotificationEvent, PartnerWebhook
+from liaison_offices.notifications import publish
+from tests.liaison_offices.notify_support import (
+    PERSONAL,
+    WebhookReceiver,
+    expected_signature,
+    make_case,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def receiver():
+    server = WebhookReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hook(cast, receiver):
+    return PartnerWebhook.objects.create(partner=cast.partners["BHC"], url=receiver.url)
+
+
+def shared(cast, case=None) -> NotificationEvent:
+    return publish(
+        kind=EventKind.CASE_SHARED,
+        subject=case or make_case(cast),
+        actor=cast.uk,
+        partners=[cast.partners["BHC"]],
+        payload={"level": "full", "handling_code": "H1"},
+    )
+
+
+def webhook_delivery(event) -> Delivery:
+    result = delivery.dispatch_event(event.pk)
+    row = Delivery.objects.get(event=event, channel=Channel.WEBHOOK)
+    assert result.webhook_ids == [row.pk]  # handed to its own task
+    return row
+
+
+def make_due(row: Delivery) -> None:
+    Delivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+
+
+def test_the_webhook_is_signed_with_the_partners_secret(cast, hook, receiver):
+    case = make_case(cast)
+    row = webhook_delivery(shared(cast, case))
+    assert delivery.send_webhook(row.pk) is None
+
+    (request,) = receiver.received
+    headers = request.headers
+    timestamp = headers["x-gloact-timestamp"]
+    assert abs(int(timestamp) - time.time()) < 60
+    assert headers["x-gloact-signature"] == expected_signature(hook.secret, timestamp, request.body)
+    assert headers["x-gloact-signature"] != expected_signature(
+        "another-secret", timestamp, request.body
+    )
+    assert headers["x-gloact-delivery"] == str(row.pk)  # the receiver's idempotency key
+    assert headers["content-type"] == "application/json"
+    document = json.loads(request.body)
+    assert document["event"]["kind"] == EventKind.CASE_SHARED
+    assert document["event"]["subject"] == {
+        "type": "cases.case",
+        "id": case.pk,
+        "label": case.reference,
+        "url": document["event"]["subject"]["url"],
+    }
+    assert document["event"]["payload"] == {"level": "full", "handling_code": "H1"}
+    row.refresh_from_db()
+    hook.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT and row.attempts == 1
+    assert hook.last_success_at is not None and hook.consecutive_failures == 0
+    assert NotificationEvent.objects.get(pk=row.event_id).status == EventStatus.DONE
+
+
+def test_the_webhook_body_carries_no_personal_data(cast, hook, receiver):
+    case = make_case(cast)
+    assert any(word in case.title + case.summary for word in PERSONAL)
+    delivery.send_webhook(webhook_delivery(shared(cast, case)).pk)
+    body = receiver.received[0].body.decode()
+    for word in PERSONAL:
+        assert word not in body
+
+
+def test_every_secret_is_generated_and_different(cast, hook):
+    other = PartnerWebhook.objects.create(partner=cast.partners["IOM"], url="https://iom.example/h")
+    assert len(hook.secret) == 64 and len(other.secret) == 64
+    assert hook.secret != other.secret
+
+
+def test_a_500_from_the_partner_is_retried_with_backoff_then_delivered(cast, hook, receiver):
+    receiver.statuses = [500, 200]
+    row = webhook_delivery(shared(cast))
+    delay = delivery.send_webhook(row.pk)
+    assert 5 <= delay <= 10
+    row.refresh_from_db()
+    hook.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.PENDING, 1, "HTTP 500")
+    assert hook.consecutive_failures == 1 and hook.last_status_code == 500 and hook.is_active
+    # Not due yet: an early wake-up sends nothing and asks to come back later.
+    assert delivery.send_webhook(row.pk) > 0
+    assert len(receiver.received) == 1
+
+    make_due(row)
+    assert delivery.send_webhook(row.pk) is None
+    row.refresh_from_db()
+    hook.refresh_from_db()
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
+    assert hook.consecutive_failures == 0
+    # Both attempts carried the same delivery id, so the partner can drop a duplicate.
+    assert {r.headers["x-gloact-delivery"] for r in receiver.received} == {str(row.pk)}
+
+
+def test_a_timeout_is_retried(cast, hook, receiver, monkeypatch):
+    monkeypatch.setattr(delivery, "WEBHOOK_TIMEOUT", 0.3)
+    receiver.hold_seconds = 3
+    row = webhook_delivery(shared(cast))
+    assert delivery.send_webhook(row.pk) is not None
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.PENDING
+    assert row.last_error.startswith("unreachable:")
+
+
+def test_an_unreachable_partner_is_retried(cast):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    PartnerWebhook.objects.create(partner=cast.partners["BHC"], url=f"http://127.0.0.1:{port}/h")
+    row = webhook_delivery(shared(cast))
+    assert delivery.send_webhook(row.pk) is not None
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.PENDING and "unreachable" in row.last_error
+
+
+def test_a_410_disables_the_webhook_and_says_why(cast, hook, receiver):
+    receiver.statuses = [410]
+    row = webhook_delivery(shared(cast))
+    assert delivery.send_webhook(row.pk) is None  # not retried
+    row.refresh_from_db()
+    hook.refresh_from_db()
+    assert row.status == DeliveryStatus.FAILED and row.last_error == "HTTP 410"
+    assert not hook.is_active
+    assert "410 Gone" in hook.disabled_reason and hook.disabled_at is not None
+    # The next event plans no webhook for this partner at all.
+    event = shared(cast)
+    delivery.dispatch_event(event.pk)
+    assert not Delivery.objects.filter(event=event, channel=Channel.WEBHOOK).exists()
+    assert len(receiver.received) == 1
+
+
+def test_repeated_4xx_answers_disable_the_webhook(cast, hook, receiver):
+    receiver.statuses = [404]
+    for attempt in range(1, delivery.WEBHOOK_PERMANENT_FAILURES_TO_DISABLE + 1):
+        row = webhook_delivery(shared(cast))
+        assert delivery.send_webhook(row.pk) is None  # a 4xx is not retried
+        row.refresh_from_db()
+        hook.refresh_from_db()
+        assert row.status == DeliveryStatus.FAILED
+        assert hook.consecutive_failures == attempt
+    assert not hook.is_active
+    assert "HTTP 404" in hook.disabled_reason
+
+
+def test_a_pending_delivery_to_a_disabled_webhook_is_skipped(cast, hook, receiver):
+    row = webhook_delivery(shared(cast))
+    PartnerWebhook.objects.filter(pk=hook.pk).update(is_active=False, disabled_reason="by HQ")
+    assert delivery.send_webhook(row.pk) is None
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SKIPPED and "by HQ" in row.last_error
+    assert receiver.received == []
+
+
+def test_a_partner_whose_share_was_revoked_gets_no_webhook(cast, hook, receiver):
+    case = make_case(cast)
+    event = shared(cast, case)
+    CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())
+    result = delivery.dispatch_event(event.pk)
+    assert result.webhook_ids == []
+    row = Delivery.objects.get(event=event, channel=Channel.WEBHOOK)
+    assert row.status == DeliveryStatus.SKIPPED
+    assert receiver.received == []
