@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cases.stats import stats
 from glo_act import views
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", include("liaison_offices.urls")),
     path("cases/", include("cases.urls")),
     path("victims/", include("victims.urls")),
+    path("statistics/", stats, name="stats"),
 ]
 
 if settings.BENCH_VIEWS:

@@ -1,0 +1,386 @@
+"""The statistics page: counts through `visible_to`, one aggregate query per table, charts drawn
+as SVG on the server, and a CSV download of every table.
+
+Officers see their own offices (their desks); HQ sees every office and may filter by one. The
+period filters each table on its own date (a case's creation, a victim's identification, a
+referral's sending). Sections about victims and referrals come from `victims/stats.py`, found
+through the app registry the way `seed_demo` finds `<app>/demo.py`, so `cases` never imports
+the app above it (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.util import find_spec
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from cases import charts
+from cases.constants import CaseKind, CaseStatus
+from cases.models import Case
+from liaison_offices import access
+from liaison_offices.models import LinkOffice
+
+__all__ = [
+    "Section",
+    "StatsQuery",
+    "Table",
+    "TableRow",
+    "heat_level",
+    "month_range",
+    "stats",
+]
+
+ALL = ""
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """Who asks, for which offices (None: every office, HQ only) and which period."""
+
+    user: Any
+    office_ids: tuple[int, ...] | None
+    date_from: dt.date | None
+    date_to: dt.date | None
+
+    def office_q(self, field_name: str) -> Q:
+        if self.office_ids is None:
+            return Q()
+        return Q(**{f"{field_name}__in": self.office_ids})
+
+    def period_q(self, field_name: str, *, is_datetime: bool = True) -> Q:
+        """Rows dated within the period; whole days, inclusive at both ends."""
+        q = Q()
+        suffix = "__date" if is_datetime else ""
+        if self.date_from:
+            q &= Q(**{f"{field_name}{suffix}__gte": self.date_from})
+        if self.date_to:
+            q &= Q(**{f"{field_name}{suffix}__lte": self.date_to})
+        return q
+
+
+@dataclass
+class TableRow:
+    label: str
+    values: list[int]
+    highlight: bool = False  # e.g. a child age band
+
+    @property
+    def total(self) -> int:
+        return sum(self.values)
+
+
+@dataclass
+class Table:
+    """A table shown under a chart (its accessible form) and offered as CSV."""
+
+    slug: str
+    title: str
+    row_header: str
+    columns: list[str]
+    rows: list[TableRow]
+    with_total: bool = True
+    heat: bool = False  # cells shaded by value (classes heat-0 … heat-4)
+    note: str = ""
+    totals_label: str = "Total"
+    scale_max: int | None = None  # a peak shared with sibling tables, so shades compare
+    collapsed: bool = False  # long tables start folded under their chart
+
+    @property
+    def column_totals(self) -> list[int]:
+        return [sum(row.values[i] for row in self.rows) for i in range(len(self.columns))]
+
+    @property
+    def grand_total(self) -> int:
+        return sum(row.total for row in self.rows)
+
+    @property
+    def peak(self) -> int:
+        return self.scale_max or max([1, *(v for row in self.rows for v in row.values)])
+
+    def cells(self):
+        """Rows for the template: (row, [(value, heat level)])."""
+        peak = self.peak
+        for row in self.rows:
+            yield row, [(value, heat_level(value, peak)) for value in row.values]
+
+    def csv_rows(self) -> list[list]:
+        header = [self.row_header, *self.columns]
+        if self.with_total:
+            header.append(self.totals_label)
+        lines = [header]
+        for row in self.rows:
+            lines.append([row.label, *row.values, *([row.total] if self.with_total else [])])
+        if self.with_total:
+            lines.append(["Total", *self.column_totals, self.grand_total])
+        return lines
+
+
+@dataclass
+class Section:
+    """A heading, a sentence on how to read it, its charts and its tables."""
+
+    slug: str
+    title: str
+    lede: str
+    charts: list[SafeString] = field(default_factory=list)
+    panels: list[tuple[str, SafeString]] = field(default_factory=list)  # small multiples
+    tables: list[Table] = field(default_factory=list)
+    note: str = ""
+
+
+def heat_level(value: int, peak: int) -> int:
+    """0 for nothing, else 1–4 by share of the table's largest cell."""
+    if value <= 0 or peak <= 0:
+        return 0
+    return min(4, 1 + (4 * value - 1) // peak)
+
+
+def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first day of every month from `first`'s month to `last`'s, inclusive."""
+    months, current = [], first.replace(day=1)
+    while current <= last:
+        months.append(current)
+        current = (current + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+# --- The filter ---------------------------------------------------------------------------------
+
+
+class StatsFilterForm(forms.Form):
+    """Office (HQ: any; officers: one of their desks) and period."""
+
+    office = forms.ChoiceField(required=False, label="Office")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, offices: Sequence[LinkOffice], is_hq: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        everyone = "All offices" if is_hq else "All my offices"
+        self.fields["office"].choices = [(ALL, everyone)] + [
+            (office.code, f"{office.name} ({office.code})") for office in offices
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end of the period is before its start.")
+        return data
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last twelve months, this one included."""
+    start = today.replace(day=1)
+    for _ in range(11):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    return start, today
+
+
+# --- Case sections ------------------------------------------------------------------------------
+
+
+def case_sections(query: StatsQuery) -> list[Section]:
+    """Cases by kind and status (one query) and by month of creation and kind (one query)."""
+    cases = (
+        Case.objects.visible_to(query.user)
+        .filter(query.office_q("lead_office_id"), query.period_q("created_at"))
+        .order_by()
+    )
+    kinds = list(CaseKind)
+    counts = {
+        (row["status"], row["kind"]): row["n"]
+        for row in cases.values("status", "kind").annotate(n=Count("pk"))
+    }
+    status_rows = [
+        TableRow(str(status.label), [counts.get((status.value, k.value), 0) for k in kinds])
+        for status in CaseStatus
+    ]
+    kind_names = [str(k.label) for k in kinds]
+    by_status = Table(
+        slug="cases-by-status-and-kind",
+        title="Cases by status and kind",
+        row_header="Status",
+        columns=kind_names,
+        rows=status_rows,
+    )
+    monthly = {
+        (_as_date(row["month"]), row["kind"]): row["n"]
+        for row in cases.annotate(month=TruncMonth("created_at"))
+        .values("month", "kind")
+        .annotate(n=Count("pk"))
+    }
+    months = _months_for(query, [month for month, _ in monthly])
+    month_rows = [
+        TableRow(month.strftime("%b %Y"), [monthly.get((month, k.value), 0) for k in kinds])
+        for month in months
+    ]
+    by_month = Table(
+        slug="cases-by-month",
+        title="Cases opened per month, by kind",
+        row_header="Month",
+        columns=kind_names,
+        rows=month_rows,
+        collapsed=len(month_rows) > 6,
+    )
+    total = by_status.grand_total
+    colours = charts.PALETTE[:2]
+    return [
+        Section(
+            slug="cases",
+            title="Cases",
+            lede=(
+                f"{total} case{'s' if total != 1 else ''} opened in the period: "
+                + ", ".join(
+                    f"{count} {name.lower()}"
+                    for name, count in zip(kind_names, by_status.column_totals, strict=True)
+                )
+                + "."
+            ),
+            charts=[
+                charts.legend(kind_names, colours),
+                charts.stacked_bar_chart(
+                    [(row.label, row.values) for row in status_rows],
+                    series=kind_names,
+                    colours=colours,
+                    title="Cases by status, split by kind",
+                    desc="One bar per status; the segments are trafficking and smuggling.",
+                ),
+                charts.column_chart(
+                    [
+                        (m.strftime("%b"), m.strftime("%Y") if i == 0 or m.month == 1 else "")
+                        for i, m in enumerate(months)
+                    ],
+                    [
+                        (name, [row.values[i] for row in month_rows])
+                        for i, name in enumerate(kind_names)
+                    ],
+                    colours=colours,
+                    title="Cases opened per month",
+                    desc="One column per month, stacked by kind.",
+                ),
+            ],
+            tables=[by_status, by_month],
+        )
+    ]
+
+
+def _as_date(value) -> dt.date:
+    return timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
+
+
+def _months_for(query: StatsQuery, seen: Sequence[dt.date]) -> list[dt.date]:
+    first = query.date_from or (min(seen) if seen else None)
+    last = query.date_to or (max(seen) if seen else None)
+    if first is None or last is None:
+        return []
+    return month_range(first, last)
+
+
+def _section_providers() -> list[Callable[[StatsQuery], list[Section]]]:
+    """`sections(query)` of every installed app above `cases` that has a `stats` module."""
+    providers = []
+    for app_config in apps.get_app_configs():
+        name = app_config.name
+        if name == "cases" or name.startswith("django") or "." in name:
+            continue
+        module_name = f"{name}.stats"
+        if find_spec(module_name):
+            module = import_module(module_name)
+            if hasattr(module, "sections"):
+                providers.append(module.sections)
+    return providers
+
+
+# --- The view -----------------------------------------------------------------------------------
+
+
+@login_required
+def stats(request):
+    """The statistics page; `?csv=<table slug>` downloads one table with the same filters."""
+    scope = access.scope_of(request.user)
+    if not (scope.is_hq or scope.view_office_ids):
+        raise PermissionDenied("Statistics are for link offices and HQ.")
+    offices = list(access.offices_of(request.user).order_by("code"))
+    params = request.GET.copy()
+    if not any(key in params for key in ("office", "date_from", "date_to")):
+        start, end = default_period(timezone.localdate())
+        params.update({"date_from": start.isoformat(), "date_to": end.isoformat()})
+    form = StatsFilterForm(params, offices=offices, is_hq=scope.is_hq)
+    form.is_valid()
+    data = form.cleaned_data  # the valid part: a bad end date still lets the office apply
+    code = data.get("office") or ALL
+    if code == ALL:
+        office_ids = None if scope.is_hq else tuple(sorted(o.pk for o in offices))
+        chosen = None
+    else:
+        chosen = next(o for o in offices if o.code == code)
+        office_ids = (chosen.pk,)
+    query = StatsQuery(
+        user=request.user,
+        office_ids=office_ids,
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+    sections = case_sections(query)
+    for provider in _section_providers():
+        sections.extend(provider(query))
+    wanted = request.GET.get("csv")
+    if wanted:
+        table = next((t for s in sections for t in s.tables if t.slug == wanted), None)
+        if table is None:
+            raise Http404("No such table.")
+        return csv_response(table, query, chosen)
+    query_string = params.urlencode()
+    return render(
+        request,
+        "stats/stats.html",
+        {
+            "form": form,
+            "sections": sections,
+            "chosen_office": chosen,
+            "query": query,
+            "query_string": query_string,
+            "is_hq": scope.is_hq,
+        },
+    )
+
+
+def _csv_safe(value):
+    # A spreadsheet runs a cell starting with = + - @ as a formula; labels never need to.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def csv_response(table: Table, query: StatsQuery, office: LinkOffice | None) -> HttpResponse:
+    parts = ["glo-act", table.slug, office.code.lower() if office else "all"]
+    if query.date_from:
+        parts.append(query.date_from.isoformat())
+    if query.date_to:
+        parts.append(query.date_to.isoformat())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{"_".join(parts)}.csv"'
+    writer = csv.writer(response)
+    for line in table.csv_rows():
+        writer.writerow([_csv_safe(value) for value in line])
+    return response
