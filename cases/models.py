@@ -308,6 +308,8 @@ class CooperationRequest(models.Model):
             models.Index(fields=["to_office", "status", "due_at"], name="request_to_office"),
             models.Index(fields=["to_partner", "status", "due_at"], name="request_to_partner"),
             models.Index(fields=["from_office", "status", "due_at"], name="request_from_office"),
+            # The reminder sweep: open requests by due time (healthchecks' partial index).
+            models.Index(fields=["due_at"], condition=Q(status="open"), name="request_open_due"),
         ]
 
     def __str__(self) -> str:
@@ -371,6 +373,9 @@ class TimelineEvent(models.Model):
     )
     summary = models.CharField(max_length=300)
     changes = models.JSONField(default=dict, blank=True)
+    # The case version this entry produced (edits, status changes, route/suspect changes), so a
+    # refused stale edit can say exactly who changed what since the editor's version.
+    version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

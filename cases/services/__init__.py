@@ -1,0 +1,55 @@
+"""Every write on cases: one function per use case (DESIGN §2, STYLE "Writes are services").
+
+All take keyword-only arguments with `acting_user` first, run in one transaction, re-check the
+user's access on the locked row inside it, write the timeline entry and publish the outbox event
+(`liaison_offices.notifications.publish`) in that same transaction. Refusals are
+`glo_act.errors.DomainError` subclasses (pages and API render them alike); a case the user may
+not see at all is `Http404`, never a 403 that would confirm it exists.
+
+Route legs and suspects: `route_leg_add` / `route_leg_remove` / `suspect_add` /
+`suspect_remove` for one row (the API), and `case_set_route` / `case_set_suspects` to replace
+the whole list at once (a page's formset, the admin inlines). Each bumps the case version.
+"""
+
+from __future__ import annotations
+
+from cases.services.cooperation import (
+    message_post,
+    request_answer,
+    request_close,
+    request_create,
+)
+from cases.services.records import (
+    EDITABLE_FIELDS,
+    case_create,
+    case_set_legal_provisions,
+    case_set_route,
+    case_set_suspects,
+    case_transition,
+    case_update,
+    route_leg_add,
+    route_leg_remove,
+    suspect_add,
+    suspect_remove,
+)
+from cases.services.sharing import case_share, share_revoke
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "case_create",
+    "case_set_legal_provisions",
+    "case_set_route",
+    "case_set_suspects",
+    "case_share",
+    "case_transition",
+    "case_update",
+    "message_post",
+    "request_answer",
+    "request_close",
+    "request_create",
+    "route_leg_add",
+    "route_leg_remove",
+    "share_revoke",
+    "suspect_add",
+    "suspect_remove",
+]
