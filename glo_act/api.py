@@ -148,23 +148,65 @@ ProblemSerializer = inline_serializer(
 )
 
 
-def problem_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """OpenAPI responses for the problem codes an endpoint may answer."""
+# What each problem status means in this API, for the generated documentation.
+_DESCRIPTIONS = {
+    400: "Invalid request: a field, filter or page parameter is not valid; `errors` names each "
+    "field with its messages.",
+    401: "No credentials, or the token is unknown, revoked or expired. Send "
+    "`Authorization: Token <token>`; ask HQ for a new token.",
+    403: "You can see this object but may not do this to it (e.g. not the recipient, or your "
+    "share is not at the level this needs).",
+    404: "No such object, or it is not shared with you: the two are not told apart.",
+    409: "The rules refuse this change now (e.g. a status change not allowed from the current "
+    "status); `code` names the rule.",
+    412: "`If-Match` names an older version: fetch the object again and retry with its new "
+    "`ETag`. Nothing was changed.",
+    422: "The request is well-formed but cannot be processed: a missing reason or consent, or "
+    "an `Idempotency-Key` already used for a different request.",
+    428: "This change needs an `If-Match` header with the object's current `ETag`.",
+    429: "Too many requests for this token; wait the seconds given in `Retry-After`.",
+}
+
+
+def problem_responses(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
+    """OpenAPI responses (`application/problem+json`) for the problem codes an endpoint may
+    answer."""
     return {
-        code: OpenApiResponse(response=ProblemSerializer, description=_TITLES.get(code, "Error"))
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            response=ProblemSerializer,
+            description=_DESCRIPTIONS.get(code, _TITLES.get(code, "Error")),
+        )
         for code in codes
     }
 
 
 READ_ERRORS = (401, 404, 429)
-WRITE_ERRORS = (400, 401, 403, 404, 409, 412, 422, 429)
+LIST_ERRORS = (400, 401, 404, 429)
+ACTION_ERRORS = (400, 401, 403, 404, 409, 412, 422, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 412, 422, 428, 429)
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
     str,
     OpenApiParameter.HEADER,
     required=False,
-    description="The ETag of the representation you are changing; 412 if it is stale.",
+    description="The `ETag` of the representation you are acting on; 412 if it is stale "
+    "(someone changed it since you read it) and nothing is changed.",
+)
+IF_MATCH_REQUIRED = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The `ETag` from your last read of this object. Required: 428 without it, "
+    "412 if it is stale (someone changed it since you read it); nothing is changed then.",
+)
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description="The version of this representation; send it back in `If-Match` to change it.",
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -206,15 +248,27 @@ class BoundedCountPagination(PageNumberPagination):
     max_page_size = 100
     count_limit = 1000
 
+    def _whole_number(self, request, name: str, default: int, maximum: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+            raise exceptions.ValidationError({name: ["Must be a whole number."]})
+        value = int(raw)
+        if not 1 <= value <= maximum:
+            raise exceptions.ValidationError({name: [f"Must be between 1 and {maximum}."]})
+        return value
+
+    def get_page_size(self, request) -> int:
+        # DRF falls back to the default on a bad value; a partner's typo should be told instead.
+        return self._whole_number(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         page_size = self.get_page_size(request)
-        try:
-            self.page_number = int(request.query_params.get(self.page_query_param, 1))
-        except (TypeError, ValueError):
-            raise exceptions.ValidationError({self.page_query_param: ["Must be a whole number."]})
-        if self.page_number < 1:
-            raise exceptions.ValidationError({self.page_query_param: ["Must be 1 or more."]})
+        self.page_number = self._whole_number(request, self.page_query_param, 1, 10**8)
         offset = (self.page_number - 1) * page_size
         self.count = queryset.order_by()[: self.count_limit + 1].count()
         self.count_is_exact = self.count <= self.count_limit
@@ -255,6 +309,25 @@ class BoundedCountPagination(PageNumberPagination):
                 "results": data,
             }
         )
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1. A page past the last one is a 404.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 10**8},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, 1 to {self.max_page_size} "
+                f"(default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
 
     def get_paginated_response_schema(self, schema):
         return {
@@ -302,10 +375,20 @@ def etag_for(obj) -> str:
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 
-def check_if_match(request, obj) -> Response | None:
-    """412 when the client's If-Match names another version than the current one."""
+def check_if_match(request, obj, *, required: bool = False) -> Response | None:
+    """412 when the client's If-Match names another version than the current one.
+
+    With `required`, a request without If-Match is refused with 428: an update made without
+    saying which version it was made on could silently overwrite someone else's change.
+    """
     header = request.headers.get("If-Match")
     if not header:
+        if required:
+            return problem(
+                428,
+                "Send If-Match with the ETag of your last read of this object.",
+                headers={"ETag": etag_for(obj)},
+            )
         return None
     current = etag_for(obj)
     offered = {tag.strip().removeprefix("W/") for tag in header.split(",")}
@@ -379,8 +462,13 @@ def _replay(record, fingerprint: str) -> Response:
 
 
 __all__ = [
+    "ACTION_ERRORS",
+    "ETAG_HEADER",
     "IDEMPOTENCY_KEY",
     "IF_MATCH",
+    "IF_MATCH_REQUIRED",
+    "LIST_ERRORS",
+    "PROBLEM_CONTENT_TYPE",
     "READ_ERRORS",
     "WRITE_ERRORS",
     "BoundedCountPagination",

@@ -287,6 +287,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags and operation ids from the resource name
+    # Choice sets that share a field name ("kind", "status") get names a reader understands.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseKindEnum": "cases.constants.CaseKind",
+        "CaseStatusEnum": "cases.constants.CaseStatus",
+        "RequestKindEnum": "cases.constants.RequestKind",
+        "RequestStatusEnum": "cases.constants.RequestStatus",
+        "PartnerKindEnum": "liaison_offices.constants.PartnerKind",
+        "OfficeStatusEnum": "liaison_offices.constants.OfficeStatus",
+    },
 }
 
 # --- Logging: no personal data is ever logged (see victims/) -------------------------------------

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
 
 API = "/api/v1"
 
@@ -70,23 +69,21 @@ def test_an_unknown_endpoint_answers_a_json_404(cast, api_client):
 def test_a_token_is_throttled_with_retry_after(cast, api_client, settings):
     from django.core.cache import cache
 
+    from glo_act.api import TokenRateThrottle
+
     cache.clear()
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "token": "3/min"}
-    with override_settings(
-        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    ):
-        from glo_act.api import TokenRateThrottle
-
-        TokenRateThrottle.THROTTLE_RATES = rates
-        try:
-            client = api_client(cast.focal_point)
-            codes = [client.get(f"{API}/me/").status_code for _ in range(4)]
-            last = client.get(f"{API}/me/")
-        finally:
-            from rest_framework.settings import api_settings
-
-            TokenRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-            cache.clear()
+    # The rate is read into a class attribute at import: set it there, and put back the one
+    # that was there (not whatever the overridden settings say) so later tests are not throttled.
+    original = TokenRateThrottle.THROTTLE_RATES
+    TokenRateThrottle.THROTTLE_RATES = rates
+    try:
+        client = api_client(cast.focal_point)
+        codes = [client.get(f"{API}/me/").status_code for _ in range(4)]
+        last = client.get(f"{API}/me/")
+    finally:
+        TokenRateThrottle.THROTTLE_RATES = original
+        cache.clear()
     assert codes[:3] == [200, 200, 200]
     assert last.status_code == 429
     assert int(last["Retry-After"]) > 0
