@@ -1,0 +1,413 @@
+"""API representations of cases, messages and cooperation requests, redacted by access level.
+
+A case is always returned with the caller's `access`: the level they see it at and, for a
+share, its handling code and conditions. The representation holds only the fields that level
+allows; fields above it are absent (not null), so a partner's system can tell "not shared with
+you" from "empty".
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.constants import (
+    CaseKind,
+    CaseOutcome,
+    CaseStatus,
+    Exploitation,
+    HandlingCode,
+    InformationAccuracy,
+    LabourSector,
+    MeansOfControl,
+    RecruiterRelationship,
+    RequestKind,
+    RequestStatus,
+    ShareLevel,
+    SourceReliability,
+    Urgency,
+)
+from cases.models import (
+    Case,
+    CooperationRequest,
+    LegalProvision,
+    Message,
+    RouteLeg,
+    Suspect,
+    TimelineEvent,
+)
+from liaison_offices.access import can_work_office, scope_of
+
+# --- access levels ------------------------------------------------------------------------------
+
+# Ranks above the share levels (1 summary, 2 full, 3 full with victims).
+LEAD_OFFICE = 4
+HQ = 5
+ACCESS_NAMES = {
+    ShareLevel.SUMMARY: "summary",
+    ShareLevel.FULL: "full",
+    ShareLevel.FULL_WITH_VICTIMS: "full_with_victims",
+    LEAD_OFFICE: "lead_office",
+    HQ: "hq",
+}
+ACCESS_DESCRIPTION = (
+    "How you see this case. `summary`, `full`, `full_with_victims`: through a share to your "
+    "organisation or office, at that level; `lead_office`: your office leads the case; `hq`: "
+    "FIA headquarters. Lead office and HQ see every field."
+)
+
+SUMMARY_FIELDS = [
+    "reference",
+    "kind",
+    "status",
+    "title",
+    "summary",
+    "lead_office",
+    "forms_of_exploitation",
+    "updated_at",
+    "access",
+]
+FULL_FIELDS = [
+    "outcome",
+    "labour_sector",
+    "means_of_control",
+    "recruiter_relationship",
+    "route_legs",
+    "suspects",
+    "legal_provisions",
+    "host_country_law",
+    "timeline",
+    "version",
+    "created_at",
+    "closed_at",
+]
+VICTIM_FIELDS = ["victims"]
+
+
+class CaseAccessSerializer(serializers.Serializer):
+    """The caller's access to a case and the conditions they must honour."""
+
+    level = serializers.ChoiceField(
+        choices=list(ACCESS_NAMES.values()), help_text=ACCESS_DESCRIPTION
+    )
+    handling_code = serializers.ChoiceField(
+        choices=HandlingCode.choices,
+        allow_null=True,
+        help_text="The handling code of the share you see the case through (null for the lead "
+        "office and HQ). H0: crime prevention and investigation only; H1: not for use in "
+        "judicial proceedings without the originator's consent; H2: no onward dissemination "
+        "without the originator's consent; H3: the restrictions in `handling_conditions`.",
+    )
+    handling_conditions = serializers.CharField(
+        allow_blank=True, help_text="Conditions stated by the originator (always for H3)."
+    )
+    share_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When your share ends, if it has an expiry."
+    )
+    can_edit = serializers.BooleanField(
+        help_text="True when you may change the case (PATCH): members of the lead office."
+    )
+
+
+def access_level(case: Case, user) -> int:
+    """The caller's access rank on a case fetched through `with_access` (no query)."""
+    scope = scope_of(user)
+    if scope.is_hq:
+        return HQ
+    if case.lead_office_id in scope.view_office_ids:
+        return LEAD_OFFICE
+    share = getattr(case, "access_share", None) or {}
+    # A share that expired between the visibility check and this read: the least level.
+    return share.get("level") or ShareLevel.SUMMARY
+
+
+def access_of(case: Case, user) -> dict:
+    """The `access` block of a case fetched through `with_access`."""
+    level = access_level(case, user)
+    share = getattr(case, "access_share", None) or {}
+    expires = share.get("expires_at")
+    if isinstance(expires, str):
+        from django.utils.dateparse import parse_datetime
+
+        expires = parse_datetime(expires)
+    return {
+        "level": ACCESS_NAMES[level],
+        "handling_code": share.get("handling_code") if level < LEAD_OFFICE else None,
+        "handling_conditions": share.get("handling_conditions", "") if level < LEAD_OFFICE else "",
+        "share_expires_at": expires if level < LEAD_OFFICE else None,
+        "can_edit": level >= LEAD_OFFICE and can_work_office(user, case.lead_office_id),
+    }
+
+
+# --- nested parts of a full case ----------------------------------------------------------------
+
+
+class RouteLegSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country_id", help_text="ISO 3166 alpha-3")
+
+    class Meta:
+        model = RouteLeg
+        fields = ["position", "stage", "country", "place", "mode", "date"]
+
+
+class SuspectSerializer(serializers.ModelSerializer):
+    nationality = serializers.CharField(
+        source="nationality_id", allow_null=True, help_text="ISO 3166 alpha-3"
+    )
+
+    class Meta:
+        model = Suspect
+        fields = ["name", "role", "nationality", "sex", "age_band"]
+
+
+class LegalProvisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LegalProvision
+        fields = ["act", "section", "title"]
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["kind", "summary", "actor", "created_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event) -> str | None:
+        if event.actor is None:
+            return None
+        return event.actor.get_full_name() or event.actor.get_username()
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+
+class CaseSummarySerializer(serializers.ModelSerializer):
+    """A case as it appears in lists: the summary fields every level may see."""
+
+    lead_office = serializers.CharField(
+        source="lead_office.code", help_text="Code of the lead link office (ISO alpha-3)."
+    )
+    kind = serializers.ChoiceField(choices=CaseKind.choices)
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    forms_of_exploitation = serializers.ListField(
+        child=serializers.ChoiceField(choices=Exploitation.choices)
+    )
+    access = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = SUMMARY_FIELDS
+        read_only_fields = SUMMARY_FIELDS
+
+    @extend_schema_field(CaseAccessSerializer)
+    def get_access(self, case) -> dict:
+        return access_of(case, self.context["request"].user)
+
+
+class CaseDetailSerializer(CaseSummarySerializer):
+    """A case with every field the caller's access level allows.
+
+    `summary` shares get the summary fields; `full` adds taxonomy, route, suspects, legal
+    provisions, host-country law and timeline; `full_with_victims` (and the lead office and HQ)
+    add the victims.
+    """
+
+    outcome = serializers.ChoiceField(choices=CaseOutcome.choices, allow_blank=True, required=False)
+    labour_sector = serializers.ChoiceField(
+        choices=LabourSector.choices, allow_blank=True, required=False
+    )
+    means_of_control = serializers.ListField(
+        child=serializers.ChoiceField(choices=MeansOfControl.choices), required=False
+    )
+    recruiter_relationship = serializers.ChoiceField(
+        choices=RecruiterRelationship.choices, allow_blank=True, required=False
+    )
+    route_legs = RouteLegSerializer(many=True, required=False)
+    suspects = SuspectSerializer(many=True, required=False)
+    legal_provisions = LegalProvisionSerializer(many=True, required=False)
+    host_country_law = serializers.CharField(allow_blank=True, required=False)
+    timeline = TimelineEventSerializer(
+        many=True,
+        source="visible_timeline",
+        help_text="Newest first. Share recipients see creation, edits and status changes; "
+        "the lead office and HQ see every entry.",
+        required=False,
+    )
+    version = serializers.IntegerField(help_text="Increases with every change.", required=False)
+    created_at = serializers.DateTimeField(required=False)
+    closed_at = serializers.DateTimeField(allow_null=True, required=False)
+
+    class Meta:
+        model = Case
+        fields = SUMMARY_FIELDS + FULL_FIELDS
+        read_only_fields = SUMMARY_FIELDS
+
+    def to_representation(self, case):
+        data = super().to_representation(case)
+        if access_level(case, self.context["request"].user) < ShareLevel.FULL:
+            for name in FULL_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+class CaseUpdateSerializer(serializers.Serializer):
+    """The fields the lead office may change through the API (all optional: PATCH)."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(allow_blank=True, required=False)
+    forms_of_exploitation = serializers.ListField(
+        child=serializers.ChoiceField(choices=Exploitation.choices), required=False
+    )
+    labour_sector = serializers.ChoiceField(
+        choices=LabourSector.choices, allow_blank=True, required=False
+    )
+    means_of_control = serializers.ListField(
+        child=serializers.ChoiceField(choices=MeansOfControl.choices), required=False
+    )
+    recruiter_relationship = serializers.ChoiceField(
+        choices=RecruiterRelationship.choices, allow_blank=True, required=False
+    )
+    host_country_law = serializers.CharField(allow_blank=True, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["office", "partner"])
+    code = serializers.CharField(help_text="Office code, or the partner's short name.")
+    name = serializers.CharField()
+
+
+def organisation_ref(office, partner) -> dict | None:
+    if office is not None:
+        return {"kind": "office", "code": office.code, "name": office.name}
+    if partner is not None:
+        return {"kind": "partner", "code": partner.short_name or partner.name, "name": partner.name}
+    return None
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """A message on a case, graded for source reliability and information accuracy."""
+
+    case = serializers.CharField(source="case.reference", read_only=True)
+    request = serializers.IntegerField(
+        source="request_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The cooperation request this message belongs to, if any.",
+    )
+    author = serializers.SerializerMethodField()
+    author_organisation = serializers.SerializerMethodField()
+    reliability = serializers.ChoiceField(choices=SourceReliability.choices)
+    accuracy = serializers.ChoiceField(choices=InformationAccuracy.choices)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "case",
+            "request",
+            "author",
+            "author_organisation",
+            "body",
+            "reliability",
+            "accuracy",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_author(self, message) -> str | None:
+        if message.author is None:
+            return None
+        return message.author.get_full_name() or message.author.get_username()
+
+    @extend_schema_field(OrganisationRefSerializer(allow_null=True))
+    def get_author_organisation(self, message) -> dict | None:
+        return organisation_ref(message.author_office, message.author_partner)
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10000)
+    reliability = serializers.ChoiceField(
+        choices=SourceReliability.choices,
+        default=SourceReliability.X,
+        help_text="Source reliability: A reliable, B usually reliable, C fairly reliable, "
+        "X cannot be judged.",
+    )
+    accuracy = serializers.ChoiceField(
+        choices=InformationAccuracy.choices,
+        default=InformationAccuracy.CANNOT_JUDGE,
+        help_text="Information accuracy: 1 confirmed, 2 probably true, 3 possibly true, "
+        "4 cannot be judged.",
+    )
+    request = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**53,
+        help_text="Post in the thread of this cooperation request (on the same case).",
+    )
+
+
+# --- cooperation requests -----------------------------------------------------------------------
+
+
+class CooperationRequestSerializer(serializers.ModelSerializer):
+    """A request for help on a case from one office to another office or a partner."""
+
+    case = serializers.CharField(source="case.reference")
+    from_office = serializers.CharField(source="from_office.code")
+    to = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    status = serializers.ChoiceField(choices=RequestStatus.choices)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CooperationRequest
+        fields = [
+            "id",
+            "case",
+            "from_office",
+            "to",
+            "kind",
+            "urgency",
+            "question",
+            "due_at",
+            "status",
+            "is_overdue",
+            "answer",
+            "late_reason",
+            "answered_at",
+            "created_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OrganisationRefSerializer)
+    def get_to(self, request) -> dict | None:
+        return organisation_ref(request.to_office, request.to_partner)
+
+    @extend_schema_field(serializers.BooleanField(help_text="Open and past its due time."))
+    def get_is_overdue(self, request) -> bool:
+        return request.status == RequestStatus.OPEN and request.due_at < timezone.now()
+
+
+class RequestAnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=20000)
+    late_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="Required when answering after `due_at`: why the answer is late.",
+    )
