@@ -15,7 +15,37 @@ NAV_ITEMS = [
     ("Victims", "victims:list", "offices"),
     ("Referrals", "victims:referrals", "all"),
     ("Statistics", "stats", "offices"),
+    ("Inbox", "inbox", "all"),
 ]
+BADGE_CAP = 99
+
+
+def unread_for(request) -> int:
+    """The signed-in user's unread notifications: one index-only count, once per request."""
+    if not hasattr(request, "_glo_act_unread"):
+        from liaison_offices.notifications import unread_count
+
+        request._glo_act_unread = unread_count(request.user)
+    return request._glo_act_unread
+
+
+def _badge(request):
+    """Counted only if a page renders the navigation (htmx fragments do not)."""
+
+    def badge() -> str:
+        unread = unread_for(request)
+        if not unread:
+            return ""
+        return f"{BADGE_CAP}+" if unread > BADGE_CAP else str(unread)
+
+    memo: dict = {}
+
+    def once() -> str:
+        if "value" not in memo:
+            memo["value"] = badge()
+        return memo["value"]
+
+    return once
 
 
 def navigation(request) -> dict:
@@ -32,5 +62,20 @@ def navigation(request) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "current": request.path == url})
+        item = {"label": label, "url": url, "current": False}
+        if url_name == "inbox":
+            item["badge"] = _badge(request)
+        items.append(item)
+    # The section the page is in: the longest URL the path starts with (home only itself).
+    current = max(
+        (
+            i
+            for i in items
+            if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))
+        ),
+        key=lambda i: len(i["url"]),
+        default=None,
+    )
+    if current is not None:
+        current["current"] = True
     return {"nav_is_hq": scope.is_hq, "nav_items": items}

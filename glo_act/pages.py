@@ -1,0 +1,199 @@
+"""Shared helpers for the browser pages: sign-in, the visibility rule applied once, bounded
+lists and domain errors shown as form errors.
+
+Nothing here knows about cases or victims (DESIGN §2: arrows point down to `glo_act`). A page
+names its model; the model's `objects.visible_to(user)` decides what the user may see, and the
+lookup helpers answer 404 for anything else, never 403 (which would confirm it exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import models
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+from django.views.generic import FormView, TemplateView
+
+from glo_act.errors import ConflictError, DomainError
+
+__all__ = [
+    "BoundedPage",
+    "DomainFormView",
+    "PageForm",
+    "PageView",
+    "VisibleMixin",
+    "add_domain_error",
+    "get_visible_or_404",
+    "is_htmx",
+    "paginate_bounded",
+]
+
+# How many rows a list counts before it says "1,000+" (PERFORMANCE.md, lesson 1: the count,
+# not the page, dominates; a user with 76,000 visible cases does not need the exact total).
+COUNT_LIMIT = 1000
+PAGE_SIZE = 25
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Was this request made by htmx (so a fragment, not a whole page, is wanted)?"""
+    return request.headers.get("HX-Request") == "true"
+
+
+class PageView(LoginRequiredMixin, TemplateView):
+    """A page for signed-in users; anonymous visitors are sent to the sign-in page."""
+
+
+class VisibleMixin:
+    """Applies `model.objects.visible_to(request.user)` once, for every read of the view."""
+
+    model: type[models.Model]
+
+    def visible(self) -> models.QuerySet:
+        return self.model.objects.visible_to(self.request.user)
+
+
+def get_visible_or_404(queryset: models.QuerySet, **lookup) -> models.Model:
+    """The one row matching `lookup` in an already-scoped queryset, else 404."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found.")
+
+
+@dataclass
+class BoundedPage:
+    """One page of a list whose total is counted only up to `COUNT_LIMIT` rows."""
+
+    object_list: list
+    number: int
+    page_size: int
+    count: int
+    count_is_exact: bool
+    has_next: bool
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.page_size + len(self.object_list)
+
+    @property
+    def count_display(self) -> str:
+        """`37`, or `1,000+` when there are more rows than were counted."""
+        return f"{self.count:,}" if self.count_is_exact else f"{self.count:,}+"
+
+    @property
+    def num_pages_display(self) -> str:
+        pages = max(1, -(-self.count // self.page_size))
+        return f"{pages:,}" if self.count_is_exact else f"{pages:,}+"
+
+
+def paginate_bounded(
+    request: HttpRequest,
+    queryset: models.QuerySet,
+    *,
+    page_size: int | None = None,
+    count_limit: int | None = None,
+) -> BoundedPage:
+    """Two queries: a count stopped at `count_limit + 1` rows, and the page (one row more than
+    shown, to know whether a next page exists). `?page=` past the end is a 404.
+    """
+    page_size = page_size or PAGE_SIZE
+    count_limit = count_limit or COUNT_LIMIT
+    try:
+        number = int(request.GET.get("page", 1))
+    except (TypeError, ValueError):
+        number = 1
+    number = max(number, 1)
+    # Only the ids are counted: no annotation or join of the page is computed for the count.
+    counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+    count_is_exact = counted <= count_limit
+    offset = (number - 1) * page_size
+    if number > 1 and count_is_exact and offset >= counted:
+        raise Http404("That page is past the last one.")
+    rows = list(queryset[offset : offset + page_size + 1])
+    return BoundedPage(
+        object_list=rows[:page_size],
+        number=number,
+        page_size=page_size,
+        count=min(counted, count_limit),
+        count_is_exact=count_is_exact,
+        has_next=len(rows) > page_size,
+    )
+
+
+class PageForm(forms.Form):
+    """A form as the pages draw it: labels without a trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's refusal on the form: on its field when it names one, else on top."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+class DomainFormView(LoginRequiredMixin, FormView):
+    """A form whose valid data is handed to one service call.
+
+    `perform(form)` calls the service; a `DomainError` it raises is shown on the form (inline,
+    with the user's input kept) and nothing is saved; on success the `success_message` is
+    flashed and the user is redirected to `get_success_url()`.
+    """
+
+    success_message = ""
+
+    def perform(self, form) -> Any:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.result = self.perform(form)
+        except ConflictError as exc:
+            return self.conflict(form, exc)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.get_success_message(form))
+        return redirect(self.get_success_url())
+
+    def conflict(self, form, exc: ConflictError):
+        """A stale edit: keep the input, say who changed what (override to show more)."""
+        add_domain_error(form, exc)
+        return self.form_invalid(form)
+
+    def get_success_message(self, form) -> str:
+        return self.success_message
