@@ -1,4 +1,37 @@
-from django.urls import path  # noqa: F401
+"""Case pages: the list, one case and its forms, cooperation requests."""
+
+from django.urls import path
+
+from cases import views
+from cases.models import RouteLeg, Suspect
 
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.CaseListView.as_view(), name="list"),
+    path("new/", views.CaseCreateView.as_view(), name="create"),
+    path("requests/", views.RequestListView.as_view(), name="requests"),
+    path("requests/<int:pk>/", views.RequestDetailView.as_view(), name="request"),
+    path("<str:reference>/", views.CaseDetailView.as_view(), name="detail"),
+    path("<str:reference>/edit/", views.CaseEditView.as_view(), name="edit"),
+    path("<str:reference>/status/", views.CaseStatusView.as_view(), name="status"),
+    path("<str:reference>/share/", views.CaseShareView.as_view(), name="share"),
+    path(
+        "<str:reference>/shares/<int:pk>/revoke/",
+        views.ShareRevokeView.as_view(),
+        name="share_revoke",
+    ),
+    path("<str:reference>/messages/", views.MessagePostView.as_view(), name="message_post"),
+    path("<str:reference>/requests/new/", views.RequestCreateView.as_view(), name="request_create"),
+    path("<str:reference>/route/add/", views.RouteLegAddView.as_view(), name="route_add"),
+    path(
+        "<str:reference>/route/<int:pk>/remove/",
+        views.PartRemoveView.as_view(model=RouteLeg),
+        name="route_remove",
+    ),
+    path("<str:reference>/suspects/add/", views.SuspectAddView.as_view(), name="suspect_add"),
+    path(
+        "<str:reference>/suspects/<int:pk>/remove/",
+        views.PartRemoveView.as_view(model=Suspect),
+        name="suspect_remove",
+    ),
+]

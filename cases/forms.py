@@ -1,0 +1,370 @@
+"""Forms of the case pages. They check the shape of the input; the rules are the services'.
+
+A form never saves: its view hands `cleaned_data` to one service call, and a `DomainError` the
+service raises is shown on the form (`glo_act.pages.add_domain_error`).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from cases.constants import (
+    CASE_TRANSITIONS,
+    AgeBand,
+    CaseKind,
+    CaseOutcome,
+    CaseStatus,
+    Exploitation,
+    HandlingCode,
+    InformationAccuracy,
+    LabourSector,
+    MeansOfControl,
+    RecruiterRelationship,
+    RequestKind,
+    RouteStage,
+    Sex,
+    ShareLevel,
+    SourceReliability,
+    SuspectRole,
+    TransportMode,
+    Urgency,
+)
+from cases.models import LegalProvision
+from glo_act.pages import PageForm
+from liaison_offices.models import Country, LinkOffice
+
+SORTS = {
+    "updated": "Last updated",
+    "reference": "Reference",
+    "status": "Status",
+}
+
+
+def _blank(choices, label: str = "—"):
+    return [("", label), *choices]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def format_value(self, value):
+        if hasattr(value, "strftime"):
+            return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value.tzinfo else None
+        return value
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+class CaseFilterForm(PageForm):
+    """The case list's search, filters and sort (all optional, all in the query string)."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="Reference, title, suspect or place",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. GBR-TIP or Milan"}),
+    )
+    kind = forms.ChoiceField(label="Kind", required=False, choices=_blank(CaseKind.choices, "Any"))
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any"), ("open", "Open (not closed)"), *CaseStatus.choices],
+    )
+    exploitation = forms.ChoiceField(
+        label="Form of exploitation",
+        required=False,
+        choices=_blank(Exploitation.choices, "Any"),
+    )
+    office = forms.ChoiceField(label="Lead office", required=False)
+    shared = forms.BooleanField(label="Shared with me", required=False)
+    handling = forms.ChoiceField(
+        label="Handling code (of a share to me)",
+        required=False,
+        choices=_blank([(code.value, code.value) for code in HandlingCode], "Any"),
+    )
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORTS.items()))
+
+    def __init__(self, *args, offices: list[tuple[int, str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        # (id, code, name) rows read once by the view: the select and the filter share them.
+        self.office_ids = {code: pk for pk, code, _ in offices}
+        self.fields["office"].choices = _blank([(code, code) for _, code, _ in offices], "Any")
+
+    @property
+    def is_filtered(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(name) for name in self.fields if name != "sort")
+
+
+class RequestFilterForm(PageForm):
+    """The cooperation request list's filters."""
+
+    box = forms.ChoiceField(
+        label="Direction",
+        required=False,
+        choices=[("", "To and from my desks"), ("in", "To me"), ("out", "From me")],
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[
+            ("", "Any"),
+            ("open", "Open"),
+            ("due", "Open, due within 3 days"),
+            ("overdue", "Overdue"),
+            ("answered", "Answered"),
+            ("closed", "Closed"),
+        ],
+    )
+    q = forms.CharField(
+        label="Case reference", required=False, max_length=24, widget=forms.TextInput()
+    )
+
+
+# --- the case record ----------------------------------------------------------------------------
+
+
+class CaseFieldsForm(PageForm):
+    """The descriptive fields a case has from the start and keeps editable."""
+
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    forms_of_exploitation = forms.MultipleChoiceField(
+        label="Forms of exploitation",
+        required=False,
+        choices=Exploitation.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    labour_sector = forms.ChoiceField(
+        label="Labour sector (forced labour)",
+        required=False,
+        choices=_blank(LabourSector.choices),
+    )
+    means_of_control = forms.MultipleChoiceField(
+        label="Means of control",
+        required=False,
+        choices=MeansOfControl.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    recruiter_relationship = forms.ChoiceField(
+        label="Recruiter's relationship to the victim",
+        required=False,
+        choices=_blank(RecruiterRelationship.choices),
+    )
+    legal_provisions = forms.ModelMultipleChoiceField(
+        label="Pakistani legal provisions",
+        required=False,
+        queryset=LegalProvision.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    host_country_law = forms.CharField(
+        label="Host-country law",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Provisions of the host country's law, as text.",
+    )
+
+
+class CaseCreateForm(CaseFieldsForm):
+    kind = forms.ChoiceField(label="Kind of case", choices=CaseKind.choices)
+    lead_office = forms.ModelChoiceField(
+        label="Lead office", queryset=LinkOffice.objects.none(), empty_label=None
+    )
+    field_order = ["kind", "lead_office", "title", "summary"]
+
+    def __init__(self, *args, offices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_office"].queryset = offices
+
+
+class CaseEditForm(CaseFieldsForm):
+    """Editing carries the version the user saw; the service refuses it if it is stale."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class StatusForm(PageForm):
+    """Change status: only the transitions allowed from the current status are offered."""
+
+    status = forms.ChoiceField(label="New status", widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label="Outcome (when closing)", required=False, choices=_blank(CaseOutcome.choices)
+    )
+    reason = forms.CharField(
+        label="Reason (when reopening)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        order = CaseStatus.values
+        allowed = sorted(CASE_TRANSITIONS[CaseStatus(current)], key=order.index)
+        self.fields["status"].choices = [(s, CaseStatus(s).label) for s in allowed]
+        self.closing_offered = CaseStatus.CLOSED in allowed
+        self.reopening = current == CaseStatus.CLOSED
+        if not self.closing_offered:
+            del self.fields["outcome"]
+        if not self.reopening:
+            del self.fields["reason"]
+        label = CaseStatus(current).label.lower()
+        self.fields["status"].error_messages["invalid_choice"] = (
+            f"A case that is {label} cannot move to “%(value)s”; choose one of the statuses shown."
+        )
+
+
+class RouteLegForm(PageForm):
+    stage = forms.ChoiceField(choices=RouteStage.choices)
+    country = forms.ModelChoiceField(queryset=Country.objects.all(), empty_label="Choose…")
+    place = forms.CharField(required=False, max_length=120, help_text="City, border crossing, port")
+    mode = forms.ChoiceField(
+        label="Travelled by", required=False, choices=_blank(TransportMode.choices)
+    )
+    date = forms.DateField(required=False, widget=DateInput)
+
+
+class SuspectForm(PageForm):
+    name = forms.CharField(label="Name or alias", required=False, max_length=120)
+    role = forms.ChoiceField(choices=SuspectRole.choices)
+    nationality = forms.ModelChoiceField(
+        queryset=Country.objects.all(), required=False, empty_label="Unknown"
+    )
+    sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN)
+    age_band = forms.ChoiceField(label="Age band", choices=AgeBand.choices, initial=AgeBand.UNKNOWN)
+
+
+# --- sharing, messages, requests ----------------------------------------------------------------
+
+
+def recipient_choices(offices, partners) -> list:
+    """One select for an office or a partner: values `office:<id>` / `partner:<id>`."""
+    return [
+        ("", "Choose…"),
+        ("Link offices", [(f"office:{o.pk}", str(o)) for o in offices]),
+        ("Partner organisations", [(f"partner:{p.pk}", p.name) for p in partners]),
+    ]
+
+
+class RecipientField(forms.ChoiceField):
+    """Cleans `office:<id>` / `partner:<id>` into the chosen LinkOffice or PartnerOrganisation."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objects: dict[str, object] = {}
+
+    def set_recipients(self, offices, partners) -> None:
+        offices, partners = list(offices), list(partners)
+        self.choices = recipient_choices(offices, partners)
+        self.objects = {f"office:{o.pk}": o for o in offices}
+        self.objects.update({f"partner:{p.pk}": p for p in partners})
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.objects.get(value) if value else None
+
+
+class ShareForm(PageForm):
+    recipient = RecipientField(label="Share with")
+    level = forms.TypedChoiceField(
+        label="What they see",
+        coerce=int,
+        choices=ShareLevel.choices,
+        widget=forms.RadioSelect,
+        initial=ShareLevel.SUMMARY,
+        help_text="Summary: reference, kind, status, title, summary, lead office, forms of "
+        "exploitation. Full: also route, suspects, legal basis, timeline and messages. Full "
+        "with victims: also the victims' codes (personal data only where the victim consented).",
+    )
+    handling_code = forms.ChoiceField(
+        label="Handling code", choices=HandlingCode.choices, widget=forms.RadioSelect
+    )
+    handling_conditions = forms.CharField(
+        label="Conditions (required for H3)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires (optional)", required=False, widget=DateTimeInput
+    )
+
+    def __init__(self, *args, offices, partners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].set_recipients(offices, partners)
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("handling_code") == HandlingCode.H3
+            and not (data.get("handling_conditions") or "").strip()
+        ):
+            self.add_error("handling_conditions", "H3 needs the conditions stated.")
+        expires = data.get("expires_at")
+        if expires and expires <= timezone.now():
+            self.add_error("expires_at", "The expiry must be in the future.")
+        return data
+
+
+class ConfirmForm(PageForm):
+    """A confirmation step before something that cannot be undone."""
+
+    confirm = forms.BooleanField(
+        label="Yes, I am sure",
+        error_messages={"required": "Tick the box to confirm."},
+    )
+
+
+class MessageForm(PageForm):
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 3}))
+    reliability = forms.ChoiceField(
+        label="Source reliability",
+        choices=SourceReliability.choices,
+        initial=SourceReliability.X,
+    )
+    accuracy = forms.TypedChoiceField(
+        label="Information accuracy",
+        coerce=int,
+        choices=InformationAccuracy.choices,
+        initial=InformationAccuracy.CANNOT_JUDGE,
+    )
+
+
+class RequestForm(PageForm):
+    recipient = RecipientField(label="Ask")
+    kind = forms.ChoiceField(label="Kind of help", choices=RequestKind.choices)
+    urgency = forms.ChoiceField(
+        choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
+    )
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, offices, partners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].set_recipients(offices, partners)
+
+
+class AnswerForm(PageForm):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    late_reason = forms.CharField(
+        label="Why is the answer late?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, overdue: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.overdue = overdue
+        if not overdue:
+            del self.fields["late_reason"]
+
+    def clean(self):
+        data = super().clean()
+        if self.overdue and not (data.get("late_reason") or "").strip():
+            self.add_error("late_reason", "The answer is past its due date: say why.")
+        return data
