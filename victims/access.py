@@ -25,7 +25,8 @@ family tracing → name, date of birth, address; psychosocial, legal aid, liveli
 **The read** — every door (page, API, admin, export) that shows personal data calls
 `reveal_personal_data` (or `reveal_personal_data_many` for a list/export). It decrypts only the
 allowed fields, and writes one `PersonalDataAccess` row per victim shown through
-`record_personal_data_read`. A code-only view calls neither and leaves no row.
+`record_personal_data_read(s)`. A code-only view calls neither and leaves no row. A door that
+decrypts by other means (none should) must call `record_personal_data_read` itself.
 """
 
 from __future__ import annotations
@@ -114,16 +115,32 @@ def personal_data_allowed(user, victim: Victim) -> bool:
     return bool(allowed_personal_fields(user, victim))
 
 
+def _access_record(user, victim: Victim, door: str, fields: Iterable[str], reason: str = ""):
+    wanted = set(fields)
+    return PersonalDataAccess(
+        user=user,
+        victim=victim,
+        door=AccessDoor(door),
+        fields=[name for name in ALL_PERSONAL_FIELDS if name in wanted],
+        reason=reason,
+    )
+
+
 def record_personal_data_read(
     *, user, victim: Victim, door: str, fields: Iterable[str], reason: str = ""
 ) -> PersonalDataAccess:
     """Write the access record for one look at `victim`'s personal data."""
-    return PersonalDataAccess.objects.create(
-        user=user,
-        victim=victim,
-        door=AccessDoor(door),
-        fields=[name for name in ALL_PERSONAL_FIELDS if name in set(fields)],
-        reason=reason,
+    record = _access_record(user, victim, door, fields, reason)
+    record.save()
+    return record
+
+
+def record_personal_data_reads(
+    *, user, door: str, reads: Iterable[tuple[Victim, Iterable[str]]]
+) -> list[PersonalDataAccess]:
+    """`record_personal_data_read` for many victims at once (a list or an export): one query."""
+    return PersonalDataAccess.objects.bulk_create(
+        _access_record(user, victim, door, fields) for victim, fields in reads
     )
 
 
@@ -193,7 +210,7 @@ def reveal_personal_data_many(
     one access record per victim shown, written in one query. Keyed by victim id.
     """
     result: dict[int, PersonalData] = {}
-    records = []
+    reads = []
     for victim in victims:
         names = _wanted(personal_fields_of(victim, user), fields)
         if not names:
@@ -201,13 +218,6 @@ def reveal_personal_data_many(
             continue
         values = _decrypt(victim, names)
         result[victim.pk] = PersonalData(victim.code, values)
-        records.append(
-            PersonalDataAccess(
-                user=user,
-                victim=victim,
-                door=AccessDoor(door),
-                fields=[name for name in ALL_PERSONAL_FIELDS if name in names],
-            )
-        )
-    PersonalDataAccess.objects.bulk_create(records)
+        reads.append((victim, names))
+    record_personal_data_reads(user=user, door=door, reads=reads)
     return result
