@@ -45,7 +45,8 @@ class CaseFilter(django_filters.FilterSet):
 class CooperationRequestFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RequestStatus.choices)
     kind = django_filters.ChoiceFilter(choices=RequestKind.choices)
-    overdue = django_filters.BooleanFilter(
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
         method="filter_overdue",
         help_text="true: open requests past their due time; false: every other request.",
     )
@@ -58,7 +59,7 @@ class CooperationRequestFilter(django_filters.FilterSet):
         fields = ["status", "kind", "overdue", "case"]
 
     def filter_overdue(self, queryset, name, value):
-        if value is None:
+        if not value:
             return queryset
         overdue = {"status": RequestStatus.OPEN, "due_at__lt": timezone.now()}
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+        return queryset.filter(**overdue) if value == "true" else queryset.exclude(**overdue)
