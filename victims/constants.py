@@ -136,7 +136,7 @@ SERVICE_FIELDS: dict[str, frozenset[str]] = {
     Service.EDUCATION: frozenset({"full_name"}),
 }
 
-# Reminders: a pending referral unanswered for this many days is chased, then again each
-# interval while it stays unanswered; follow-ups are chased on their due date, then each interval.
+# Reminders: a pending referral unanswered for this many days is chased, then again every
+# interval while it stays unanswered; a follow-up is chased once, on its due date.
 REFERRAL_UNANSWERED_DAYS = 5
 REMINDER_INTERVAL_DAYS = 3

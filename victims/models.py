@@ -258,10 +258,9 @@ class Referral(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     responded_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    last_reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReferralQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["last_reminded_at"])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -344,7 +343,6 @@ class ReintegrationFollowUp(models.Model):
     scheduled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    last_reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = FollowUpQuerySet.as_manager()
 
