@@ -296,6 +296,9 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "cases.constants.RequestStatus",
         "PartnerKindEnum": "liaison_offices.constants.PartnerKind",
         "OfficeStatusEnum": "liaison_offices.constants.OfficeStatus",
+        "ReferralStatusEnum": "victims.constants.ReferralStatus",
+        "ReferralUpdateKindEnum": "victims.constants.UpdateKind",
+        "EventKindEnum": "liaison_offices.constants.EventKind",
     },
 }
 

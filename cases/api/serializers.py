@@ -8,6 +8,9 @@ you" from "empty".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -181,6 +184,40 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         return event.actor.get_full_name() or event.actor.get_username()
 
 
+# --- sections contributed by the apps above cases ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """A part of the case detail that an app above `cases` contributes.
+
+    Arrows run one way (DESIGN §2): `cases` never imports `victims`, so the victims API
+    registers its section here. `field()` builds the serializer field (it documents the
+    section in the schema, too); `load(case, user)` returns its data for a caller who sees the
+    case at `min_level` or above. Below that level the section is left out of the response.
+    """
+
+    name: str
+    min_level: int
+    field: Callable[[], serializers.Field]
+    load: Callable[[Case, object], object]
+
+
+CASE_SECTIONS: dict[str, CaseSection] = {}
+
+
+def register_case_section(section: CaseSection) -> None:
+    CASE_SECTIONS[section.name] = section
+
+
+def load_case_sections(case: Case, user) -> None:
+    """Put the data of every section the caller may see on `case`, for the serializer."""
+    level = access_level(case, user)
+    for section in CASE_SECTIONS.values():
+        if level >= section.min_level:
+            setattr(case, f"section_{section.name}", section.load(case, user))
+
+
 # --- cases --------------------------------------------------------------------------------------
 
 
@@ -245,11 +282,24 @@ class CaseDetailSerializer(CaseSummarySerializer):
         fields = SUMMARY_FIELDS + FULL_FIELDS
         read_only_fields = SUMMARY_FIELDS
 
+    def get_fields(self):
+        fields = super().get_fields()
+        for section in CASE_SECTIONS.values():
+            fields[section.name] = section.field()
+        return fields
+
     def to_representation(self, case):
+        level = access_level(case, self.context["request"].user)
+        for section in CASE_SECTIONS.values():
+            if level >= section.min_level and not hasattr(case, f"section_{section.name}"):
+                raise RuntimeError(f"Call load_case_sections() before serializing {case}.")
         data = super().to_representation(case)
-        if access_level(case, self.context["request"].user) < ShareLevel.FULL:
+        if level < ShareLevel.FULL:
             for name in FULL_FIELDS:
                 data.pop(name, None)
+        for section in CASE_SECTIONS.values():
+            if level < section.min_level:
+                data.pop(section.name, None)
         return data
 
 

@@ -32,6 +32,7 @@ from cases.api.serializers import (
     MessageSerializer,
     RequestAnswerSerializer,
     access_level,
+    load_case_sections,
 )
 from cases.constants import ShareLevel, TimelineKind
 from cases.models import Case, CaseShare, CooperationRequest, Message, TimelineEvent
@@ -194,6 +195,7 @@ class CaseViewSet(
             Prefetch("legal_provisions"),
             Prefetch("timeline", queryset=timeline, to_attr="visible_timeline"),
         )
+        load_case_sections(case, self.request.user)
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
