@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from liaison_offices.models import LinkOffice, Membership, PartnerOrganisation
+from liaison_offices.constants import EventKind
+from liaison_offices.models import LinkOffice, Membership, Notification, PartnerOrganisation
 
 
 class OfficeSerializer(serializers.ModelSerializer):
@@ -42,3 +44,53 @@ class MeSerializer(serializers.Serializer):
     token_expires_at = serializers.DateTimeField(
         allow_null=True, help_text="When the token used for this call expires (null: session)."
     )
+
+
+class NotificationSubjectSerializer(serializers.Serializer):
+    type = serializers.CharField(
+        help_text="What the notification is about: `cases.case`, `cases.cooperationrequest`, "
+        "`victims.referral`, …"
+    )
+    id = serializers.IntegerField(help_text="Its id (a referral's or request's API id).")
+    label = serializers.CharField(help_text="Its short impersonal name, e.g. a case reference.")
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """A line of the caller's inbox: impersonal title and text, what it is about, read or not."""
+
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    subject = serializers.SerializerMethodField()
+    payload = serializers.JSONField(
+        source="event.payload",
+        help_text="Codes, references and statuses of the event (never personal data).",
+    )
+    is_read = serializers.BooleanField()
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "text",
+            "url",
+            "subject",
+            "payload",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(NotificationSubjectSerializer)
+    def get_subject(self, notification) -> dict:
+        event = notification.event
+        return {
+            "type": f"{event.subject_type.app_label}.{event.subject_type.model}",
+            "id": event.subject_id,
+            "label": event.subject_label,
+        }
+
+
+class MarkedReadSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many notifications were unread.")

@@ -1,15 +1,23 @@
-"""API views of the liaison_offices app: who am I."""
+"""API views of the liaison_offices app: who am I, and my notifications."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from glo_act.api import problem_responses
-from liaison_offices import access
-from liaison_offices.api.serializers import MeSerializer
-from liaison_offices.models import Membership
+from glo_act.api import LIST_ERRORS, READ_ERRORS, VisibleQuerysetMixin, problem_responses
+from liaison_offices import access, notifications
+from liaison_offices.api.serializers import (
+    MarkedReadSerializer,
+    MeSerializer,
+    NotificationSerializer,
+)
+from liaison_offices.constants import EventKind
+from liaison_offices.models import Membership, Notification
 
 
 class MeView(APIView):
@@ -37,3 +45,70 @@ class MeView(APIView):
             "token_expires_at": getattr(request.auth, "expiry", None),
         }
         return Response(MeSerializer(data).data)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_unread",
+        help_text="true: unread only; false: read only.",
+    )
+    kind = django_filters.ChoiceFilter(choices=EventKind.choices, help_text="What happened.")
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]
+
+    def filter_unread(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(read_at__isnull=value == "true")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your notifications",
+        description="Your own inbox, newest first (`-created_at`, `-id`): cases shared with "
+        "you, cooperation requests received and answered, referrals sent to you, new "
+        "messages… Nobody, HQ included, reads another person's inbox. Filter `unread=true` "
+        "to poll for news; texts are impersonal (references and codes, never personal data).",
+        responses={200: NotificationSerializer(many=True), **problem_responses(*LIST_ERRORS)},
+    ),
+    retrieve=extend_schema(
+        summary="Read one of your notifications",
+        responses={200: NotificationSerializer, **problem_responses(*READ_ERRORS)},
+    ),
+)
+class NotificationViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Notification.objects.select_related("event", "event__subject_type").order_by(
+        "-created_at", "-id"
+    )
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    @extend_schema(
+        summary="Mark a notification read",
+        description="Mark one of your notifications read. Marking it again changes nothing "
+        "(its first `read_at` stays).",
+        request=None,
+        responses={200: NotificationSerializer, **problem_responses(401, 404, 429)},
+    )
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        notifications.notification_mark_read(acting_user=request.user, notification=notification)
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(
+        summary="Mark all your notifications read",
+        request=None,
+        responses={200: MarkedReadSerializer, **problem_responses(401, 429)},
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = notifications.notifications_mark_all_read(acting_user=request.user)
+        return Response({"marked": marked})
