@@ -926,6 +926,8 @@ class RequestDetailView(VisibleMixin, PageView):
                         late_reason=form.cleaned_data.get("late_reason") or "",
                     )
                 except DomainError as exc:
+                    if exc.field not in form.fields:
+                        raise  # not about what they typed: said on top, after the redirect
                     add_domain_error(form, exc)
                     return self.render_to_response(self.get_context_data(answer_form=form))
                 messages.success(request, "Answer sent.")
@@ -948,6 +950,8 @@ class RequestDetailView(VisibleMixin, PageView):
                         acting_user=request.user, case=req.case, request=req, **form.cleaned_data
                     )
                 except DomainError as exc:
+                    if exc.field not in form.fields:
+                        raise
                     add_domain_error(form, exc)
                     return self.render_to_response(self.get_context_data(message_form=form))
                 messages.success(request, "Message posted.")

@@ -186,8 +186,9 @@ class DomainFormView(LoginRequiredMixin, FormView):
         except DomainError as exc:
             add_domain_error(form, exc)
             return self.form_invalid(form)
-        if self.success_message:
-            messages.success(self.request, self.get_success_message(form))
+        message = self.get_success_message(form)
+        if message:
+            messages.success(self.request, message)
         return redirect(self.get_success_url())
 
     def conflict(self, form, exc: ConflictError):
