@@ -1,30 +1,162 @@
-"""Pages of the liaison_offices app: the home page (who am I, for whom do I act)."""
+"""Pages of the liaison_offices app: the home dashboard, the notifications inbox, preferences."""
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from liaison_offices import access
-from liaison_offices.models import Membership
+from glo_act.errors import DomainError
+from glo_act.pages import PageForm, get_visible_or_404, is_htmx, paginate_bounded
+from liaison_offices import access, dashboard, notifications
+from liaison_offices.constants import DEFAULT_NOTIFICATION_MODES, Channel, NotificationMode
+from liaison_offices.context_processors import unread_for
+from liaison_offices.models import Membership, Notification, NotificationPreference
 
 
 @login_required
 def home(request):
-    """Who you are and which offices and partners you act for."""
+    """Who you are and for whom you act; then each app's counts, each linked to its list."""
     memberships = (
         Membership.objects.filter(user=request.user, ended_at__isnull=True)
         .select_related("office", "partner")
         .order_by("office__code", "partner__name")
     )
-    desks = access.offices_of(request.user).select_related("country")
+    scope = access.scope_of(request.user)
+    member_of = {m.office_id for m in memberships if m.office_id}
+    # Desks beyond the user's own offices: granted by HQ (joint investigation, leave cover).
+    granted = (
+        list(access.offices_of(request.user).exclude(pk__in=member_of).order_by("code"))
+        if not scope.is_hq and scope.view_office_ids - member_of
+        else []
+    )
     return render(
         request,
         "liaison_offices/home.html",
         {
             "memberships": memberships,
-            "desks": desks,
-            "partners": access.partners_of(request.user),
-            "is_hq": access.is_hq(request.user),
+            "granted_desks": granted,
+            "is_hq": scope.is_hq,
+            "panels": dashboard.collect(request),
         },
     )
+
+
+# --- the inbox ----------------------------------------------------------------------------------
+
+
+@login_required
+def inbox(request):
+    """The user's notifications, unread first, newest first within each."""
+    show = request.GET.get("show", "")
+    rows = Notification.objects.visible_to(request.user)
+    if show == "unread":
+        rows = rows.unread()
+    rows = rows.annotate(
+        read_order=Case(
+            When(read_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    )
+    page = paginate_bounded(request, rows.order_by("read_order", "-created_at", "-id"))
+    return render(
+        request,
+        "liaison_offices/inbox.html",
+        {"page": page, "show": show, "unread": unread_for(request)},
+    )
+
+
+def _safe_next(request, url: str, fallback: str) -> str:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return fallback
+
+
+@login_required
+def notification_open(request, pk: int):
+    """Follow a notification to its subject, marking it read on the way (idempotent)."""
+    notification = get_visible_or_404(Notification.objects.visible_to(request.user), pk=pk)
+    notifications.notification_mark_read(acting_user=request.user, notification=notification)
+    return HttpResponseRedirect(_safe_next(request, notification.url, reverse("inbox")))
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    notification = get_visible_or_404(Notification.objects.visible_to(request.user), pk=pk)
+    notifications.notification_mark_read(acting_user=request.user, notification=notification)
+    if is_htmx(request):
+        return render(request, "liaison_offices/_notification.html", {"n": notification})
+    messages.success(request, "Marked as read.")
+    return redirect(_safe_next(request, request.POST.get("next", ""), reverse("inbox")))
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    count = notifications.notifications_mark_all_read(acting_user=request.user)
+    if count:
+        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    else:
+        messages.info(request, "There was nothing unread.")
+    return redirect("inbox")
+
+
+# --- preferences --------------------------------------------------------------------------------
+
+CHANNEL_HELP = {
+    Channel.IN_APP: "The inbox on this site.",
+    Channel.EMAIL: "Email to the address HQ has for you.",
+}
+
+
+class PreferencesForm(PageForm):
+    """One choice per channel; the inbox has no digest (it is already a list)."""
+
+    def __init__(self, *args, current: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for channel in (Channel.IN_APP, Channel.EMAIL):
+            modes = [
+                (mode.value, mode.label)
+                for mode in NotificationMode
+                if not (channel == Channel.IN_APP and mode == NotificationMode.DAILY_DIGEST)
+            ]
+            self.fields[channel.value] = forms.ChoiceField(
+                label=channel.label,
+                choices=modes,
+                initial=current[channel],
+                widget=forms.RadioSelect,
+                help_text=CHANNEL_HELP[channel],
+            )
+
+
+@login_required
+def preferences(request):
+    """How the user hears of events: per channel, immediately, in a daily digest, or not."""
+    current = {str(k): str(v) for k, v in DEFAULT_NOTIFICATION_MODES.items()}
+    current.update(
+        NotificationPreference.objects.filter(user=request.user).values_list("channel", "mode")
+    )
+    form = PreferencesForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # both channels, or neither
+                for channel, mode in form.cleaned_data.items():
+                    if current.get(channel) != mode:
+                        notifications.preference_set(
+                            acting_user=request.user, channel=channel, mode=mode
+                        )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Notification preferences saved.")
+            return redirect("preferences")
+    return render(request, "liaison_offices/preferences.html", {"form": form})

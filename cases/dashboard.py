@@ -1,0 +1,149 @@
+"""The home page's case panels: open cases by status, cooperation requests due and overdue."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cases.constants import OPEN_STATUSES, CaseStatus, RequestStatus
+from cases.models import Case, CooperationRequest
+from cases.views import DUE_SOON
+from liaison_offices.access import scope_of
+from liaison_offices.dashboard import Panel, Row, list_url
+
+
+def _any_of(**lookups) -> Q:
+    """OR of the `__in` lookups that have ids; matches nothing when none has any."""
+    q = Q(pk__in=[])
+    for lookup, ids in lookups.items():
+        if ids:
+            q |= Q(**{lookup: ids})
+    return q
+
+
+def panels(request) -> list[Panel]:
+    """Two panels, one aggregate query each."""
+    return [_cases_panel(request.user), _requests_panel(request.user)]
+
+
+def _cases_panel(user) -> Panel:
+    scope = scope_of(user)
+    desks = sorted(scope.view_office_ids)
+    counts = (
+        Case.objects.visible_to(user)
+        .filter(status__in=sorted(OPEN_STATUSES))
+        .values("status")
+        .annotate(
+            total=Count("pk"),
+            shared=Count("pk", filter=~Q(lead_office_id__in=desks)) if desks else Count("pk"),
+        )
+        .order_by()
+    )
+    by_status = {row["status"]: row for row in counts}
+    rows = [
+        Row(
+            CaseStatus(status).label,
+            by_status.get(status, {}).get("total", 0),
+            list_url("cases:list", status=status),
+        )
+        for status in CaseStatus.values
+        if status in OPEN_STATUSES
+    ]
+    shared = sum(row["shared"] for row in by_status.values()) if not scope.is_hq else 0
+    if shared:
+        rows.append(
+            Row("of them shared with you", shared, list_url("cases:list", shared=1, status="open"))
+        )
+    if scope.is_hq:
+        title = "Open cases, all offices"
+    elif desks:
+        title = "Open cases of your offices"
+    else:
+        title = "Open cases shared with you"
+    return Panel(
+        title=title,
+        rows=rows,
+        empty="No open cases.",
+        more_url=list_url("cases:list", status="open"),
+        more_label="All open cases",
+        order=10,
+    )
+
+
+def _requests_panel(user) -> Panel:
+    """Open requests to and from the user's desks (or partner), due soon and overdue."""
+    scope = scope_of(user)
+    now = timezone.now()
+    incoming = _any_of(
+        to_office_id__in=sorted(scope.view_office_ids),
+        to_partner_id__in=sorted(scope.partner_ids),
+    )
+    outgoing = _any_of(from_office_id__in=sorted(scope.view_office_ids))
+    overdue = Q(due_at__lt=now)
+    due = Q(due_at__gte=now, due_at__lt=now + DUE_SOON)
+    if scope.is_hq:
+        # HQ sees every request; "to" and "from" HQ would say little: one line each, all offices.
+        counts = (
+            CooperationRequest.objects.visible_to(user)
+            .filter(status=RequestStatus.OPEN)
+            .aggregate(overdue=Count("pk", filter=overdue), due=Count("pk", filter=due))
+        )
+        rows = [
+            Row(
+                "Overdue, all offices",
+                counts["overdue"],
+                list_url("cases:requests", status="overdue"),
+                "danger",
+            ),
+            Row(
+                "Due within 3 days", counts["due"], list_url("cases:requests", status="due"), "warn"
+            ),
+        ]
+    else:
+        counts = (
+            CooperationRequest.objects.visible_to(user)
+            .filter(status=RequestStatus.OPEN)
+            .aggregate(
+                in_overdue=Count("pk", filter=incoming & overdue),
+                in_due=Count("pk", filter=incoming & due),
+                out_overdue=Count("pk", filter=outgoing & overdue),
+                out_due=Count("pk", filter=outgoing & due),
+            )
+        )
+        rows = [
+            Row(
+                "To you, overdue",
+                counts["in_overdue"],
+                list_url("cases:requests", box="in", status="overdue"),
+                "danger",
+            ),
+            Row(
+                "To you, due within 3 days",
+                counts["in_due"],
+                list_url("cases:requests", box="in", status="due"),
+                "warn",
+            ),
+        ]
+        if scope.view_office_ids:
+            rows += [
+                Row(
+                    "From you, overdue",
+                    counts["out_overdue"],
+                    list_url("cases:requests", box="out", status="overdue"),
+                    "danger",
+                ),
+                Row(
+                    "From you, due within 3 days",
+                    counts["out_due"],
+                    list_url("cases:requests", box="out", status="due"),
+                    "warn",
+                ),
+            ]
+    return Panel(
+        title="Cooperation requests",
+        rows=rows,
+        empty="No request is due.",
+        more_url=list_url("cases:requests", status="open"),
+        more_label="All open requests",
+        order=20,
+    )
