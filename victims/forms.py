@@ -1,0 +1,478 @@
+"""Forms of the victims pages. They check the shape of the input; the rules are the services'.
+
+A form never saves: its view hands `cleaned_data` to one `victims.services` call, and a
+`DomainError` the service raises is shown on the form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django import forms
+from django.utils import timezone
+
+from cases.constants import Exploitation, Sex
+from glo_act.pages import PageForm
+from liaison_offices.constants import Service
+from liaison_offices.models import LinkOffice, PartnerOrganisation
+from victims.constants import (
+    ConsentPurpose,
+    IdentificationStatus,
+    IdentifiedBy,
+    MigrationStatus,
+    PersonalField,
+    ReferralStatus,
+    Vulnerability,
+)
+
+PERSONAL_FIELDS = tuple(PersonalField.values)
+FACT_FIELDS = (
+    "sex",
+    "age_at_identification",
+    "identified_on",
+    "nationality",
+    "languages",
+    "identification_status",
+    "identified_by",
+    "forms_of_exploitation",
+    "vulnerabilities",
+    "migration_status",
+)
+SCORE_CHOICES = [
+    ("1", "1 — very poor"),
+    ("2", "2 — poor"),
+    ("3", "3 — fair"),
+    ("4", "4 — good"),
+    ("5", "5 — very good"),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _blank(choices, label: str = "—"):
+    return [("", label), *choices]
+
+
+class VictimForm(PageForm):
+    """Personal data (encrypted on save) and the non-identifying facts of a victim."""
+
+    full_name = forms.CharField(label="Full name", required=False, max_length=200)
+    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput())
+    passport_number = forms.CharField(label="Passport number", required=False, max_length=40)
+    cnic_number = forms.CharField(
+        label="CNIC number", required=False, max_length=20, help_text="e.g. 35202-1234567-1"
+    )
+    phone = forms.CharField(label="Phone", required=False, max_length=40)
+    address = forms.CharField(
+        label="Address", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    sex = forms.ChoiceField(label="Sex", choices=Sex.choices, initial=Sex.UNKNOWN)
+    age_at_identification = forms.IntegerField(
+        label="Age when identified",
+        required=False,
+        min_value=0,
+        max_value=120,
+        help_text="In years. Left blank, it is worked out from the date of birth.",
+    )
+    identified_on = forms.DateField(label="Identified on", widget=DateInput())
+    nationality = forms.ChoiceField(label="Nationality", required=False)
+    languages = forms.CharField(
+        label="Languages spoken",
+        required=False,
+        max_length=200,
+        help_text="Separated by commas, e.g. Urdu, Punjabi, English",
+    )
+    identification_status = forms.ChoiceField(
+        label="Identification status",
+        choices=IdentificationStatus.choices,
+        initial=IdentificationStatus.POSSIBLE,
+    )
+    identified_by = forms.ChoiceField(
+        label="Status decided by",
+        required=False,
+        choices=_blank(IdentifiedBy.choices),
+        help_text="Needed unless the status is 'possible victim'.",
+    )
+    forms_of_exploitation = forms.MultipleChoiceField(
+        label="Forms of exploitation",
+        required=False,
+        choices=Exploitation.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    vulnerabilities = forms.MultipleChoiceField(
+        label="Vulnerabilities",
+        required=False,
+        choices=Vulnerability.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    migration_status = forms.ChoiceField(
+        label="Migration status", choices=MigrationStatus.choices, initial=MigrationStatus.UNKNOWN
+    )
+
+    def __init__(self, *args, countries: Sequence[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        # Pakistan first: most victims the link offices record are Pakistani nationals.
+        ordered = sorted(countries, key=lambda c: (c[0] != "PAK", c[1]))
+        self.fields["nationality"].choices = _blank(ordered, "Not known")
+        self.fields["identified_on"].initial = timezone.localdate()
+
+    def clean_languages(self) -> list[str]:
+        text = self.cleaned_data.get("languages") or ""
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        if born and born > timezone.localdate():
+            raise forms.ValidationError("The date of birth is in the future.")
+        return born
+
+    def personal_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in PERSONAL_FIELDS}
+
+    def facts(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in FACT_FIELDS}
+
+    @property
+    def personal_fields(self):
+        return [self[name] for name in PERSONAL_FIELDS]
+
+    @property
+    def fact_fields(self):
+        return [self[name] for name in FACT_FIELDS]
+
+
+class RegisterForm(VictimForm):
+    """A new victim, on a case the user sees."""
+
+    case = forms.CharField(
+        label="Case",
+        max_length=24,
+        help_text="The reference of the case the victim belongs to, e.g. GBR-TIP-2026-0007",
+    )
+    field_order = ["case"]
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+
+def sharing_choices(
+    offices: Iterable[LinkOffice], partners: Iterable[PartnerOrganisation]
+) -> list[tuple[str, str]]:
+    """`office:<id>` / `partner:<id>` for each organisation a victim may agree to share with."""
+    return [(f"partner:{p.pk}", p.name) for p in partners] + [
+        (f"office:{o.pk}", o.name) for o in offices
+    ]
+
+
+def referral_choices(partners: Iterable[PartnerOrganisation]) -> list[tuple[str, str]]:
+    """`<partner id>:<service>` for each service each active partner provides."""
+    labels = dict(Service.choices)
+    return [
+        (f"{p.pk}:{service}", f"{p} — {labels.get(service, service)}")
+        for p in partners
+        for service in p.services
+        if service in labels
+    ]
+
+
+class ConsentForm(PageForm):
+    """What the victim agrees to, purpose by purpose; each organisation and service named."""
+
+    data_processing = forms.BooleanField(
+        label="Processing of personal data",
+        required=False,
+        help_text="The victim agrees that their personal data is recorded and used for the case.",
+    )
+    statistics = forms.BooleanField(
+        label="Use in statistics",
+        required=False,
+        help_text="The victim may be counted, without name, in statistics.",
+    )
+    sharing = forms.MultipleChoiceField(
+        label="Sharing with a named organisation",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick only the organisations the victim agreed to; personal data goes to no "
+        "one else.",
+    )
+    referral = forms.MultipleChoiceField(
+        label="Referral to a named organisation for a named service",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each line is one organisation and one service.",
+    )
+    note = forms.CharField(
+        label="How consent was given",
+        required=False,
+        max_length=200,
+        help_text="e.g. in writing, orally through an interpreter",
+    )
+
+    def __init__(
+        self,
+        *args,
+        offices: Iterable[LinkOffice],
+        partners: Iterable[PartnerOrganisation],
+        taken: frozenset[str] = frozenset(),
+        **kwargs,
+    ):
+        """`taken`: keys of consents already live (`data_processing`, `partner:3`, `3:shelter`…),
+        left out so nobody records the same consent twice.
+        """
+        super().__init__(*args, **kwargs)
+        partners = list(partners)
+        self.offices = {o.pk: o for o in offices}
+        self.partners = {p.pk: p for p in partners}
+        for name in ("data_processing", "statistics"):
+            if name in taken:
+                del self.fields[name]
+        self.fields["sharing"].choices = [
+            c for c in sharing_choices(self.offices.values(), partners) if c[0] not in taken
+        ]
+        self.fields["referral"].choices = [
+            c for c in referral_choices(p for p in partners if p.is_active) if c[0] not in taken
+        ]
+
+    def specs(self) -> list[dict]:
+        """The consents to record, as `consent_record` arguments."""
+        data, note = self.cleaned_data, self.cleaned_data.get("note", "")
+        specs = []
+        for purpose in (ConsentPurpose.DATA_PROCESSING, ConsentPurpose.STATISTICS):
+            if data.get(purpose.value):
+                specs.append({"purpose": purpose, "note": note})
+        for key in data.get("sharing") or ():
+            kind, pk = key.split(":")
+            target = (self.offices if kind == "office" else self.partners)[int(pk)]
+            specs.append({"purpose": ConsentPurpose.SHARING, kind: target, "note": note})
+        for key in data.get("referral") or ():
+            pk, service = key.split(":")
+            specs.append(
+                {
+                    "purpose": ConsentPurpose.REFERRAL,
+                    "partner": self.partners[int(pk)],
+                    "service": service,
+                    "note": note,
+                }
+            )
+        return specs
+
+
+class RecordConsentForm(ConsentForm):
+    """Consent recorded after registration: at least one purpose must be ticked."""
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.specs():
+            raise forms.ValidationError("Tick at least one thing the victim agreed to.")
+        return data
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+class ReferralForm(PageForm):
+    """Refer a victim: one organisation and service, among those consented to (or, for holders
+    of the override permission, any, with a written reason).
+    """
+
+    target = forms.ChoiceField(label="Organisation and service", widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Note for the organisation",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What is needed and by when. No personal data: the organisation sees what "
+        "the service needs once it accepts.",
+    )
+    override_reason = forms.CharField(
+        label="Reason for referring without the victim's consent",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only when the organisation and service chosen are not consented to. "
+        "The reason is recorded on the referral.",
+    )
+
+    def __init__(
+        self,
+        *args,
+        consented: list[tuple[str, str]],
+        others: list[tuple[str, str]] | None,
+        partners: dict[int, PartnerOrganisation],
+        **kwargs,
+    ):
+        """`others`: pairs without consent, offered only to holders of the override permission
+        (None: the user holds no such permission, and the reason field is dropped).
+        """
+        super().__init__(*args, **kwargs)
+        self.consented = {key for key, _ in consented}
+        self.partners = partners
+        choices = list(consented)
+        if others is None:
+            del self.fields["override_reason"]
+        else:
+            choices += [(key, f"{label} (no consent: override)") for key, label in others]
+        self.fields["target"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        target = data.get("target")
+        if (
+            target
+            and target not in self.consented
+            and "override_reason" in self.fields
+            and not (data.get("override_reason") or "").strip()
+        ):
+            self.add_error(
+                "override_reason",
+                "The victim has not consented to this referral: give the reason for the override.",
+            )
+        return data
+
+    @property
+    def partner(self) -> PartnerOrganisation:
+        return self.partners[int(self.cleaned_data["target"].split(":")[0])]
+
+    @property
+    def service(self) -> str:
+        return self.cleaned_data["target"].split(":")[1]
+
+
+class DeclineForm(PageForm):
+    reason = forms.CharField(
+        label="Why is the referral declined?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The referring office reads this to find another provider.",
+    )
+
+
+class ProgressForm(PageForm):
+    note = forms.CharField(
+        label="What has been done",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class NoteForm(PageForm):
+    """An optional note with a status change (accept, complete, close)."""
+
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RevokeForm(PageForm):
+    reason = forms.CharField(
+        label="Why is the referral revoked?",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label="Yes, revoke it: the organisation must stop working on it",
+        error_messages={"required": "Tick the box to confirm."},
+    )
+
+
+class ReferralFilterForm(PageForm):
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[
+            ("", "Any"),
+            ("open", "Open (pending, accepted, in progress)"),
+            *ReferralStatus.choices,
+        ],
+    )
+    box = forms.ChoiceField(
+        label="Direction",
+        required=False,
+        choices=[("", "All"), ("in", "Sent to my organisation"), ("out", "Sent by my offices")],
+    )
+
+
+class VictimFilterForm(PageForm):
+    q = forms.CharField(
+        label="Code",
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. V-GBR-2026"}),
+    )
+    identification_status = forms.ChoiceField(
+        label="Identification status",
+        required=False,
+        choices=_blank(IdentificationStatus.choices, "Any"),
+    )
+    child = forms.ChoiceField(
+        label="Age",
+        required=False,
+        choices=[("", "Any"), ("child", "Children (under 18)"), ("adult", "Adults")],
+    )
+
+
+# --- reintegration follow-up --------------------------------------------------------------------
+
+
+class FollowUpScheduleForm(PageForm):
+    """Up to three follow-up dates (e.g. at 3, 6 and 12 months)."""
+
+    first = forms.DateField(label="First follow-up", widget=DateInput())
+    second = forms.DateField(
+        label="Second follow-up (optional)", required=False, widget=DateInput()
+    )
+    third = forms.DateField(label="Third follow-up (optional)", required=False, widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        for name, months in (("first", 3), ("second", 6), ("third", 12)):
+            self.fields[name].initial = today + dt.timedelta(days=round(months * 30.44))
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        for name in ("first", "second", "third"):
+            if data.get(name) and data[name] < today:
+                self.add_error(name, "A follow-up is planned for today or later.")
+        return data
+
+    def dates(self) -> list[dt.date]:
+        return [d for d in (self.cleaned_data.get(n) for n in ("first", "second", "third")) if d]
+
+
+class FollowUpRecordForm(PageForm):
+    """The three reintegration scores (1–5) and notes."""
+
+    economic_score = forms.ChoiceField(
+        label="Economic",
+        choices=SCORE_CHOICES,
+        widget=forms.RadioSelect,
+        help_text="Income, work, debts",
+    )
+    social_score = forms.ChoiceField(
+        label="Social",
+        choices=SCORE_CHOICES,
+        widget=forms.RadioSelect,
+        help_text="Family, community, access to services",
+    )
+    psychosocial_score = forms.ChoiceField(
+        label="Psychosocial",
+        choices=SCORE_CHOICES,
+        widget=forms.RadioSelect,
+        help_text="Well-being, safety, confidence",
+    )
+    notes = forms.CharField(
+        label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

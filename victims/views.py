@@ -1,0 +1,855 @@
+"""Pages of the victims app: victims (register, edit, reveal, consent), referrals (send, answer,
+track) and reintegration follow-ups.
+
+Reads go through `visible_to(user)` and 404 for anything else; a victim is shown by its code,
+and personal data only after a deliberate POST ("Reveal"), decided and recorded by
+`victims.access.reveal_personal_data` (door "page"). Writes go through `victims.services`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Case as SqlCase
+from django.db.models import Exists, IntegerField, OuterRef, Value, When
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from cases.constants import Exploitation
+from cases.forms import ConfirmForm
+from cases.models import Case
+from cases.querysets import get_case_for_user
+from glo_act.errors import DomainError
+from glo_act.pages import (
+    DomainFormView,
+    PageView,
+    VisibleMixin,
+    add_domain_error,
+    get_visible_or_404,
+    is_htmx,
+    paginate_bounded,
+)
+from liaison_offices.access import can_work_office, scope_of
+from liaison_offices.constants import HQ_CODE, OfficeStatus, Service
+from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
+from victims import forms as victim_forms
+from victims import services
+from victims.access import personal_fields_of, reveal_personal_data
+from victims.constants import (
+    OPEN_REFERRAL_STATUSES,
+    REFERRAL_TRANSITIONS,
+    AccessDoor,
+    ConsentPurpose,
+    PersonalField,
+    ReferralStatus,
+    Vulnerability,
+)
+from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
+
+PERSONAL_LABELS = dict(PersonalField.choices)
+REFERRAL_STATUS_ORDER = SqlCase(
+    *(When(status=value, then=Value(i)) for i, value in enumerate(ReferralStatus.values)),
+    output_field=IntegerField(),
+)
+
+
+def _labels(values, choices) -> list[str]:
+    labels = dict(choices.choices)
+    return [str(labels.get(value, value)) for value in values or ()]
+
+
+def _countries() -> list[tuple[str, str]]:
+    return list(Country.objects.order_by("name").values_list("iso3", "name"))
+
+
+def _organisations():
+    """Active link offices (not HQ) and active partners, for consent choices."""
+    offices = (
+        LinkOffice.objects.filter(status=OfficeStatus.ACTIVE).exclude(code=HQ_CODE).order_by("code")
+    )
+    partners = PartnerOrganisation.objects.filter(is_active=True).order_by("name")
+    return list(offices), list(partners)
+
+
+def _hint_text(hint) -> str:
+    fields = [str(PERSONAL_LABELS.get(name, name)).lower() for name in hint.matched_fields]
+    what = (
+        " and ".join(fields) if len(fields) <= 2 else ", ".join(fields[:-1]) + " and " + fields[-1]
+    )
+    return (
+        f"Possible duplicate: {hint.office.name} ({hint.office.code}) has recorded someone with "
+        f"the same {what}. Contact that office before going further."
+    )
+
+
+def _domain_error(form, exc: DomainError, mapping: dict[str, str] | None = None) -> None:
+    """`add_domain_error`, with the service's field names mapped onto this form's."""
+    if mapping and exc.field in mapping:
+        exc = DomainError(exc.message, field=mapping[exc.field])
+    add_domain_error(form, exc)
+
+
+# --- one victim ---------------------------------------------------------------------------------
+
+
+def victim_for_user(user, code: str) -> Victim:
+    """The victim with this code if the user may see it (404 otherwise), annotated with
+    `can_change` and the personal-data rule (`personal_access`) in the same query.
+    """
+    changeable = Victim.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
+    queryset = (
+        Victim.objects.visible_to(user)
+        .select_related("recorded_by_office", "nationality")
+        .annotate(can_change=Exists(changeable))
+        .with_personal_access(user)
+    )
+    return get_visible_or_404(queryset, code=code)
+
+
+def victim_page_context(request, victim: Victim, **extra) -> dict:
+    """Everything the victim page shows: one query per section."""
+    user = request.user
+    allowed = personal_fields_of(victim, user)
+    cases = list(
+        Case.objects.visible_to(user)
+        .filter(victim_links__victim=victim)
+        .select_related("lead_office")
+        .order_by("reference")
+    )
+    consents = list(
+        Consent.objects.filter(victim=victim)
+        .select_related("partner", "office", "recorded_by", "withdrawn_by")
+        .order_by("withdrawn_at", "-recorded_at", "-id")
+    )
+    referrals = list(
+        Referral.objects.visible_to(user)
+        .filter(victim=victim)
+        .select_related("partner", "from_office")
+        .order_by("-created_at", "-id")
+    )
+    live = [c for c in consents if c.is_live]
+    return {
+        "victim": victim,
+        "allowed_fields": [
+            PERSONAL_LABELS[name] for name in PersonalField.values if name in allowed
+        ],
+        "cases": cases,
+        "consents": consents,
+        "live_consents": live,
+        "has_statistics_consent": any(c.purpose == ConsentPurpose.STATISTICS for c in live),
+        "referrals": referrals,
+        "forms_of_exploitation": _labels(victim.forms_of_exploitation, Exploitation),
+        "vulnerabilities": _labels(victim.vulnerabilities, Vulnerability),
+        "revealed": None,
+        **extra,
+    }
+
+
+class VictimDetailView(PageView):
+    """A victim by code; personal data only after "Reveal" (see `VictimRevealView`)."""
+
+    template_name = "victims/victim_detail.html"
+
+    def get_context_data(self, **kwargs):
+        victim = victim_for_user(self.request.user, kwargs["code"])
+        return {
+            **super().get_context_data(**kwargs),
+            **victim_page_context(self.request, victim),
+        }
+
+
+@method_decorator(never_cache, name="dispatch")
+class VictimRevealView(LoginRequiredMixin, View):
+    """POST: show the personal data the rules allow, and record the read (door "page").
+
+    The data is in this response only (never stored in the session, never cached): reloading
+    the victim page shows the code again.
+    """
+
+    def post(self, request, code):
+        victim = victim_for_user(request.user, code)
+        if not personal_fields_of(victim, request.user):
+            raise PermissionDenied("You may not see this victim's personal data.")
+        allowed = personal_fields_of(victim, request.user)
+        revealed = reveal_personal_data(user=request.user, victim=victim, door=AccessDoor.PAGE)
+        rows = [
+            (PERSONAL_LABELS[name], revealed.get(name))
+            for name in PersonalField.values
+            if name in allowed
+        ]
+        context = victim_page_context(request, victim, revealed=rows)
+        if is_htmx(request):
+            return render(request, "victims/_personal.html", context)
+        return render(request, "victims/victim_detail.html", context)
+
+
+# --- the victim list ----------------------------------------------------------------------------
+
+
+class VictimListView(VisibleMixin, PageView):
+    """The victims the user may see, by code (no personal data on a list)."""
+
+    model = Victim
+    template_name = "victims/victim_list.html"
+
+    def get_template_names(self):
+        if is_htmx(self.request) and self.request.headers.get("HX-Target") == "victim-results":
+            return ["victims/_victim_results.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        form = victim_forms.VictimFilterForm(self.request.GET or None)
+        form.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        victims = self.visible()
+        if data.get("q"):
+            victims = victims.filter(code__icontains=data["q"].strip())
+        if data.get("identification_status"):
+            victims = victims.filter(identification_status=data["identification_status"])
+        if data.get("child"):
+            victims = victims.filter(is_child=data["child"] == "child")
+        rows = victims.select_related("recorded_by_office", "nationality").order_by(
+            "-created_at", "-id"
+        )
+        page = paginate_bounded(self.request, rows)
+        scope = scope_of(self.request.user)
+        return {
+            **super().get_context_data(**kwargs),
+            "form": form,
+            "page": page,
+            "is_hq": scope.is_hq,
+            "can_register": scope.is_hq or bool(scope.change_office_ids),
+        }
+
+
+# --- registering and editing --------------------------------------------------------------------
+
+
+def _workable_offices(user) -> list[LinkOffice]:
+    """Offices the user may record victims for (HQ: every active office)."""
+    scope = scope_of(user)
+    offices = LinkOffice.objects.filter(status=OfficeStatus.ACTIVE)
+    if not scope.is_hq:
+        offices = offices.filter(pk__in=sorted(scope.change_office_ids))
+    return list(offices.order_by("code"))
+
+
+class VictimRegisterView(LoginRequiredMixin, View):
+    """Register a victim on a case (`?case=<reference>` preselects it), with consents."""
+
+    template_name = "victims/victim_register.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.offices = _workable_offices(request.user)
+        if not self.offices:
+            raise PermissionDenied("Only link office officers can register victims.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def forms(self, data=None):
+        offices, partners = _organisations()
+        initial = {"case": self.request.GET.get("case", "")}
+        victim_form = victim_forms.RegisterForm(data, countries=_countries(), initial=initial)
+        consent_form = victim_forms.ConsentForm(
+            data, prefix="consent", offices=offices, partners=partners
+        )
+        return victim_form, consent_form
+
+    def get(self, request):
+        victim_form, consent_form = self.forms()
+        return self.render(victim_form, consent_form)
+
+    def render(self, victim_form, consent_form, status=200):
+        case = None
+        reference = (victim_form["case"].value() or "").strip()
+        if reference:
+            case = Case.objects.visible_to(self.request.user).filter(reference=reference).first()
+        context = {
+            "form": victim_form,
+            "consent_form": consent_form,
+            "case": case,
+            "error_forms": [victim_form, consent_form],
+            "any_errors": bool(victim_form.errors or consent_form.errors),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def post(self, request):
+        victim_form, consent_form = self.forms(request.POST)
+        if not (victim_form.is_valid() & consent_form.is_valid()):
+            return self.render(victim_form, consent_form)
+        reference = victim_form.cleaned_data["case"].strip()
+        try:
+            case = get_case_for_user(request.user, reference)
+        except Http404:
+            victim_form.add_error("case", f"No case {reference} that you can see.")
+            return self.render(victim_form, consent_form)
+        office = case.lead_office if can_work_office(request.user, case.lead_office_id) else None
+        if office is None:
+            office = self.offices[0]  # a shared case: recorded by the user's own office
+        try:
+            registration = services.victim_register(
+                acting_user=request.user,
+                case=case,
+                office=office,
+                consents=consent_form.specs(),
+                **victim_form.personal_data(),
+                **victim_form.facts(),
+            )
+        except DomainError as exc:
+            # A fact or personal field on the victim form; a consent's shape on the consents.
+            add_domain_error(victim_form if exc.field in victim_form.fields else consent_form, exc)
+            return self.render(victim_form, consent_form)
+        victim = registration.victim
+        messages.success(request, f"Victim {victim.code} registered on {case.reference}.")
+        for hint in registration.duplicate_hints:
+            messages.warning(request, _hint_text(hint))
+        return redirect("victims:detail", code=victim.code)
+
+
+class VictimFormBase(DomainFormView):
+    """A form about one victim the user may change (404 unseen, 403 seen but not theirs)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.victim = victim_for_user(request.user, kwargs["code"])
+        if not self.victim.can_change:
+            raise PermissionDenied(
+                "Only the office that recorded this victim, or the lead office of a linked "
+                "case, can change the record."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "victim": self.victim}
+
+    def get_success_url(self):
+        return reverse("victims:detail", kwargs={"code": self.victim.code})
+
+
+@method_decorator(never_cache, name="dispatch")
+class VictimEditView(VictimFormBase):
+    """Edit facts and personal data. Opening the form shows personal data: it is recorded."""
+
+    template_name = "victims/victim_edit.html"
+    form_class = victim_forms.VictimForm
+    success_message = "Changes saved."
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "countries": _countries()}
+
+    def get_initial(self):
+        victim = self.victim
+        initial = {
+            "sex": victim.sex,
+            "age_at_identification": victim.age_at_identification,
+            "identified_on": victim.identified_on,
+            "nationality": victim.nationality_id or "",
+            "languages": ", ".join(victim.languages or []),
+            "identification_status": victim.identification_status,
+            "identified_by": victim.identified_by,
+            "forms_of_exploitation": victim.forms_of_exploitation,
+            "vulnerabilities": victim.vulnerabilities,
+            "migration_status": victim.migration_status,
+        }
+        if self.request.method == "GET":
+            revealed = reveal_personal_data(
+                user=self.request.user,
+                victim=victim,
+                door=AccessDoor.PAGE,
+                reason="Opened the edit form",
+            )
+            initial.update(revealed.as_dict())
+        return initial
+
+    def perform(self, form):
+        return services.victim_update(
+            acting_user=self.request.user,
+            victim=self.victim,
+            **form.personal_data(),
+            **form.facts(),
+        )
+
+
+class ConsentRecordView(VictimFormBase):
+    """Record further consents (those already live are not offered again)."""
+
+    template_name = "victims/consent_form.html"
+    form_class = victim_forms.RecordConsentForm
+
+    def get_form_kwargs(self):
+        offices, partners = _organisations()
+        taken = set()
+        for consent in Consent.objects.live().filter(victim=self.victim):
+            if consent.purpose in (ConsentPurpose.DATA_PROCESSING, ConsentPurpose.STATISTICS):
+                taken.add(consent.purpose)
+            elif consent.purpose == ConsentPurpose.SHARING:
+                taken.add(
+                    f"office:{consent.office_id}"
+                    if consent.office_id
+                    else f"partner:{consent.partner_id}"
+                )
+            else:
+                taken.add(f"{consent.partner_id}:{consent.service}")
+        return {
+            **super().get_form_kwargs(),
+            "offices": offices,
+            "partners": partners,
+            "taken": frozenset(taken),
+        }
+
+    @transaction.atomic
+    def perform(self, form):
+        specs = form.specs()
+        for spec in specs:
+            services.consent_record(acting_user=self.request.user, victim=self.victim, **spec)
+        return specs
+
+    def get_success_message(self, form):
+        count = len(self.result)
+        return f"{count} consent{'s' if count != 1 else ''} recorded for {self.victim.code}."
+
+
+class ConsentWithdrawView(VictimFormBase):
+    """Withdraw one consent, after a confirmation step."""
+
+    template_name = "victims/confirm.html"
+    form_class = ConfirmForm
+
+    @cached_property
+    def consent(self) -> Consent:
+        return get_visible_or_404(
+            Consent.objects.live().filter(victim=self.victim).select_related("partner", "office"),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_context_data(self, **kwargs):
+        consent = self.consent
+        open_referrals = Referral.objects.filter(
+            consent=consent, status__in=sorted(OPEN_REFERRAL_STATUSES)
+        ).count()
+        consequence = "From now on it opens nothing: "
+        if consent.purpose == ConsentPurpose.REFERRAL:
+            consequence += "no new referral to this organisation for this service"
+            if open_referrals:
+                consequence += (
+                    f", and the organisation stops seeing personal data on the {open_referrals} "
+                    f"open referral{'s' if open_referrals != 1 else ''} relying on it (they are "
+                    "told)"
+                )
+        elif consent.purpose == ConsentPurpose.SHARING:
+            consequence += "the organisation no longer sees the victim's personal data"
+        elif consent.purpose == ConsentPurpose.STATISTICS:
+            consequence += "the victim is no longer counted in statistics"
+        else:
+            consequence += "the withdrawal is recorded on the victim's file"
+        consequence += ". This cannot be undone; if the victim agrees again, record a new consent."
+        return {
+            **super().get_context_data(**kwargs),
+            "heading": "Withdraw this consent?",
+            "subject": _consent_label(consent),
+            "consequence": consequence,
+            "button": "Withdraw consent",
+            "danger": True,
+            "cancel_url": self.get_success_url(),
+        }
+
+    def perform(self, form):
+        return services.consent_withdraw(acting_user=self.request.user, consent=self.consent)
+
+    def get_success_message(self, form):
+        return f"Consent withdrawn: {_consent_label(self.consent)}."
+
+
+def _consent_label(consent: Consent) -> str:
+    what = consent.get_purpose_display()
+    if consent.purpose == ConsentPurpose.REFERRAL:
+        return f"Referral to {consent.partner} for {consent.get_service_display().lower()}"
+    if consent.purpose == ConsentPurpose.SHARING:
+        return f"Sharing with {consent.partner or consent.office}"
+    return what
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def referral_targets(user, victim: Victim) -> tuple[list, list | None, dict]:
+    """(consented choices, other choices for override holders or None, partners by id).
+
+    Consented: the victim's live referral consents whose partner is active and still provides
+    the service, less those already referred and open.
+    """
+    partners = {p.pk: p for p in PartnerOrganisation.objects.filter(is_active=True)}
+    open_keys = {
+        f"{partner_id}:{service}"
+        for partner_id, service in Referral.objects.filter(
+            victim=victim, status__in=sorted(OPEN_REFERRAL_STATUSES)
+        ).values_list("partner_id", "service")
+    }
+    labels = dict(Service.choices)
+    consented = []
+    for partner_id, service in (
+        Consent.objects.live()
+        .filter(victim=victim, purpose=ConsentPurpose.REFERRAL)
+        .values_list("partner_id", "service")
+        .order_by("partner__name", "service")
+    ):
+        key = f"{partner_id}:{service}"
+        partner = partners.get(partner_id)
+        if partner and partner.provides(service) and key not in open_keys:
+            consented.append((key, f"{partner} — {labels.get(service, service)}"))
+    others = None
+    if user.has_perm(services.OVERRIDE_PERMISSION):
+        taken = open_keys | {key for key, _ in consented}
+        others = [
+            c
+            for c in victim_forms.referral_choices(sorted(partners.values(), key=str))
+            if c[0] not in taken
+        ]
+    return consented, others, partners
+
+
+class ReferralCreateView(VictimFormBase):
+    template_name = "victims/referral_form.html"
+    form_class = victim_forms.ReferralForm
+
+    def get_form_kwargs(self):
+        consented, others, partners = referral_targets(self.request.user, self.victim)
+        self.consented, self.others = consented, others
+        return {
+            **super().get_form_kwargs(),
+            "consented": consented,
+            "others": others,
+            "partners": partners,
+        }
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "consented": self.consented,
+            "can_override": self.others is not None,
+        }
+
+    def perform(self, form):
+        try:
+            return services.referral_create(
+                acting_user=self.request.user,
+                victim=self.victim,
+                partner=form.partner,
+                service=form.service,
+                note=form.cleaned_data.get("note", ""),
+                override_reason=form.cleaned_data.get("override_reason", ""),
+            )
+        except DomainError as exc:
+            mapped = {"partner": "target", "service": "target"}
+            if exc.field in mapped:
+                raise type(exc)(exc.message, field=mapped[exc.field]) from exc
+            raise
+
+    def get_success_message(self, form):
+        referral = self.result
+        return (
+            f"Referral sent to {referral.partner} for "
+            f"{referral.get_service_display().lower()}; they are notified."
+        )
+
+    def get_success_url(self):
+        return reverse("victims:referral", kwargs={"pk": self.result.pk})
+
+
+def referrals_for(user):
+    return Referral.objects.visible_to(user).select_related("victim", "partner", "from_office")
+
+
+class ReferralListView(PageView):
+    """Referrals sent by the user's offices and, for a service provider, its inbox of referrals
+    to answer (pending first)."""
+
+    template_name = "victims/referral_list.html"
+
+    def get_template_names(self):
+        if is_htmx(self.request) and self.request.headers.get("HX-Target") == "referral-results":
+            return ["victims/_referral_results.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        scope = scope_of(user)
+        form = victim_forms.ReferralFilterForm(self.request.GET or None)
+        form.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        referrals = referrals_for(user)
+        status = data.get("status")
+        if status == "open":
+            referrals = referrals.filter(status__in=sorted(OPEN_REFERRAL_STATUSES))
+        elif status:
+            referrals = referrals.filter(status=status)
+        if data.get("box") == "in":
+            referrals = referrals.filter(partner_id__in=sorted(scope.partner_ids))
+        elif data.get("box") == "out":
+            referrals = referrals.filter(from_office_id__in=sorted(scope.view_office_ids))
+        rows = referrals.annotate(status_order=REFERRAL_STATUS_ORDER).order_by(
+            "status_order", "-created_at", "-id"
+        )
+        page = paginate_bounded(self.request, rows)
+        for referral in page:
+            referral.to_me = referral.partner_id in scope.partner_ids
+        return {
+            **super().get_context_data(**kwargs),
+            "form": form,
+            "page": page,
+            "is_provider": bool(scope.partner_ids),
+            "is_office": scope.is_hq or bool(scope.view_office_ids),
+            "accept_form": victim_forms.NoteForm(),
+        }
+
+
+def referral_for_user(user, pk: int) -> Referral:
+    return get_visible_or_404(referrals_for(user).select_related("created_by"), pk=pk)
+
+
+class Role:
+    """The user's footing on one referral: the receiving partner, the referring office, both."""
+
+    def __init__(self, user, referral: Referral):
+        scope = scope_of(user)
+        self.is_provider = referral.partner_id in scope.partner_ids
+        self.is_sender = can_work_office(user, referral.from_office_id)
+        allowed = REFERRAL_TRANSITIONS[referral.status]
+        status = referral.status
+        self.can_accept = self.is_provider and ReferralStatus.ACCEPTED in allowed
+        self.can_decline = self.is_provider and ReferralStatus.DECLINED in allowed
+        self.can_progress = self.is_provider and ReferralStatus.IN_PROGRESS in allowed
+        self.can_complete = self.is_provider and ReferralStatus.COMPLETED in allowed
+        self.can_close = (self.is_provider or self.is_sender) and ReferralStatus.CLOSED in allowed
+        self.can_revoke = self.is_sender and ReferralStatus.REVOKED in allowed
+        self.can_follow_up = (self.is_provider or self.is_sender) and status in (
+            ReferralStatus.ACCEPTED,
+            ReferralStatus.IN_PROGRESS,
+            ReferralStatus.COMPLETED,
+        )
+
+    @property
+    def any_action(self) -> bool:
+        return any(
+            (
+                self.can_accept,
+                self.can_decline,
+                self.can_progress,
+                self.can_complete,
+                self.can_close,
+                self.can_revoke,
+            )
+        )
+
+
+def referral_page_context(request, referral: Referral, **extra) -> dict:
+    updates = list(
+        ReferralUpdate.objects.filter(referral=referral)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    followups = list(ReintegrationFollowUp.objects.filter(referral=referral).order_by("due_on"))
+    return {
+        "referral": referral,
+        "role": Role(request.user, referral),
+        "updates": updates,
+        "followups": followups,
+        "schedule_form": extra.pop("schedule_form", None) or victim_forms.FollowUpScheduleForm(),
+        **extra,
+    }
+
+
+class ReferralDetailView(PageView):
+    template_name = "victims/referral_detail.html"
+
+    def get_context_data(self, **kwargs):
+        referral = referral_for_user(self.request.user, kwargs["pk"])
+        return {
+            **super().get_context_data(**kwargs),
+            **referral_page_context(self.request, referral),
+        }
+
+
+# What each referral action asks for and does: (form, service call, message, page heading).
+ACTIONS = {
+    "accept": (
+        victim_forms.NoteForm,
+        lambda user, r, d: services.referral_accept(acting_user=user, referral=r, note=d["note"]),
+        "Referral accepted; {office} is told.",
+        "Accept this referral",
+    ),
+    "decline": (
+        victim_forms.DeclineForm,
+        lambda user, r, d: services.referral_decline(
+            acting_user=user, referral=r, reason=d["reason"]
+        ),
+        "Referral declined; {office} is told why.",
+        "Decline this referral",
+    ),
+    "progress": (
+        victim_forms.ProgressForm,
+        lambda user, r, d: services.referral_progress(acting_user=user, referral=r, note=d["note"]),
+        "Progress reported; {office} is told.",
+        "Report progress",
+    ),
+    "complete": (
+        victim_forms.NoteForm,
+        lambda user, r, d: services.referral_complete(acting_user=user, referral=r, note=d["note"]),
+        "Referral completed; {office} is told.",
+        "Mark the service as delivered",
+    ),
+    "close": (
+        victim_forms.NoteForm,
+        lambda user, r, d: services.referral_close(acting_user=user, referral=r, note=d["note"]),
+        "Referral closed.",
+        "Close this referral without completing it",
+    ),
+    "revoke": (
+        victim_forms.RevokeForm,
+        lambda user, r, d: services.referral_revoke(
+            acting_user=user, referral=r, reason=d["reason"]
+        ),
+        "Referral revoked; {partner} is told to stop.",
+        "Revoke this referral",
+    ),
+}
+
+
+class ReferralActionView(LoginRequiredMixin, View):
+    """GET: the action's form; POST: the service call. From the inbox, htmx swaps the row."""
+
+    template_name = "victims/referral_action.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if kwargs["action"] not in ACTIONS:
+            raise Http404("No such action.")
+        self.referral = referral_for_user(request.user, kwargs["pk"])
+        self.form_class, self.call, self.message, self.heading = ACTIONS[kwargs["action"]]
+        return super().dispatch(request, *args, **kwargs)
+
+    def render_form(self, form, status=200):
+        context = {
+            "referral": self.referral,
+            "form": form,
+            "heading": self.heading,
+            "action": self.kwargs["action"],
+            "danger": self.kwargs["action"] in ("decline", "revoke", "close"),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, pk, action):
+        return self.render_form(self.form_class())
+
+    def post(self, request, pk, action):
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                referral = self.call(request.user, self.referral, form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                text = self.message.format(
+                    office=referral.from_office.name, partner=referral.partner
+                )
+                if is_htmx(request) and request.headers.get("HX-Target", "").startswith("ref-"):
+                    referral.to_me = True
+                    return render(
+                        request,
+                        "victims/_referral_row.html",
+                        {"referral": referral, "done": text, "accept_form": None},
+                    )
+                messages.success(request, text)
+                return redirect("victims:referral", pk=referral.pk)
+        return self.render_form(form)
+
+
+class FollowUpScheduleView(LoginRequiredMixin, View):
+    """POST from the referral page: plan up to three follow-ups."""
+
+    def post(self, request, pk):
+        referral = referral_for_user(request.user, pk)
+        form = victim_forms.FollowUpScheduleForm(request.POST)
+        if form.is_valid():
+            try:
+                planned = services.followup_schedule(
+                    acting_user=request.user, referral=referral, due_dates=form.dates()
+                )
+            except DomainError as exc:
+                _domain_error(form, exc, {"due_dates": "first", "due_on": "first"})
+            else:
+                count = len(planned)
+                messages.success(request, f"{count} follow-up{'s' if count != 1 else ''} planned.")
+                return redirect(reverse("victims:referral", kwargs={"pk": pk}) + "#followups")
+        context = referral_page_context(request, referral, schedule_form=form)
+        return render(request, "victims/referral_detail.html", context)
+
+
+class FollowUpRecordView(DomainFormView):
+    """Record a done follow-up's three scores and notes."""
+
+    template_name = "victims/followup_form.html"
+    form_class = victim_forms.FollowUpRecordForm
+    success_message = "Follow-up recorded."
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.followup = get_visible_or_404(
+            ReintegrationFollowUp.objects.visible_to(request.user).select_related(
+                "referral__victim", "referral__partner"
+            ),
+            pk=kwargs["pk"],
+        )
+        if self.followup.done_at is not None:
+            messages.info(request, "This follow-up is already recorded.")
+            return redirect(self.get_success_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "followup": self.followup,
+            "referral": self.followup.referral,
+        }
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return services.followup_record(
+            acting_user=self.request.user,
+            followup=self.followup,
+            economic_score=int(data["economic_score"]),
+            social_score=int(data["social_score"]),
+            psychosocial_score=int(data["psychosocial_score"]),
+            notes=data.get("notes", ""),
+        )
+
+    def get_success_url(self):
+        return reverse("victims:referral", kwargs={"pk": self.followup.referral_id}) + "#followups"
+
+
+__all__ = [
+    "ConsentRecordView",
+    "ConsentWithdrawView",
+    "FollowUpRecordView",
+    "FollowUpScheduleView",
+    "ReferralActionView",
+    "ReferralCreateView",
+    "ReferralDetailView",
+    "ReferralListView",
+    "VictimDetailView",
+    "VictimEditView",
+    "VictimListView",
+    "VictimRegisterView",
+    "VictimRevealView",
+]
