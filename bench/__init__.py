@@ -1,0 +1,1 @@
+"""Benchmarks at national scale (issue 8): `bench/run.py`, the baseline views, the results."""

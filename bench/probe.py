@@ -1,0 +1,150 @@
+"""One process, the server's settings, no load: credentials for the load generator, queries per
+request, and EXPLAIN (ANALYZE, BUFFERS) of the worst user's case list.
+
+Run by `bench/run.py` as `python -m bench.probe OUT.json EXPLAIN.txt` with the same environment
+as gunicorn (plus `testserver` in ALLOWED_HOSTS, for Django's test client). Every request here
+goes through the full middleware stack; queries are counted with CaptureQueriesContext.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
+
+from cases.models import Case, CaseShare  # noqa: E402
+from liaison_offices.access import scope_of  # noqa: E402
+from liaison_offices.services import api_token_issue  # noqa: E402
+
+BENCH_USERS = ("bench.median", "bench.worst", "bench.poster")
+MESSAGE = {"body": "Benchmark message: please check the travel history.", "reliability": "B"}
+
+
+def _credentials() -> dict:
+    User = get_user_model()
+    users = {name: User.objects.get(username=name) for name in BENCH_USERS}
+    AuthToken.objects.filter(user__in=users.values()).delete()  # last run's tokens
+    tokens = {}
+    sessions = {}
+    for name, user in users.items():
+        tokens[name], _ = api_token_issue(acting_user=None, user=user)
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        sessions[name] = client.cookies["sessionid"].value
+    median = users["bench.median"]
+    desk = next(iter(scope_of(median).view_office_ids))
+    detail = (
+        Case.objects.filter(lead_office_id=desk).order_by("-updated_at", "-id").first().reference
+    )
+    # A message case: led by the poster's office, shared live with exactly four other offices.
+    poster_desk = next(iter(scope_of(users["bench.poster"]).view_office_ids))
+    message_cases = [
+        case.reference
+        for case in Case.objects.filter(lead_office_id=poster_desk).order_by("-created_at")[:200]
+        if CaseShare.objects.live().filter(case=case, office__isnull=False).count() == 4
+        and not CaseShare.objects.live().filter(case=case, partner__isnull=False).exists()
+    ]
+    return {
+        "tokens": tokens,
+        "sessions": sessions,
+        "detail_case": detail,
+        "message_case": message_cases[0],
+        "median_visible": Case.objects.visible_to(median).count(),
+        "worst_visible": Case.objects.visible_to(users["bench.worst"]).count(),
+        "worst_desks": len(scope_of(users["bench.worst"]).view_office_ids),
+    }
+
+
+def _count(client: Client, method: str, path: str, **extra) -> dict:
+    with CaptureQueriesContext(connection) as captured:
+        if method == "POST":
+            response = client.post(path, data=json.dumps(MESSAGE), content_type="application/json",
+                                   **extra)  # fmt: skip
+        else:
+            response = client.get(path, **extra)
+    return {
+        "path": path,
+        "status": response.status_code,
+        "queries": len(captured),
+        "sql": [q["sql"] for q in captured.captured_queries],
+    }
+
+
+def _probe(creds: dict) -> dict:
+    api = {name: Client(HTTP_AUTHORIZATION=f"Token {t}") for name, t in creds["tokens"].items()}
+    html = {}
+    for name, session in creds["sessions"].items():
+        html[name] = Client()
+        html[name].cookies["sessionid"] = session
+    detail = creds["detail_case"]
+    probes = {}
+    for who in ("median", "worst"):
+        user = f"bench.{who}"
+        for size in (10, 25, 100):
+            probes[f"api_list_{who}_{size}"] = _count(
+                api[user], "GET", f"/api/v1/cases/?page_size={size}"
+            )
+            probes[f"baseline_{who}_{size}"] = _count(
+                api[user], "GET", f"/bench/cases/?page_size={size}"
+            )
+        probes[f"html_list_{who}"] = _count(html[user], "GET", "/cases/")
+        probes[f"html_list_{who}_page2"] = _count(html[user], "GET", "/cases/?page=2")
+    probes["api_detail_median"] = _count(api["bench.median"], "GET", f"/api/v1/cases/{detail}/")
+    probes["html_case_median"] = _count(html["bench.median"], "GET", f"/cases/{detail}/")
+    probes["message_post"] = _count(
+        api["bench.poster"], "POST", f"/api/v1/cases/{creds['message_case']}/messages/"
+    )
+    return probes
+
+
+def _explain(probes: dict) -> tuple[str, bool]:
+    """EXPLAIN (ANALYZE, BUFFERS) of `visible_to` for the worst user: its page and bounded count
+    as querysets, and every query on cases the API's list ran, exactly as it ran them."""
+    worst = get_user_model().objects.get(username="bench.worst")
+    visible = Case.objects.visible_to(worst)
+    parts = [
+        (
+            "Case.objects.visible_to(worst).order_by('-updated_at', '-id')[:26]",
+            visible.order_by("-updated_at", "-id")[:26].explain(analyze=True, buffers=True),
+        ),
+        (
+            "Case.objects.visible_to(worst).order_by().values('pk')[:1001].count() (as a page)",
+            visible.order_by().values("pk")[:1001].explain(analyze=True, buffers=True),
+        ),
+    ]
+    with connection.cursor() as cursor:
+        for number, sql in enumerate(probes["api_list_worst_25"]["sql"], start=1):
+            if "cases_case" not in sql:
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            parts.append((f"API case list, worst user, query {number}, as run:\n{sql}", plan))
+    index_only = not any("Seq Scan" in plan for _, plan in parts)
+    text = "\n".join(f"-- {title}\n\n{plan}\n" for title, plan in parts)
+    return text, index_only
+
+
+def main() -> None:
+    out_path, explain_path = sys.argv[1], sys.argv[2]
+    creds = _credentials()
+    probes = _probe(creds)
+    explain, index_only = _explain(probes)
+    with open(explain_path, "w") as handle:
+        handle.write(explain)
+    for probe in probes.values():
+        probe.pop("sql")
+    with open(out_path, "w") as handle:
+        json.dump({**creds, "probes": probes, "explain_index_only": index_only}, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""Targets of issue 8 and `bench/RESULTS.md`, computed from the results JSON of one run.
+
+`RESULTS.md` is regenerated after every run from the newest full run (and the newest quick run,
+for `make bench`'s duration); `bench/ANALYSIS.md`, written by hand, is appended to it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+READ_P99_MS = 100
+POST_P99_MS = 150
+LIST_QUERIES = 4
+DETAIL_QUERIES = 6
+NOTIFY_P50_MS = 250
+NOTIFY_P99_MS = 2000
+RSS_MB = 200
+MAKE_BENCH_S = 300
+
+LABELS = {
+    "baseline_median": "Baseline: bare view + hand-written SQL, median user",
+    "baseline_worst": "Baseline: bare view + hand-written SQL, worst user",
+    "api_list_median": "API case list, page of 25, median user",
+    "api_list_worst": "API case list, page of 25, worst user",
+    "api_detail": "API case detail",
+    "html_list_median": "HTML case list, median user",
+    "html_list_worst": "HTML case list, worst user",
+    "html_case": "HTML case page",
+    "message_post": "POST a message (notifies 5 offices)",
+}
+
+
+def baseline_of(name: str) -> str:
+    return "baseline_worst" if name.endswith("_worst") else "baseline_median"
+
+
+def _ratio(out: dict, name: str) -> float | None:
+    scenarios = out["scenarios"]
+    base = scenarios.get(baseline_of(name))
+    if name not in scenarios or not base or not base["saturation"]["rps"]:
+        return None
+    return scenarios[name]["saturation"]["rps"] / base["saturation"]["rps"]
+
+
+def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
+    """Each target of issue 8 with its figure from this run and pass/miss."""
+    rows = []
+    scenarios = out["scenarios"]
+
+    def add(target: str, figure: str, ok: bool | None) -> None:
+        rows.append({"target": target, "figure": figure, "pass": bool(ok)})
+
+    for who in ("median", "worst"):
+        ratio = _ratio(out, f"api_list_{who}")
+        if ratio is not None:
+            add(
+                f"API case list ≥ 0.6 × baseline throughput ({who} user)",
+                f"{ratio:.2f} × ({scenarios[f'api_list_{who}']['saturation']['rps']:.0f} vs "
+                f"{scenarios[f'baseline_{who}']['saturation']['rps']:.0f} req/s)",
+                ratio >= 0.6,
+            )
+    if "api_list_worst" in scenarios and "api_list_median" in scenarios:
+        worst = scenarios["api_list_worst"]["paced"]["p50_ms"]
+        median = scenarios["api_list_median"]["paced"]["p50_ms"]
+        add(
+            "API case list: worst user's p50 ≤ 1.2 × median user's",
+            f"{worst:.1f} / {median:.1f} ms = {worst / median:.2f} ×",
+            worst <= 1.2 * median,
+        )
+    reads = {
+        name: s["paced"]["p99_ms"]
+        for name, s in scenarios.items()
+        if s["method"] == "GET" and not name.startswith("baseline")
+    }
+    if reads:
+        slowest = max(reads, key=reads.get)
+        add(
+            f"p99 ≤ {READ_P99_MS} ms for reads at 50% of saturation",
+            f"slowest {reads[slowest]:.1f} ms ({slowest}); "
+            + ", ".join(f"{n} {v:.0f}" for n, v in reads.items()),
+            reads[slowest] <= READ_P99_MS,
+        )
+    if "message_post" in scenarios:
+        p99 = scenarios["message_post"]["paced"]["p99_ms"]
+        add(f"p99 ≤ {POST_P99_MS} ms for the message POST", f"{p99:.1f} ms", p99 <= POST_P99_MS)
+    errors = {
+        name: s["saturation"]["errors"] + s["paced"]["errors"] for name, s in scenarios.items()
+    }
+    add(
+        "0 errors",
+        f"{sum(errors.values())} errors"
+        + (
+            " (" + ", ".join(f"{n} {e}" for n, e in errors.items() if e) + ")"
+            if any(errors.values())
+            else ""
+        ),
+        not any(errors.values()),
+    )
+    queries = out.get("queries", {})
+    if queries:
+        lists = {k: v["queries"] for k, v in queries.items() if k.startswith("api_list_")}
+        constant = len(set(lists.values())) == 1
+        add(
+            f"API list queries constant (page size 10 → 100, offices 1 → 40), ≤ {LIST_QUERIES}",
+            ", ".join(f"{k.removeprefix('api_list_')} {v}" for k, v in lists.items()),
+            constant and max(lists.values()) <= LIST_QUERIES,
+        )
+        detail = queries.get("api_detail_median", {}).get("queries")
+        if detail is not None:
+            add(f"API detail queries ≤ {DETAIL_QUERIES}", str(detail), detail <= DETAIL_QUERIES)
+        html = {k: v["queries"] for k, v in queries.items() if k.startswith("html_list_")}
+        if html:
+            add(
+                "HTML case list queries constant (offices 1 → 40, page 1 → 2)",
+                ", ".join(f"{k.removeprefix('html_list_')} {v}" for k, v in html.items()),
+                len(set(html.values())) == 1,
+            )
+    explain = out.get("explain")
+    if explain:
+        add(
+            "visible_to for the worst user uses index scans only",
+            f"{'no' if explain['index_scans_only'] else 'a'} Seq Scan in the plans "
+            f"(`results/{explain['file']}`)",
+            explain["index_scans_only"],
+        )
+    notes = out.get("notifications")
+    if notes:
+        p50, p99 = notes["in_app_p50_ms"], notes["in_app_p99_ms"]
+        add(
+            f"Notifications at {notes['rate']} events/s: p50 ≤ {NOTIFY_P50_MS} ms, "
+            f"p99 ≤ {NOTIFY_P99_MS / 1000:.0f} s",
+            f"p50 {p50:.0f} ms, p99 {p99:.0f} ms ({notes['in_app_deliveries']} in-app "
+            f"deliveries of {notes['events']} events)",
+            p50 <= NOTIFY_P50_MS and p99 <= NOTIFY_P99_MS,
+        )
+    rss = out.get("rss") or {}
+    workers = [mb for mb in rss.get("gunicorn_workers_mb", []) if mb]
+    if workers:
+        add(
+            f"gunicorn worker RSS ≤ {RSS_MB} MB",
+            f"peak {max(workers):.0f} MB (Celery worker peak "
+            f"{max(mb for mb in rss['celery_mb'] if mb):.0f} MB)",
+            max(workers) <= RSS_MB,
+        )
+    duration = out["duration_s"] if out["profile"] == "quick" else quick_duration
+    if duration is not None:
+        add(
+            "`make bench` (quick profile) under 5 minutes",
+            f"{duration:.0f} s" + (" (latest quick run)" if out["profile"] != "quick" else ""),
+            duration < MAKE_BENCH_S,
+        )
+    return rows
+
+
+def newest(results: Path, quick: bool) -> dict | None:
+    files = sorted(
+        p
+        for p in results.glob("*.json")
+        if p.stem.endswith("-quick") == quick and not p.stem.endswith(".tmp")
+    )
+    return json.loads(files[-1].read_text()) if files else None
+
+
+def _ms(value) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def render(out: dict, quick: dict | None) -> str:
+    m = out["machine"]
+    d = out["dataset"]
+    quick_duration = quick["duration_s"] if quick else None
+    rows = targets(out, quick_duration)
+    lines = [
+        "# Benchmark results",
+        "",
+        "Generated by `bench/run.py` from `bench/results/"
+        f"{out['started_at'][:10]}{'-quick' if out['profile'] == 'quick' else ''}.json` "
+        f"({out['profile']} profile, run {out['started_at']}, {out['duration_s']:.0f} s). "
+        "Do not edit: edit `bench/ANALYSIS.md`, which is appended.",
+        "",
+        "## Machine",
+        "",
+        f"- {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}",
+        f"- Python {m['python']}, PostgreSQL {m['postgresql']}, {m['wrk']}, hey",
+        f"- gunicorn {m['gunicorn_workers']} sync workers, Celery worker concurrency "
+        f"{m['celery_concurrency']}, all on this machine (load generator included)",
+        "",
+        "## Data set",
+        "",
+        f"`seed_bench --seed {out['settings']['seed']} --scale {out['settings']['scale']}`: "
+        f"{d.get('offices')} offices, {d.get('partners')} partners, {d.get('users')} users, "
+        f"{d.get('cases'):,} cases, {d.get('shares'):,} shares, "
+        f"{d.get('timeline_events'):,} timeline events, {d.get('victims'):,} victims, "
+        f"{d.get('notifications'):,} notifications. Median user `bench.median`: 1 office, "
+        f"{d.get('median_visible'):,} visible cases; worst user `bench.worst`: "
+        f"{d.get('worst_desks')} offices, {d.get('worst_visible'):,} visible cases.",
+        "",
+        "## Throughput and latency",
+        "",
+        f"Saturation: {out['settings']['saturation']}, "
+        f"{out['settings']['profile']['saturate']} s after a "
+        f"{out['settings']['profile']['warmup']} s warm-up. Latency at 50% of that rate: "
+        f"{out['settings']['paced']}, {out['settings']['profile']['paced']} s. "
+        "Ratio = requests/s over the baseline's for the same user, same run "
+        "(median-user baseline for the detail, HTML and POST rows).",
+        "",
+        "| scenario | req/s | ratio to baseline | p50 / p95 / p99 ms at 50% | errors | "
+        "queries/request |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    query_of = {
+        "baseline_median": "baseline_median_25",
+        "baseline_worst": "baseline_worst_25",
+        "api_list_median": "api_list_median_25",
+        "api_list_worst": "api_list_worst_25",
+        "api_detail": "api_detail_median",
+        "html_list_median": "html_list_median",
+        "html_list_worst": "html_list_worst",
+        "html_case": "html_case_median",
+        "message_post": "message_post",
+    }
+    for name, s in out["scenarios"].items():
+        ratio = _ratio(out, name)
+        p = s["paced"]
+        q = out["queries"].get(query_of.get(name, ""), {}).get("queries", "—")
+        lines.append(
+            f"| {LABELS.get(name, name)} | {s['saturation']['rps']:.1f} | "
+            f"{'—' if ratio is None else f'{ratio:.2f}'} | "
+            f"{_ms(p['p50_ms'])} / {_ms(p['p95_ms'])} / {_ms(p['p99_ms'])} "
+            f"(at {p['target_rps']}/s) | {s['saturation']['errors'] + p['errors']} | {q} |"
+        )
+    lines += ["", "## Targets (issue 8)", "", "| target | figure | |", "|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['target']} | {row['figure']} | {'pass' if row['pass'] else 'MISS'} |")
+    notes = out.get("notifications")
+    if notes:
+        lines += [
+            "",
+            "## Notifications",
+            "",
+            f"Message POSTs at {notes['rate']}/s for {notes['seconds']} s "
+            f"({notes['events']} events, {notes['offices_per_event']} offices each, "
+            f"{notes['deliveries']} deliveries of which {notes['in_app_deliveries']} in-app). "
+            "Created → delivered (event `created_at` → delivery `delivered_at`): in-app p50 "
+            f"{_ms(notes['in_app_p50_ms'])} ms, p99 {_ms(notes['in_app_p99_ms'])} ms; every "
+            f"channel p50 {_ms(notes['all_channels_p50_ms'])} ms, p99 "
+            f"{_ms(notes['all_channels_p99_ms'])} ms; event fully dispatched p50 "
+            f"{_ms(notes['event_done_p50_ms'])} ms, p99 {_ms(notes['event_done_p99_ms'])} ms. "
+            f"POST latency at that rate: p50 {_ms(notes['posts']['p50_ms'])} ms, p99 "
+            f"{_ms(notes['posts']['p99_ms'])} ms, {notes['posts']['errors']} errors.",
+        ]
+    rss = out.get("rss") or {}
+    if rss:
+        lines += [
+            "",
+            "## Memory (peak RSS, VmHWM)",
+            "",
+            "gunicorn workers: "
+            + ", ".join(f"{mb:.0f}" for mb in rss["gunicorn_workers_mb"] if mb)
+            + f" MB (master {_ms(rss['gunicorn_master_mb'])} MB); Celery: "
+            + ", ".join(f"{mb:.0f}" for mb in rss["celery_mb"] if mb)
+            + " MB.",
+        ]
+    lines += [
+        "",
+        "## Queries per request (single-request probe, same settings)",
+        "",
+        "| request | status | queries |",
+        "|---|---:|---:|",
+    ]
+    for name, probe in out["queries"].items():
+        lines.append(f"| `{probe['path']}` ({name}) | {probe['status']} | {probe['queries']} |")
+    if quick and out["profile"] != "quick":
+        lines += [
+            "",
+            f"The latest quick run (`make bench`, {quick['started_at']}) took "
+            f"{quick['duration_s']:.0f} s.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(results: Path, path: Path) -> None:
+    full = newest(results, quick=False)
+    quick = newest(results, quick=True)
+    out = full or quick
+    if out is None:
+        return
+    text = render(out, quick)
+    analysis = path.parent / "ANALYSIS.md"
+    if analysis.exists():
+        text += "\n" + analysis.read_text()
+    path.write_text(text)

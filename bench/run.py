@@ -1,0 +1,600 @@
+#!/usr/bin/env python
+"""Benchmarks at national scale (issue 8): seed, serve with the production settings, load, report.
+
+    .venv/bin/python bench/run.py            # full profile: 100,000 cases, 15 s per measurement
+    .venv/bin/python bench/run.py --quick    # `make bench`: 10,000 cases, short measurements
+
+Steps, all on 127.0.0.1:
+1. a benchmark database (`glo_act_bench`, `glo_act_bench_quick`) migrated and filled by
+   `manage.py seed_bench`; reused while its fingerprint (migrations, seeder, seed, scale) holds;
+2. `bench/probe.py` (no load): API tokens and session cookies, queries per request, EXPLAIN;
+3. gunicorn (4 sync workers, DEBUG off, generated secrets, BENCH_VIEWS on) and a Celery worker,
+   on their own Redis database and queue so that no other worker on the machine takes the tasks;
+4. per scenario: requests/s at saturation (`wrk -t1 -c8`), then p50/p95/p99 at 50% of that rate
+   (`hey -c 4 -q rate/4`, per-request CSV), errors = non-2xx/3xx and socket errors;
+   notification created → delivered at 20 events/s (message POSTs at that rate, times read
+   from the delivery rows); peak RSS (VmHWM) of each gunicorn and Celery process;
+5. `bench/results/<date>[-quick].json` and `bench/RESULTS.md` (see bench/report.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import report  # noqa: E402
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+VAR = ROOT / "var" / "bench"
+RESULTS = ROOT / "bench" / "results"
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+PROFILES = {
+    "full": {
+        "scale": 1.0,
+        "database": "glo_act_bench",
+        "warmup": 3,
+        "saturate": 15,
+        "paced": 15,
+        "notify": 20,
+    },
+    "quick": {
+        "scale": 0.1,
+        "database": "glo_act_bench_quick",
+        "warmup": 1,
+        "saturate": 4,
+        "paced": 4,
+        "notify": 5,
+    },
+}
+GUNICORN_WORKERS = 4
+CELERY_CONCURRENCY = 2
+PACED_WORKERS = 4
+NOTIFY_RATE = 20  # events per second (issue 8)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- machine ------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    meminfo = Path("/proc/meminfo").read_text()
+    total_kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu.group(1).strip() if cpu else platform.processor(),
+        "memory_gib": round(total_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgresql": _sql("postgres", "SHOW server_version")[0][0],
+        "wrk": _first_line(["wrk", "--version"]),
+        "hey": "hey (Debian)",
+        "gunicorn_workers": GUNICORN_WORKERS,
+        "celery_concurrency": CELERY_CONCURRENCY,
+    }
+
+
+def _first_line(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True)
+    return (done.stdout or done.stderr).splitlines()[0].strip()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _connect(database: str):
+    import psycopg2
+
+    connection = psycopg2.connect(dbname=database, **PG)
+    connection.autocommit = True
+    return connection
+
+
+def _sql(database: str, sql: str, params=None) -> list[tuple]:
+    # Not `with connection:`, which opens a transaction even in autocommit (CREATE DATABASE).
+    connection = _connect(database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
+
+
+def fingerprint(seed: int, scale: float) -> str:
+    """What the data depends on: every migration, the seeder, the seed and the scale."""
+    digest = hashlib.sha256(f"seed={seed} scale={scale}".encode())
+    files = sorted(ROOT.glob("*/migrations/0*.py")) + [
+        ROOT / "victims" / "management" / "commands" / "seed_bench.py",
+        ROOT / "victims" / "management" / "bulk_copy.py",
+    ]
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return f"glo_act seed_bench {digest.hexdigest()[:24]} seed={seed} scale={scale}"
+
+
+def secrets_for(database: str) -> dict:
+    """Secrets generated once per benchmark database (the victims' data is encrypted under
+    them), kept in var/bench/ (never committed)."""
+    path = VAR / f"{database}.secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    keys = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+    }
+    path.write_text(json.dumps(keys))
+    path.chmod(0o600)
+    return keys
+
+
+def base_env(database: str) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "BENCH_"))
+    }
+    env.update(secrets_for(database))
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DJANGO_SETTINGS_MODULE="glo_act.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        REDIS_URL=REDIS_URL,
+        CELERY_QUEUE="glo_act_bench",
+        EMAIL_URL="dummy://",
+        LOG_LEVEL="WARNING",
+        GLO_ACT_TESTING="0",
+    )
+    return env
+
+
+def server_env(database: str) -> dict:
+    """The production settings, as the issue asks: DEBUG off, generated secrets."""
+    env = base_env(database)
+    env.update(
+        DEBUG="0",
+        BENCH_VIEWS="1",
+        BENCH_VIEWS_I_KNOW="1",
+        SECURE_SSL_REDIRECT="0",
+        ALLOWED_HOSTS="127.0.0.1",
+        # Throttling stays on (its Redis round trip is part of the cost) but cannot refuse.
+        API_THROTTLE_RATE="1000000/s",
+    )
+    return env
+
+
+def ensure_database(profile: dict, seed: int, scale: float, reseed: bool) -> dict:
+    database = profile["database"]
+    wanted = fingerprint(seed, scale)
+    rows = _sql(
+        "postgres",
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+        [database],
+    )
+    if rows and rows[0][0] == wanted and not reseed:
+        log(f"reusing database {database} ({wanted})")
+        return json.loads((VAR / f"{database}.seed.json").read_text())
+    log(f"creating database {database} ({wanted})")
+    if rows:
+        _sql("postgres", f'DROP DATABASE "{database}" WITH (FORCE)')
+        (VAR / f"{database}.secrets.json").unlink(missing_ok=True)
+    _sql("postgres", f'CREATE DATABASE "{database}"')
+    env = base_env(database)
+    env["DEBUG"] = "1"
+    subprocess.run([PY, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env,
+                   check=True)  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run(
+        [PY, "manage.py", "seed_bench", "--seed", str(seed), "--scale", str(scale), "-v2"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary["wall_seconds"] = round(time.monotonic() - started, 1)
+    (VAR / f"{database}.seed.json").write_text(json.dumps(summary))
+    _sql("postgres", f"COMMENT ON DATABASE \"{database}\" IS '{wanted}'")
+    return summary
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], env: dict, log_name: str) -> subprocess.Popen:
+    """Start a process in its own session, so that it and its children stop together."""
+    handle = open(VAR / log_name, "w")  # noqa: SIM115 (closed with the process)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_ready(base: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"the server at {base} did not become ready; see {VAR}/gunicorn.log")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return round(int(match.group(1)) / 1024, 1) if match else None
+
+
+def wait_for_queue(database: str, since: datetime, timeout: float = 120) -> None:
+    """Until every notification event created since `since` is dispatched by the worker."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = _sql(
+            database,
+            "SELECT count(*) FROM liaison_offices_notificationevent "
+            "WHERE created_at >= %s AND dispatched_at IS NULL",
+            [since],
+        )[0][0]
+        if not left:
+            return
+        time.sleep(0.5)
+    log(f"warning: {left} notification events still undelivered after {timeout:.0f} s")
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+
+def _wrk_script(scenario: dict) -> Path | None:
+    if scenario["method"] != "POST":
+        return None
+    path = VAR / f"{scenario['name']}.lua"
+    headers = "".join(
+        f'wrk.headers["{k}"] = {json.dumps(v)}\n' for k, v in scenario["headers"].items()
+    )
+    path.write_text(
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(scenario["body"])}\n'
+        f'wrk.headers["Content-Type"] = "application/json"\n{headers}'
+    )
+    return path
+
+
+def saturate(url: str, scenario: dict, seconds: float) -> dict:
+    command = ["wrk", "-t1", "-c8", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    script = _wrk_script(scenario)
+    if script:
+        command += ["-s", str(script)]
+    else:
+        for key, value in scenario["headers"].items():
+            command += ["-H", f"{key}: {value}"]
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    latency = {}
+    for pct, value, unit in re.findall(r"\s(50|75|90|99)%\s+([\d.]+)(us|ms|s)\b", out):
+        latency[f"p{pct}"] = round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": requests,
+        "errors": errors,
+        "latency_ms": latency,
+    }
+
+
+def paced(url: str, scenario: dict, rate: float, seconds: float) -> dict:
+    workers = PACED_WORKERS
+    command = ["hey", "-z", f"{seconds}s", "-c", str(workers), "-q", f"{rate / workers:.3f}",
+               "-o", "csv", "-t", "10"]  # fmt: skip
+    for key, value in scenario["headers"].items():
+        command += ["-H", f"{key}: {value}"]
+    if scenario["method"] == "POST":
+        command += ["-m", "POST", "-T", "application/json", "-d", scenario["body"]]
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    times = sorted(float(row["response-time"]) * 1000 for row in rows)
+    statuses: dict[str, int] = {}
+    for row in rows:
+        statuses[row["status-code"]] = statuses.get(row["status-code"], 0) + 1
+    errors = sum(n for code, n in statuses.items() if not code.startswith(("2", "3")))
+    return {
+        "target_rps": round(rate, 1),
+        "achieved_rps": round(len(rows) / seconds, 1),
+        "requests": len(rows),
+        "errors": errors,
+        "statuses": statuses,
+        "p50_ms": round(_percentile(times, 50), 2),
+        "p95_ms": round(_percentile(times, 95), 2),
+        "p99_ms": round(_percentile(times, 99), 2),
+        "mean_ms": round(statistics.fmean(times), 2) if times else None,
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    rank = max(math.ceil(pct / 100 * len(values)) - 1, 0)
+    return values[rank]
+
+
+def scenarios(creds: dict) -> list[dict]:
+    def token(user):
+        return {"Authorization": f"Token {creds['tokens'][user]}"}
+
+    def cookie(user):
+        return {"Cookie": f"sessionid={creds['sessions'][user]}"}
+
+    detail = creds["detail_case"]
+    message = json.dumps({"body": "Benchmark: please check this travel history.", "accuracy": 2})
+    return [
+        {"name": "baseline_median", "path": "/bench/cases/", "headers": token("bench.median")},
+        {"name": "baseline_worst", "path": "/bench/cases/", "headers": token("bench.worst")},
+        {"name": "api_list_median", "path": "/api/v1/cases/", "headers": token("bench.median")},
+        {"name": "api_list_worst", "path": "/api/v1/cases/", "headers": token("bench.worst")},
+        {
+            "name": "api_detail",
+            "path": f"/api/v1/cases/{detail}/",
+            "headers": token("bench.median"),
+        },
+        {"name": "html_list_median", "path": "/cases/", "headers": cookie("bench.median")},
+        {"name": "html_list_worst", "path": "/cases/", "headers": cookie("bench.worst")},
+        {"name": "html_case", "path": f"/cases/{detail}/", "headers": cookie("bench.median")},
+        {
+            "name": "message_post",
+            "path": f"/api/v1/cases/{creds['message_case']}/messages/",
+            "headers": token("bench.poster"),
+            "method": "POST",
+            "body": message,
+        },
+    ]
+
+
+def notification_latency(base: str, database: str, creds: dict, seconds: float) -> dict:
+    """POST messages at NOTIFY_RATE/s; each is one event told to five offices. Latency is the
+    delivery row's `delivered_at` minus the event's `created_at` (in-app deliveries)."""
+    scenario = next(s for s in scenarios(creds) if s["name"] == "message_post")
+    since = _db_now(database)
+    load = paced(base + scenario["path"], {**scenario, "method": "POST"}, NOTIFY_RATE, seconds)
+    wait_for_queue(database, since)
+    rows = _sql(
+        database,
+        """
+        SELECT EXTRACT(EPOCH FROM d.delivered_at - e.created_at) * 1000, d.channel
+        FROM liaison_offices_delivery d JOIN liaison_offices_notificationevent e
+          ON e.id = d.event_id
+        WHERE e.created_at >= %s AND d.delivered_at IS NOT NULL
+        """,
+        [since],
+    )
+    events = _sql(
+        database,
+        """
+        SELECT count(*), count(dispatched_at),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM
+                   dispatched_at - created_at) * 1000),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM
+                   dispatched_at - created_at) * 1000),
+               avg(jsonb_array_length(office_ids))
+        FROM liaison_offices_notificationevent WHERE created_at >= %s
+        """,
+        [since],
+    )[0]
+    in_app = sorted(float(ms) for ms, channel in rows if channel == "in_app")
+    every = sorted(float(ms) for ms, _ in rows)
+    return {
+        "rate": NOTIFY_RATE,
+        "seconds": seconds,
+        "posts": load,
+        "events": events[0],
+        "events_dispatched": events[1],
+        "offices_per_event": round(float(events[4] or 0), 1),
+        "deliveries": len(every),
+        "in_app_deliveries": len(in_app),
+        "in_app_p50_ms": round(_percentile(in_app, 50), 1),
+        "in_app_p99_ms": round(_percentile(in_app, 99), 1),
+        "all_channels_p50_ms": round(_percentile(every, 50), 1),
+        "all_channels_p99_ms": round(_percentile(every, 99), 1),
+        "event_done_p50_ms": round(float(events[2]), 1) if events[2] is not None else None,
+        "event_done_p99_ms": round(float(events[3]), 1) if events[3] is not None else None,
+    }
+
+
+def _db_now(database: str) -> datetime:
+    return _sql(database, "SELECT now()")[0][0]
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the `make bench` profile")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scale", type=float, help="override the profile's scale")
+    parser.add_argument("--reseed", action="store_true", help="drop and re-seed the database")
+    parser.add_argument("--only", help="comma-separated scenario names (default: all)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    name = "quick" if args.quick else "full"
+    profile = dict(PROFILES[name])
+    scale = args.scale or profile["scale"]
+    VAR.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    database = profile["database"]
+
+    dataset = ensure_database(profile, args.seed, scale, args.reseed)
+    env = server_env(database)
+    log("collectstatic")
+    subprocess.run([PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env,
+                   check=True)  # fmt: skip
+    log("probe: credentials, queries per request, EXPLAIN")
+    stamp = started_at.strftime("%Y-%m-%d") + ("-quick" if args.quick else "")
+    probe_out = VAR / f"{database}.probe.json"
+    explain_path = RESULTS / f"{stamp}-explain-worst.txt"
+    subprocess.run(
+        [PY, "-m", "bench.probe", str(probe_out), str(explain_path)],
+        cwd=ROOT,
+        env={**env, "ALLOWED_HOSTS": "127.0.0.1,testserver"},
+        check=True,
+    )
+    creds = json.loads(probe_out.read_text())
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = celery = None
+    results: dict = {}
+    try:
+        log(f"gunicorn on {base}, Celery worker on {REDIS_URL}")
+        gunicorn = start(
+            [PY, "-m", "gunicorn", "glo_act.wsgi:application", "--workers",
+             str(GUNICORN_WORKERS), "--bind", f"127.0.0.1:{port}", "--timeout", "60"],
+            env, "gunicorn.log",
+        )  # fmt: skip
+        celery = start(
+            [PY, "-m", "celery", "-A", "glo_act", "worker", "-Q", env["CELERY_QUEUE"],
+             "-c", str(CELERY_CONCURRENCY), "--without-gossip", "--without-mingle",
+             "-l", "WARNING"],
+            env, "celery.log",
+        )  # fmt: skip
+        wait_ready(base)
+        only = set(args.only.split(",")) if args.only else None
+        for scenario in scenarios(creds):
+            if only and scenario["name"] not in only:
+                continue
+            scenario.setdefault("method", "GET")
+            url = base + scenario["path"]
+            log(f"{scenario['name']}: warm-up, saturation, paced")
+            since = _db_now(database)
+            saturate(url, scenario, profile["warmup"])
+            sat = saturate(url, scenario, profile["saturate"])
+            if scenario["method"] == "POST":
+                wait_for_queue(database, since)
+            pace = paced(url, scenario, max(sat["rps"] / 2, 1.0), profile["paced"])
+            if scenario["method"] == "POST":
+                wait_for_queue(database, since)
+            results[scenario["name"]] = {
+                "method": scenario["method"],
+                "path": scenario["path"],
+                "saturation": sat,
+                "paced": pace,
+            }
+            log(
+                f"  {sat['rps']:.1f} req/s, errors {sat['errors']}+{pace['errors']}; at "
+                f"{pace['target_rps']}/s p50 {pace['p50_ms']} p95 {pace['p95_ms']} "
+                f"p99 {pace['p99_ms']} ms"
+            )
+        notifications = None
+        if not only or "notifications" in only:
+            log(f"notifications at {NOTIFY_RATE} events/s for {profile['notify']} s")
+            notifications = notification_latency(base, database, creds, profile["notify"])
+            log(
+                f"  in-app p50 {notifications['in_app_p50_ms']} ms, "
+                f"p99 {notifications['in_app_p99_ms']} ms"
+            )
+        rss = {
+            "gunicorn_workers_mb": [peak_rss_mb(pid) for pid in children(gunicorn.pid)],
+            "gunicorn_master_mb": peak_rss_mb(gunicorn.pid),
+            "celery_mb": [peak_rss_mb(celery.pid)]
+            + [peak_rss_mb(pid) for pid in children(celery.pid)],
+        }
+    finally:
+        stop(gunicorn)
+        stop(celery)
+
+    finished = time.monotonic()
+    out = {
+        "profile": name,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "duration_s": round(finished - started, 1),
+        "machine": machine(),
+        "settings": {
+            "profile": profile,
+            "scale": scale,
+            "seed": args.seed,
+            "saturation": "wrk -t1 -c8",
+            "paced": f"hey -c {PACED_WORKERS} -q <50% of saturation>/{PACED_WORKERS}",
+        },
+        "dataset": {**dataset, **{k: creds[k] for k in ("median_visible", "worst_visible")}},
+        "scenarios": results,
+        "queries": creds["probes"],
+        "explain": {"file": explain_path.name, "index_scans_only": creds["explain_index_only"]},
+        "notifications": notifications,
+        "rss": rss,
+    }
+    latest_quick = report.newest(RESULTS, quick=True)
+    out["targets"] = report.targets(out, latest_quick and latest_quick["duration_s"])
+    path = RESULTS / f"{stamp}.json"
+    path.write_text(json.dumps(out, indent=1, default=str) + "\n")
+    report.write_markdown(RESULTS, ROOT / "bench" / "RESULTS.md")
+    log(f"wrote {path.relative_to(ROOT)} and bench/RESULTS.md in {out['duration_s']} s")
+    for target in out["targets"]:
+        log(f"  {'PASS' if target['pass'] else 'MISS'}  {target['target']}: {target['figure']}")
+
+
+if __name__ == "__main__":
+    main()
