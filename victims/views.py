@@ -72,7 +72,7 @@ def _countries() -> list[tuple[str, str]]:
 def _organisations():
     """Active link offices (not HQ) and active partners, for consent choices."""
     offices = (
-        LinkOffice.objects.filter(status=OfficeStatus.ACTIVE).exclude(code=HQ_CODE).order_by("code")
+        LinkOffice.objects.filter(status=OfficeStatus.ACTIVE).exclude(code=HQ_CODE).order_by("name")
     )
     partners = PartnerOrganisation.objects.filter(is_active=True).order_by("name")
     return list(offices), list(partners)
