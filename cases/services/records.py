@@ -62,6 +62,7 @@ __all__ = [
     "case_set_suspects",
     "case_transition",
     "case_update",
+    "check_version",
     "route_leg_add",
     "route_leg_remove",
     "suspect_add",
@@ -267,7 +268,7 @@ def _build_suspects(case: Case, suspects: Iterable[dict]) -> list[Suspect]:
 # --- version and timeline -----------------------------------------------------------------------
 
 
-def _check_version(case: Case, expected_version) -> None:
+def check_version(case: Case, expected_version) -> None:
     """Refuse an edit made on an older version, naming who changed what since, and when."""
     try:
         expected = int(expected_version)
@@ -428,7 +429,7 @@ def case_update(*, acting_user, case: Case, expected_version: int, **fields) -> 
             + (" Use a status change instead." if {"status", "outcome"} & unknown else "")
         )
     locked = lock_case_for_change(acting_user, case)
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version)
     changes: dict[str, list] = {}
     new_provisions = None
     for field, value in fields.items():
@@ -468,7 +469,7 @@ def case_transition(
     """Move the case along the status workflow (CASE_TRANSITIONS); tells everyone who sees it."""
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
-        _check_version(locked, expected_version)
+        check_version(locked, expected_version)
     if to_status not in CaseStatus.values:
         raise InvalidTransition(f"{to_status!r} is not a case status.", field="status")
     current, target = CaseStatus(locked.status), CaseStatus(to_status)
@@ -566,7 +567,7 @@ def case_set_route(
     """Replace the whole route (the case form's and the admin's formset): legs in order given."""
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
-        _check_version(locked, expected_version)
+        check_version(locked, expected_version)
     new_legs = _build_legs(locked, legs)
     old = _route_text(locked.route_legs.all())
     new = _route_text(new_legs)
@@ -584,7 +585,7 @@ def case_set_suspects(
     """Replace the whole list of suspects (the case form's and the admin's formset)."""
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
-        _check_version(locked, expected_version)
+        check_version(locked, expected_version)
     people = _build_suspects(locked, suspects)
     old = _suspects_text(locked.suspects.all())
     new = _suspects_text(people)
@@ -612,7 +613,7 @@ def route_leg_add(
     """Append one leg to the end of the route."""
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
-        _check_version(locked, expected_version)
+        check_version(locked, expected_version)
     existing = list(locked.route_legs.all())
     position = max((leg.position for leg in existing), default=-1) + 1
     (leg,) = _build_legs(
@@ -632,7 +633,7 @@ def route_leg_remove(*, acting_user, leg: RouteLeg, expected_version: int | None
     """Take one leg off the route."""
     locked = lock_case_for_change(acting_user, leg.case_id)
     if expected_version is not None:
-        _check_version(locked, expected_version)
+        check_version(locked, expected_version)
     existing = list(locked.route_legs.all())
     if leg.pk not in {other.pk for other in existing}:
         raise Http404("No such route leg.")
@@ -656,7 +657,7 @@ def suspect_add(
     """Add one suspect to the case."""
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
-        _check_version(locked, expected_version)
+        check_version(locked, expected_version)
     existing = list(locked.suspects.all())
     (suspect,) = _build_suspects(
         locked,
@@ -684,7 +685,7 @@ def suspect_remove(*, acting_user, suspect: Suspect, expected_version: int | Non
     """Take one suspect off the case."""
     locked = lock_case_for_change(acting_user, suspect.case_id)
     if expected_version is not None:
-        _check_version(locked, expected_version)
+        check_version(locked, expected_version)
     existing = list(locked.suspects.all())
     if suspect.pk not in {other.pk for other in existing}:
         raise Http404("No such suspect.")
