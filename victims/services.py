@@ -37,7 +37,14 @@ from victims.constants import (
     UpdateKind,
     Vulnerability,
 )
-from victims.crypto import Sealed, document_index, name_dob_index
+from victims.crypto import (
+    EncryptedTextField,
+    Sealed,
+    document_index,
+    is_under_newest_key,
+    name_dob_index,
+    reseal,
+)
 from victims.models import (
     Consent,
     Referral,
@@ -960,3 +967,42 @@ def followup_record(
     locked.save()
     logger.info("Follow-up %s of referral %s recorded", locked.pk, referral.pk)
     return locked
+
+
+# --- key rotation -------------------------------------------------------------------------------
+
+
+class ResealReport(NamedTuple):
+    rows_changed: int
+    unreadable_fields: int
+
+
+def personal_data_reseal(*, batch_size: int = 500) -> ResealReport:
+    """Re-encrypt every personal field, in victims and in their history, under the newest key.
+
+    Run after putting a new key first in FIELD_ENCRYPTION_KEYS; once it reports no unreadable
+    field, the old keys can be removed. Rows are updated in place (a key change is not a change
+    of the victim, so no history row and no `updated_at`); a token no key opens is left as it
+    is and counted.
+    """
+    changed = unreadable = 0
+    for model in (Victim, Victim.history.model):
+        fields = [f for f in model._meta.fields if isinstance(f, EncryptedTextField)]
+        names = [f.attname for f in fields]
+        rows = model._default_manager.order_by().values_list("pk", *names)
+        for pk, *values in rows.iterator(chunk_size=batch_size):
+            updates = {}
+            for name, value in zip(names, values, strict=True):
+                if value is None or is_under_newest_key(value.token):
+                    continue
+                token = reseal(value.token)
+                if token == value.token:
+                    unreadable += 1
+                else:
+                    updates[name] = Sealed(token, value.field)
+            if updates:
+                with transaction.atomic():
+                    model._default_manager.filter(pk=pk).update(**updates)
+                changed += 1
+    logger.info("Personal data re-sealed: %d row(s), %d unreadable field(s)", changed, unreadable)
+    return ResealReport(changed, unreadable)

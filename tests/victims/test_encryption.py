@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
@@ -151,3 +153,32 @@ def test_blind_indexes_match_normalised_documents_and_names():
     with override_settings(BLIND_INDEX_KEY="another-key"):
         other = crypto.document_index("passport", "AB1234567")
     assert other != crypto.document_index("passport", "AB1234567")
+
+
+@pytest.mark.django_db
+def test_resealing_moves_victims_and_their_history_to_the_new_key(cast, register):
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
+        victim = register().victim
+        services.victim_update(acting_user=cast.uk, victim=victim, phone="+44 1")
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
+        out = io.StringIO()
+        call_command("reseal_personal_data", stdout=out)
+        assert "Re-encrypted 3 row(s)" in out.getvalue()  # the victim and two history rows
+        call_command("reseal_personal_data", stdout=out)  # nothing left to do
+        assert "Re-encrypted 0 row(s)" in out.getvalue()
+    history_tokens = Victim.history.model.objects.filter(id=victim.pk)
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
+        assert Victim.objects.get(pk=victim.pk).full_name.reveal() == ALICE["full_name"]
+        phones = sorted(h.phone.reveal() for h in history_tokens)
+        assert phones == ["+44 1", ALICE["phone"]]
+    # No history row was added by re-sealing: a key change is not a change of the victim.
+    assert history_tokens.count() == 2
+
+
+@pytest.mark.django_db
+def test_resealing_reports_fields_no_key_opens(cast, victim):
+    with (
+        override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]),
+        pytest.raises(CommandError, match="could not be decrypted"),
+    ):
+        call_command("reseal_personal_data", stdout=io.StringIO())
