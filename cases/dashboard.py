@@ -49,7 +49,8 @@ def _cases_panel(user) -> Panel:
         for status in CaseStatus.values
         if status in OPEN_STATUSES
     ]
-    shared = sum(row["shared"] for row in by_status.values()) if not scope.is_hq else 0
+    # "Of them shared with you" only speaks to someone who also has cases of their own.
+    shared = sum(row["shared"] for row in by_status.values()) if desks else 0
     if shared:
         rows.append(
             Row("of them shared with you", shared, list_url("cases:list", shared=1, status="open"))

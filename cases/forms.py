@@ -78,14 +78,15 @@ class CaseFilterForm(PageForm):
         choices=[("", "Any"), ("open", "Open (not closed)"), *CaseStatus.choices],
     )
     exploitation = forms.ChoiceField(
-        label="Form of exploitation",
+        label="Exploitation",
         required=False,
         choices=_blank(Exploitation.choices, "Any"),
     )
     office = forms.ChoiceField(label="Lead office", required=False)
     shared = forms.BooleanField(label="Shared with me", required=False)
     handling = forms.ChoiceField(
-        label="Handling code (of a share to me)",
+        label="Handling code",
+        help_text="Of a share to you",
         required=False,
         choices=_blank([(code.value, code.value) for code in HandlingCode], "Any"),
     )

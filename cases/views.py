@@ -251,6 +251,9 @@ class CaseListView(VisibleMixin, PageView):
             "sort": sort,
             "is_hq": scope.is_hq,
             "user_can_open": scope.is_hq or bool(scope.change_office_ids),
+            "more_filters": sum(
+                1 for name in ("exploitation", "office", "handling", "shared") if data.get(name)
+            ),
         }
 
     def filter(self, cases, data: dict, form):
