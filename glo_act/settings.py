@@ -235,9 +235,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "glo_act")
-# Longer than the longest retry countdown (see liaison_offices.tasks), or Redis would hand an
-# unacknowledged task to a second worker while the first still waits to retry it.
+# Longer than the longest retry countdown (liaison_offices.delivery.RETRY_MAX_COUNTDOWN, 30 min)
+# plus a claim lease, or Redis would hand an unacknowledged task to a second worker while the
+# first still waits to retry it (a test pins this).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# Notification delivery retries: the first waits 5-10 s, then doubling (with jitter), capped at
+# 30 minutes, 8 attempts per delivery. Lowered only by tests that watch a worker retry.
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 10)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
