@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 # --- Retry policy -------------------------------------------------------------------------------
 MAX_ATTEMPTS = 8  # per delivery; then it is `failed` with its last error
-RETRY_BASE_SECONDS = 10
+RETRY_BASE_SECONDS = getattr(settings, "NOTIFICATIONS_RETRY_BASE_SECONDS", 10)
 # The longest countdown a retry ever waits (plus jitter below it). Redis's visibility timeout
 # (settings) must exceed it, or a waiting retry would be handed to a second worker.
 RETRY_MAX_COUNTDOWN = 30 * 60
@@ -646,7 +646,8 @@ def sweep_undelivered(*, now: datetime | None = None, enqueue: bool = True) -> S
                 When(attempts__gte=MAX_ATTEMPTS, then=Value(DeliveryStatus.FAILED)),
                 default=Value(DeliveryStatus.PENDING),
             ),
-            next_attempt_at=now - SWEEP_AFTER,
+            # Due since the lost claim: picked up below, and claimable by a worker at once.
+            next_attempt_at=F("claimed_at"),
             last_error="the worker was lost during delivery",
         )
         logger.warning("Sweeper reclaimed %d deliveries from lost workers.", result.reclaimed)
@@ -677,13 +678,11 @@ def sweep_undelivered(*, now: datetime | None = None, enqueue: bool = True) -> S
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    # Planned events whose last delivery turned final while nobody was looking.
-    for event_id in (
-        outbox.filter(planned_at__isnull=False, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    ):
-        complete_if_final(event_id)
+    # Planned events whose last delivery turned final while nobody was looking (one UPDATE).
+    open_rows = Delivery.objects.filter(event_id=OuterRef("pk"), status__in=OPEN_DELIVERY_STATUSES)
+    outbox.filter(planned_at__isnull=False, created_at__lte=cutoff).exclude(
+        Exists(open_rows)
+    ).update(status=EventStatus.DONE, dispatched_at=now)
     if enqueue:
         for event_id in result.events:
             enqueue_event(event_id)

@@ -54,6 +54,7 @@ def expected_signature(secret: str, timestamp: str, body: bytes) -> str:
 class Received:
     headers: dict  # names lower-cased (HTTP header names are case-insensitive)
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

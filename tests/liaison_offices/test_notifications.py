@@ -43,6 +43,12 @@ from tests.liaison_offices.notify_support import PERSONAL, make_case
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The cast's passwords hashed cheaply: these tests are about delivery, not hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def share_event(cast, case, **extra) -> NotificationEvent:
     """The UK officer shares `case` with the British High Commission (HQ is told too)."""
     return publish(

@@ -25,6 +25,12 @@ from tests.liaison_offices.notify_support import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The cast's passwords hashed cheaply: these tests are about delivery, not hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def receiver():
     server = WebhookReceiver().start()
