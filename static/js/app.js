@@ -18,6 +18,10 @@
   // After htmx swaps a fragment in, put focus where the news is: an error, or the status line.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
+    // An outerHTML swap replaced the target: look for its successor by id.
+    if (target && target.id && !document.body.contains(target)) {
+      target = document.getElementById(target.id);
+    }
     if (!target || !target.querySelector) {
       return;
     }
