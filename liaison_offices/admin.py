@@ -235,3 +235,219 @@ class MembershipAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
             services.membership_end(acting_user=request.user, membership=membership)
             ended += 1
         self.message_user(request, f"Ended {ended} membership(s).", messages.SUCCESS)
+
+
+# --- Notifications: the outbox, its deliveries and partners' webhooks (DESIGN §5) ---------------
+# HQ watches delivery here and retries what failed; nothing here sends anything itself.
+from django.db.models import Count, Q  # noqa: E402
+from django.utils.html import format_html  # noqa: E402
+
+from liaison_offices import delivery as notification_delivery  # noqa: E402
+from liaison_offices import notifications  # noqa: E402
+from liaison_offices.constants import DeliveryStatus  # noqa: E402
+from liaison_offices.models import Delivery, NotificationEvent, PartnerWebhook  # noqa: E402
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the delivery machinery: HQ looks and retries, never edits."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    fields = ["channel", "user", "partner", "status", "attempts", "last_error", "delivered_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "partner")
+
+
+@admin.register(NotificationEvent)
+class NotificationEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "subject_label",
+        "status",
+        "deliveries_summary",
+        "attempts",
+        "created_at",
+        "dispatched_at",
+    ]
+    list_filter = ["status", "kind", ("dispatched_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject_label", "dedup_key"]
+    date_hierarchy = "created_at"
+    inlines = [DeliveryInline]
+    actions = ["retry_selected"]
+    readonly_fields = [
+        "kind",
+        "subject_type",
+        "subject_id",
+        "subject_label",
+        "subject_url",
+        "payload",
+        "actor",
+        "office_ids",
+        "partner_ids",
+        "user_ids",
+        "check_visibility",
+        "dedup_key",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "planned_at",
+        "dispatched_at",
+    ]
+
+    def get_queryset(self, request):
+        # Counts per status in the same query as the page (no query per row).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_sent=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SENT)),
+                n_open=Count(
+                    "deliveries",
+                    filter=Q(
+                        deliveries__status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+                    ),
+                ),
+                n_failed=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
+            )
+        )
+
+    @admin.display(description="deliveries (sent / open / failed)")
+    def deliveries_summary(self, obj) -> str:
+        return f"{obj.n_sent} / {obj.n_open} / {obj.n_failed}"
+
+    @admin.action(description="Retry the selected events (failed deliveries too)")
+    def retry_selected(self, request, queryset):
+        count = notification_delivery.retry_events(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Queued {count} event(s) for delivery again.", messages.SUCCESS)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "event_link",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "channel", "event__kind"]
+    search_fields = ["event__subject_label", "user__username", "partner__name"]
+    list_select_related = ["event", "user", "partner"]
+    actions = ["retry_selected"]
+    readonly_fields = [
+        "event",
+        "channel",
+        "user",
+        "partner",
+        "status",
+        "in_digest",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "claimed_at",
+        "delivered_at",
+        "created_at",
+    ]
+
+    @admin.display(description="event", ordering="event")
+    def event_link(self, obj) -> str:
+        return format_html(
+            '<a href="../notificationevent/{}/change/">{}</a>', obj.event_id, obj.event_id
+        )
+
+    @admin.display(description="kind", ordering="event__kind")
+    def kind(self, obj) -> str:
+        return obj.event.get_kind_display()
+
+    @admin.display(description="to")
+    def recipient(self, obj) -> str:
+        return str(obj.user or obj.partner)
+
+    @admin.action(description="Retry the selected deliveries")
+    def retry_selected(self, request, queryset):
+        count = notification_delivery.retry_deliveries(queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"Queued {count} failed delivery(ies) again.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(PartnerWebhook)
+class PartnerWebhookAdmin(admin.ModelAdmin):
+    list_display = [
+        "partner",
+        "url",
+        "is_active",
+        "last_success_at",
+        "last_failure_at",
+        "consecutive_failures",
+        "last_status_code",
+        "disabled_reason",
+    ]
+    list_filter = ["is_active"]
+    search_fields = ["partner__name", "url"]
+    list_select_related = ["partner"]
+    fields = [
+        "partner",
+        "url",
+        "is_active",
+        "secret",
+        "disabled_reason",
+        "disabled_at",
+        "last_success_at",
+        "last_failure_at",
+        "last_status_code",
+        "consecutive_failures",
+    ]
+    readonly_fields = [
+        "secret",
+        "disabled_reason",
+        "disabled_at",
+        "last_success_at",
+        "last_failure_at",
+        "last_status_code",
+        "consecutive_failures",
+    ]
+    actions = ["enable_selected", "rotate_secrets"]
+
+    @admin.action(description="Re-enable the selected webhooks (the partner fixed them)")
+    def enable_selected(self, request, queryset):
+        for webhook in queryset:
+            notifications.webhook_enable(acting_user=request.user, webhook=webhook)
+        self.message_user(request, f"Re-enabled {queryset.count()} webhook(s).", messages.SUCCESS)
+
+    @admin.action(description="Generate new signing secrets for the selected webhooks")
+    def rotate_secrets(self, request, queryset):
+        for webhook in queryset:
+            notifications.webhook_rotate_secret(acting_user=request.user, webhook=webhook)
+        self.message_user(
+            request,
+            f"New secrets for {queryset.count()} webhook(s): give them to the partners.",
+            messages.WARNING,
+        )

@@ -256,6 +256,15 @@ def _deliver_in_app(event: NotificationEvent, now: datetime) -> None:
     )
 
 
+# Access was checked when the recipients were resolved; a send later than this (a retry, the
+# sweeper, HQ's "retry") checks it again.
+FRESH_PLAN = timedelta(seconds=30)
+
+
+def planned_a_while_ago(event: NotificationEvent, at: datetime) -> bool:
+    return event.planned_at is None or at - event.planned_at > FRESH_PLAN
+
+
 # --- Claims -------------------------------------------------------------------------------------
 def claim(delivery_id: int, now: datetime) -> bool:
     """Take a due pending delivery for this worker: the UPDATE matches one row or none."""
@@ -369,7 +378,7 @@ class EmailChannel:
             _skipped(delivery, claimed_at, "no active user with an email address")
             return None
         # A retry may come long after planning: access may have been revoked since.
-        if delivery.attempts > 1 and not can_see(event, user):
+        if planned_a_while_ago(event, claimed_at) and not can_see(event, user):
             _skipped(delivery, claimed_at, "cannot see the subject any more")
             return None
         try:
@@ -501,7 +510,9 @@ class WebhookChannel:
             reason = hook.disabled_reason if hook else "no webhook configured"
             _skipped(delivery, claimed_at, f"webhook disabled: {reason}")
             return None
-        if delivery.attempts > 1 and not partner_can_see(event, delivery.partner_id):
+        if planned_a_while_ago(event, claimed_at) and not partner_can_see(
+            event, delivery.partner_id
+        ):
             _skipped(delivery, claimed_at, "cannot see the subject any more")
             return None
         body = webhook_body(delivery)
@@ -572,6 +583,9 @@ def dispatch_event(event_id: int) -> DispatchResult:
         now = timezone.now()
         if locked.planned_at is None:
             _plan(event, now)
+            event.planned_at = now
+        else:
+            event.planned_at = locked.planned_at
         _deliver_in_app(event, now)
     result.retry_in = _deliver_emails(event)
     result.webhook_ids = list(
@@ -766,11 +780,9 @@ def send_digests() -> tuple[int, int]:
 
 # --- Retry from the admin -----------------------------------------------------------------------
 def retry_deliveries(delivery_ids) -> int:
-    """Put failed or skipped deliveries back to pending for one more round (HQ admin action)."""
-    rows = Delivery.objects.filter(
-        pk__in=list(delivery_ids),
-        status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED],
-    ).exclude(channel=Channel.IN_APP, status=DeliveryStatus.SKIPPED)
+    """Put failed deliveries back to pending for one more round (HQ admin action). Skipped
+    ones stay skipped: they were not sent on purpose (no access, preference off)."""
+    rows = Delivery.objects.filter(pk__in=list(delivery_ids), status=DeliveryStatus.FAILED)
     touched = defaultdict(list)
     for pk, event_id, channel in rows.values_list("pk", "event_id", "channel"):
         touched[event_id].append((pk, channel))
@@ -792,8 +804,18 @@ def retry_deliveries(delivery_ids) -> int:
 
 
 def retry_events(event_ids) -> int:
-    """Re-run delivery of the selected events (the claims keep it to once per recipient)."""
+    """Re-run delivery of the selected events (HQ admin action): their failed deliveries get
+    another round, an event whose planning failed is planned again. The claims keep it to
+    once per recipient, however often HQ clicks."""
     ids = list(event_ids)
+    NotificationEvent.objects.filter(pk__in=ids, status=EventStatus.FAILED).update(
+        status=EventStatus.PENDING, attempts=0, dispatched_at=None, last_error=""
+    )
+    retry_deliveries(
+        Delivery.objects.filter(event_id__in=ids, status=DeliveryStatus.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
     for event_id in ids:
         transaction.on_commit(lambda event_id=event_id: enqueue_event(event_id))
     return len(ids)

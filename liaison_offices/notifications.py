@@ -19,7 +19,13 @@ from django.utils import timezone
 
 from glo_act.errors import DomainError, PermissionDenied
 from liaison_offices.constants import Channel, EventKind, NotificationMode
-from liaison_offices.models import Notification, NotificationEvent, NotificationPreference
+from liaison_offices.models import (
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+    PartnerWebhook,
+    generate_webhook_secret,
+)
 
 __all__ = [
     "check_payload",
@@ -28,6 +34,8 @@ __all__ = [
     "preference_set",
     "publish",
     "unread_count",
+    "webhook_enable",
+    "webhook_rotate_secret",
 ]
 
 # Payload keys that name or describe a person, or carry free text that may: refused outright.
@@ -216,3 +224,25 @@ def preference_set(*, acting_user, channel: str, mode: str) -> NotificationPrefe
         user=acting_user, channel=channel, defaults={"mode": mode}
     )
     return preference
+
+
+# --- Partner webhooks (HQ) ------------------------------------------------------------------------
+@transaction.atomic
+def webhook_enable(*, acting_user, webhook: PartnerWebhook) -> PartnerWebhook:
+    """Turn a disabled webhook back on once the partner has fixed its endpoint."""
+    webhook.is_active = True
+    webhook.disabled_reason = ""
+    webhook.disabled_at = None
+    webhook.consecutive_failures = 0
+    webhook.save(
+        update_fields=["is_active", "disabled_reason", "disabled_at", "consecutive_failures"]
+    )
+    return webhook
+
+
+@transaction.atomic
+def webhook_rotate_secret(*, acting_user, webhook: PartnerWebhook) -> PartnerWebhook:
+    """Issue a new signing secret (the old one stops verifying at once)."""
+    webhook.secret = generate_webhook_secret()
+    webhook.save(update_fields=["secret"])
+    return webhook

@@ -230,6 +230,25 @@ class BrokenEmailBackend:
         pass
 
 
+def test_a_retried_email_checks_access_again(cast, settings):
+    settings.EMAIL_BACKEND = "tests.liaison_offices.test_notifications.BrokenEmailBackend"
+    case = make_case(cast)
+    event = share_event(cast, case)
+    delivery.dispatch_event(event.pk)  # the email fails; a retry is due later
+    CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())  # then access ends
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    NotificationEvent.objects.filter(pk=event.pk).update(planned_at=an_hour_ago)
+    Delivery.objects.filter(event=event).update(next_attempt_at=an_hour_ago)
+    delivery.dispatch_event(event.pk)
+    assert mail.outbox == []
+    row = Delivery.objects.get(event=event, channel=Channel.EMAIL)
+    assert (row.status, row.last_error) == (
+        DeliveryStatus.SKIPPED,
+        "cannot see the subject any more",
+    )
+
+
 def test_retries_give_up_after_the_bound_and_record_the_error(cast, settings):
     settings.EMAIL_BACKEND = "tests.liaison_offices.test_notifications.BrokenEmailBackend"
     event = share_event(cast, make_case(cast))
