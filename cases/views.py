@@ -459,17 +459,47 @@ class CaseEditView(CaseFormBase):
         )
 
     def conflict(self, form, exc: ConflictError):
-        """Keep what the user typed; show who changed what since; let them save over it."""
+        """A stale edit: say who changed what since, and keep the user's work.
+
+        A field only the other person changed takes their value (the user had left it as it
+        was, so saving must not undo their change); a field both changed keeps the user's input
+        and is marked as a clash. The form then carries the current version, so saving again
+        is a deliberate choice.
+        """
         current = _case_or_404(self.request, self.case.reference, "change")
         data = form.data.copy()
         data["version"] = current.version
+        rows = []
+        for name, (before, now) in exc.changes.items():
+            row = {"name": name, **describe_change(name, before, now)}
+            if name not in form.fields:
+                row["outcome"] = "elsewhere"  # status, route, suspects: not on this form
+            elif name != "legal_provisions" and _same(form.cleaned_data.get(name), before):
+                row["outcome"] = "taken"
+                if isinstance(now, list):
+                    data.setlist(name, [str(v) for v in now])
+                else:
+                    data[name] = now or ""
+            else:
+                row["outcome"] = "clash"
+            rows.append(row)
         form = self.get_form_class()(data=data)
         form.is_valid()
         return self.render_to_response(
             self.get_context_data(
-                form=form, conflict=exc, conflict_changes=describe_conflict(exc.changes)
+                form=form,
+                conflict=exc,
+                conflict_changes=rows,
+                clashes=[row for row in rows if row["outcome"] == "clash"],
             )
         )
+
+
+def _same(mine, theirs) -> bool:
+    """Is the user's submitted value the value the field had when they opened the page?"""
+    if isinstance(theirs, list) or isinstance(mine, list | tuple):
+        return sorted(map(str, mine or [])) == sorted(map(str, theirs or []))
+    return (mine or "").strip() == (theirs or "").strip()
 
 
 CHOICE_LABELS = {
@@ -482,10 +512,10 @@ CHOICE_LABELS = {
 }
 
 
-def describe_conflict(changes: dict) -> list[dict]:
-    """Rows for the conflict box: field, value when the user opened the page, value now."""
+def describe_change(name: str, before, now) -> dict:
+    """A row of the conflict box: the field, its value when the user opened the page, now."""
 
-    def show(name, value):
+    def show(value):
         if value in (None, "", []):
             return "—"
         choices = CHOICE_LABELS.get(name)
@@ -495,14 +525,11 @@ def describe_conflict(changes: dict) -> list[dict]:
             values = [labels.get(v, v) for v in values]
         return ", ".join(str(v) for v in values)
 
-    return [
-        {
-            "field": name.replace("_", " ").capitalize(),
-            "before": show(name, before),
-            "now": show(name, now),
-        }
-        for name, (before, now) in changes.items()
-    ]
+    return {
+        "field": name.replace("_", " ").capitalize(),
+        "before": show(before),
+        "now": show(now),
+    }
 
 
 class CaseStatusView(CaseFormBase):

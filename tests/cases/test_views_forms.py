@@ -125,9 +125,10 @@ def test_a_stale_edit_shows_who_changed_what_and_keeps_the_input(cast, login, uk
     services.case_update(
         acting_user=cast.hq, case=uk_case, expected_version=1, title="Renamed by HQ"
     )
+    # The officer, on the page they opened before, rewrites the summary only.
     response = client.post(
         url("edit", uk_case),
-        {"title": "My title", "summary": "My careful summary", "version": 1},
+        {"title": uk_case.title, "summary": "My careful summary", "version": 1},
     )
     body = text(response)
     assert response.status_code == 200
@@ -136,16 +137,39 @@ def test_a_stale_edit_shows_who_changed_what_and_keeps_the_input(cast, login, uk
     conflict = body.split('class="conflict"')[1].split("</section>")[0]
     assert "Title" in conflict and "Forced labour ring (GBR)" in conflict
     assert "Renamed by HQ" in conflict
-    assert "My careful summary" in body and 'value="My title"' in body  # input kept
+    assert "Theirs (you had not changed it)" in conflict
+    assert "My careful summary" in body  # the officer's input is kept
+    assert 'value="Renamed by HQ"' in body  # and HQ's title is not silently undone
     assert 'name="version" value="2"' in body  # saving again is deliberate
     uk_case.refresh_from_db()
-    assert uk_case.title == "Renamed by HQ"
+    assert (uk_case.title, uk_case.summary) == ("Renamed by HQ", "")  # nothing saved yet
     again = client.post(
-        url("edit", uk_case), {"title": "My title", "summary": "My careful summary", "version": 2}
+        url("edit", uk_case),
+        {"title": "Renamed by HQ", "summary": "My careful summary", "version": 2},
     )
     assert again.status_code == 302
     uk_case.refresh_from_db()
-    assert uk_case.title == "My title"
+    assert (uk_case.title, uk_case.summary) == ("Renamed by HQ", "My careful summary")
+
+
+def test_when_both_changed_a_field_the_form_keeps_the_users_version(cast, login, uk_case):
+    client = login(cast.uk)
+    services.case_update(
+        acting_user=cast.hq,
+        case=uk_case,
+        expected_version=1,
+        title="HQ title",
+        means_of_control=["threats"],
+    )
+    response = client.post(url("edit", uk_case), {"title": "My title", "version": 1})
+    body = text(response)
+    conflict = body.split('class="conflict"')[1].split("</section>")[0]
+    assert "Yours — you both changed it" in conflict
+    assert "Threats" in conflict  # HQ's other change is listed too
+    assert 'value="My title"' in body
+    assert re.search(r'value="threats"[^>]*checked', body)  # and taken into the form
+    uk_case.refresh_from_db()
+    assert uk_case.title == "HQ title"
 
 
 def test_a_reader_cannot_edit_or_move_a_shared_case(cast, login, uk_case):
