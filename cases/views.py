@@ -776,9 +776,13 @@ class MessagePostView(LoginRequiredMixin, View):
 
 
 def request_senders(user, case: Case, access: CaseAccess) -> list[LinkOffice]:
-    """Offices the user may send a request from on this case: the lead office if they work
-    it, else offices they work that hold a live share of it.
+    """Offices the user may send a request from on this case: HQ for HQ; the lead office if
+    they work it; else offices they work that hold a live share of it.
     """
+    scope = scope_of(user)
+    if scope.is_hq:
+        # HQ asks in its own name, not in the lead office's.
+        return list(LinkOffice.objects.filter(code=HQ_CODE)) or [case.lead_office]
     if can_work_office(user, case.lead_office_id):
         return [case.lead_office]
     return [share.office for share in access.passable_shares]

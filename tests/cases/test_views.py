@@ -364,6 +364,28 @@ def test_a_partner_with_a_share_cannot_pass_it_on(cast, login, rich_case):
     )
 
 
+def test_victims_show_by_code_only_and_from_full_with_victims(cast, login, rich_case):
+    from victims import services as victim_services
+
+    victim = victim_services.victim_register(
+        acting_user=cast.uk, case=rich_case, full_name="Ayesha Siddiqui", sex="female"
+    ).victim
+    share(cast, rich_case, to="ITA", level=ShareLevel.FULL)
+    share(cast, rich_case, to="ESP", level=ShareLevel.FULL_WITH_VICTIMS)
+    lead = text(login(cast.uk).get(rich_case.get_absolute_url()))
+    victims = lead.split('id="victims-title"')[1].split("</section>")[0]
+    assert f'href="/victims/{victim.code}/"' in victims
+    assert "Ayesha" not in lead  # the case page never shows personal data
+    assert victim.code not in text(login(cast.italy).get(rich_case.get_absolute_url()))
+    spain = text(login(cast.spain).get(rich_case.get_absolute_url()))
+    assert victim.code in spain and "Ayesha" not in spain
+
+
+def test_hq_sends_requests_in_its_own_name(cast, login, rich_case):
+    body = text(login(cast.hq).get(reverse("cases:request_create", args=[rich_case.reference])))
+    assert "from <strong>Office HQ (HQ)</strong>" in body
+
+
 # --- query counts: constant as rows grow ----------------------------------------------------------
 
 
