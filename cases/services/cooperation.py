@@ -57,6 +57,17 @@ def _acts_for_recipient(user, request: CooperationRequest) -> bool:
     return request.to_partner_id in scope_of(user).partner_ids
 
 
+def _request_party(
+    user, request: CooperationRequest
+) -> tuple[LinkOffice | None, PartnerOrganisation | None]:
+    """The side of the request the user acts for: the sender, else the recipient."""
+    if can_work_office(user, request.from_office_id):
+        return request.from_office, None
+    if _acts_for_recipient(user, request):
+        return request.to_office, request.to_partner
+    raise PermissionDenied("Only the two parties to a request write in its thread.")
+
+
 def _lock_request(user, request: CooperationRequest) -> CooperationRequest:
     """Lock the request row if the user may see it; else 404."""
     locked = (
@@ -258,15 +269,19 @@ def message_post(
         raise DomainError(
             f"{accuracy!r} is not an information accuracy grade; use 1 to 4.", field="accuracy"
         )
-    visible = Case.objects.visible_to(acting_user).select_related("lead_office")
-    case = visible.filter(pk=case.pk).first()
-    if case is None:
-        raise Http404("No such case.")
     if request is not None:
+        # A request's thread belongs to its two parties, even if a share has ended since.
         request = _lock_request(acting_user, request)
         if request.case_id != case.pk:
             raise Http404("No such request.")
-    office, partner = acting_organisation(acting_user, case)
+        case = request.case
+        office, partner = _request_party(acting_user, request)
+    else:
+        visible = Case.objects.visible_to(acting_user).select_related("lead_office")
+        case = visible.filter(pk=case.pk).first()
+        if case is None:
+            raise Http404("No such case.")
+        office, partner = acting_organisation(acting_user, case)
     message = Message.objects.create(
         case=case,
         request=request,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.constants import RequestStatus, TimelineKind, Urgency
-from cases.models import CooperationRequest, Message
+from cases.models import CaseShare, CooperationRequest, Message
 from glo_act.errors import DomainError, InvalidTransition, PermissionDenied
 from liaison_offices.constants import EventKind
 from liaison_offices.models import NotificationEvent
@@ -210,3 +210,26 @@ def test_hq_posts_as_hq(cast, uk_case):
         acting_user=fresh(cast.hq), case=uk_case, body="Noted.", reliability="A", accuracy=1
     )
     assert message.author_office == cast.offices["HQ"]
+
+
+def test_a_request_thread_stays_open_to_its_recipient_after_the_share_ends(cast, shared_case):
+    request = ask(cast, shared_case, to_partner="BHC")
+    bhc_share = CaseShare.objects.get(case=shared_case, partner=cast.partners["BHC"])
+    services.share_revoke(acting_user=cast.uk, share=bhc_share)
+    message = services.message_post(
+        acting_user=fresh(cast.focal_point),
+        case=shared_case,
+        request=request,
+        body="We will still answer this one.",
+        reliability="B",
+        accuracy=2,
+    )
+    assert message.author_partner == cast.partners["BHC"]
+    with pytest.raises(Http404):  # but the case itself is closed to them
+        services.message_post(
+            acting_user=fresh(cast.focal_point),
+            case=shared_case,
+            body="x",
+            reliability="B",
+            accuracy=2,
+        )
