@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cases.constants import OPEN_STATUSES, CaseStatus, RequestStatus
 from cases.models import Case, CooperationRequest
-from cases.views import DUE_SOON
+from cases.views.lists import DUE_SOON
 from liaison_offices.access import scope_of
 from liaison_offices.dashboard import Panel, Row, list_url
 

@@ -1,0 +1,168 @@
+"""The case page, its message thread (htmx), and the base of every form about one case."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from cases import forms as case_forms
+from cases import services
+from cases.constants import (
+    Exploitation,
+    MeansOfControl,
+    TimelineKind,
+)
+from cases.models import (
+    Case,
+    CooperationRequest,
+    Message,
+    RouteLeg,
+    Suspect,
+)
+from cases.querysets import timeline_of
+from cases.views.access import case_access, case_or_404, shares_for_page
+from glo_act.errors import DomainError
+from glo_act.pages import (
+    DomainFormView,
+    PageView,
+    add_domain_error,
+    is_htmx,
+)
+
+__all__ = ["CaseDetailView", "CaseFormBase", "MessagePostView", "case_page_context"]
+
+# How much history the case page shows (the rest is in the admin's history).
+TIMELINE_LIMIT = 50
+MESSAGE_LIMIT = 50
+# Timeline lines that speak of other recipients or of requests between other offices: shown
+# to the lead office and HQ only (a recipient sees its own share and its own requests).
+OWNER_ONLY_TIMELINE = (
+    TimelineKind.SHARED,
+    TimelineKind.SHARE_REVOKED,
+    TimelineKind.SHARE_EXPIRED,
+    TimelineKind.REQUEST_SENT,
+    TimelineKind.REQUEST_ANSWERED,
+    TimelineKind.REQUEST_CLOSED,
+    TimelineKind.VICTIM_LINKED,
+)
+
+
+def case_page_context(request, case: Case, **extra) -> dict:
+    """Everything the case page shows, one query per section, none for a hidden section."""
+    user = request.user
+    shares = shares_for_page(user, case)
+    access = case_access(user, case, shares)
+    now = timezone.now()
+    for share in shares:
+        share.live = share.is_active(now)
+        share.to_me = share in access.shares_to_me
+        share.revocable = access.can_revoke(share)
+    requests = list(
+        CooperationRequest.objects.visible_to(user)
+        .filter(case=case)
+        .select_related("from_office", "to_office", "to_partner")
+        .order_by("-created_at", "-id")
+    )
+    context = {
+        "case": case,
+        "access": access,
+        "shares": shares,
+        "requests": requests,
+        "now": now,
+        "forms_of_exploitation": _labels(case.forms_of_exploitation, Exploitation),
+    }
+    if access.sees_full:
+        timeline = timeline_of(case, now)  # stored lines plus "share expired" (derived)
+        if not access.is_owner:
+            timeline = [e for e in timeline if e.kind not in OWNER_ONLY_TIMELINE]
+        latest_messages = list(
+            Message.objects.visible_to(user)
+            .filter(case=case, request__isnull=True)
+            .select_related("author", "author_office", "author_partner")
+            .order_by("-created_at", "-id")[:MESSAGE_LIMIT]
+        )
+        context.update(
+            route=list(RouteLeg.objects.filter(case=case).select_related("country")),
+            suspects=list(Suspect.objects.filter(case=case).select_related("nationality")),
+            provisions=list(case.legal_provisions.all()),
+            timeline=timeline[:TIMELINE_LIMIT],
+            messages_list=latest_messages[::-1],
+            means_of_control=_labels(case.means_of_control, MeansOfControl),
+            message_form=extra.pop("message_form", None) or case_forms.MessageForm(),
+        )
+    if access.sees_victims and hasattr(case, "victims"):
+        # Codes and non-identifying facts only; personal data is shown on the victim's page,
+        # where the victims app decides and records it.
+        context["victims"] = list(
+            case.victims.visible_to(user)
+            .only("pk", "code", "identification_status", "is_child")
+            .order_by("code")
+        )
+    context.update(extra)
+    return context
+
+
+def _labels(values, choices) -> list[str]:
+    labels = dict(choices.choices)
+    return [str(labels.get(value, value)) for value in values or ()]
+
+
+class CaseDetailView(PageView):
+    template_name = "cases/case_detail.html"
+
+    def get_context_data(self, **kwargs):
+        case = case_or_404(self.request, kwargs["reference"])
+        return {**super().get_context_data(**kwargs), **case_page_context(self.request, case)}
+
+
+class CaseFormBase(DomainFormView):
+    """A form about one case: the case is looked up (404 if not visible) before anything else."""
+
+    action = "change"  # "view" for forms any reader may use (messages, requests)
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.case = case_or_404(request, kwargs["reference"], self.action)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "case": self.case}
+
+    def get_success_url(self):
+        return self.case.get_absolute_url()
+
+
+class MessagePostView(LoginRequiredMixin, View):
+    """Post a graded message; with htmx the thread is swapped in place, else a redirect."""
+
+    def post(self, request, reference):
+        case = case_or_404(request, reference)
+        access = case_access(request.user, case)
+        if not access.can_message:
+            raise Http404("No such case.")
+        form = case_forms.MessageForm(request.POST)
+        if form.is_valid():
+            try:
+                services.message_post(acting_user=request.user, case=case, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                if not is_htmx(request):
+                    messages.success(request, "Message posted.")
+                    return redirect(case.get_absolute_url() + "#messages")
+                form = case_forms.MessageForm()
+                return render(
+                    request,
+                    "cases/_messages.html",
+                    {
+                        **case_page_context(request, case, message_form=form),
+                        "posted": True,
+                    },
+                )
+        template = "cases/_messages.html" if is_htmx(request) else "cases/case_detail.html"
+        return render(request, template, case_page_context(request, case, message_form=form))

@@ -1,0 +1,190 @@
+"""The case list (search, filters, sort, bounded pagination) and the cooperation request list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
+
+from cases import forms as case_forms
+from cases.constants import (
+    OPEN_STATUSES,
+    CaseStatus,
+    HandlingCode,
+    RequestStatus,
+    ShareLevel,
+)
+from cases.models import (
+    Case,
+    CaseShare,
+    CooperationRequest,
+)
+from glo_act.pages import (
+    PageView,
+    VisibleMixin,
+    is_htmx,
+    paginate_bounded,
+)
+from liaison_offices.access import scope_of
+from liaison_offices.models import LinkOffice
+
+__all__ = ["CaseListView", "DUE_SOON", "RequestListView", "with_my_share"]
+
+# "Due" on the dashboard and in the request filters: open and due within this window.
+DUE_SOON = dt.timedelta(days=3)
+STATUS_ORDER = SqlCase(
+    *(When(status=value, then=Value(i)) for i, value in enumerate(CaseStatus.values)),
+    output_field=IntegerField(),
+)
+
+SORTS = {
+    "updated": ("-updated_at", "-id"),
+    "reference": ("reference",),
+    "status": ("status_order", "-updated_at", "-id"),
+}
+
+
+def with_my_share(queryset, user):
+    """Annotate each case with the level and handling code of the highest live share to the
+    user (office desks or partner), in the same query: `my_share_level`, `my_handling_code`.
+    """
+    scope = scope_of(user)
+    if not (scope.view_office_ids or scope.partner_ids):
+        return queryset.annotate(
+            my_share_level=Value(None, output_field=IntegerField()),
+            my_handling_code=Value(None, output_field=CharField()),
+        )
+    mine = (
+        CaseShare.objects.for_recipient(user)
+        .filter(case_id=OuterRef("pk"))
+        .order_by("-level", "handling_code")
+    )
+    return queryset.annotate(
+        my_share_level=Subquery(mine.values("level")[:1]),
+        my_handling_code=Subquery(mine.values("handling_code")[:1]),
+    )
+
+
+class CaseListView(VisibleMixin, PageView):
+    """Search, filter, sort and page through the cases the user may see."""
+
+    model = Case
+    template_name = "cases/case_list.html"
+
+    def get_template_names(self):
+        if is_htmx(self.request) and self.request.headers.get("HX-Target") == "case-results":
+            return ["cases/_case_results.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        offices = list(LinkOffice.objects.order_by("code").values_list("pk", "code", "name"))
+        form = case_forms.CaseFilterForm(self.request.GET or None, offices=offices)
+        data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        if form.is_bound and not data:
+            data = getattr(form, "cleaned_data", {})
+        cases = self.filter(self.visible(), data, form)
+        sort = data.get("sort") or "updated"
+        rows = with_my_share(cases, user).select_related("lead_office")
+        if sort == "status":
+            rows = rows.annotate(status_order=STATUS_ORDER)
+        page = paginate_bounded(self.request, rows.order_by(*SORTS[sort]))
+        scope = scope_of(user)
+        for case in page:
+            case.via_share = bool(
+                not scope.is_hq
+                and case.lead_office_id not in scope.view_office_ids
+                and case.my_share_level
+            )
+            if case.via_share:
+                case.my_share_label = ShareLevel(case.my_share_level).label
+                case.my_handling_label = HandlingCode(case.my_handling_code).label
+        return {
+            **super().get_context_data(**kwargs),
+            "form": form,
+            "page": page,
+            "sort": sort,
+            "is_hq": scope.is_hq,
+            "user_can_open": scope.is_hq or bool(scope.change_office_ids),
+            "more_filters": sum(
+                1 for name in ("exploitation", "office", "handling", "shared") if data.get(name)
+            ),
+        }
+
+    def filter(self, cases, data: dict, form):
+        user = self.request.user
+        if data.get("q"):
+            cases = cases.search(data["q"])
+        if data.get("kind"):
+            cases = cases.filter(kind=data["kind"])
+        status = data.get("status")
+        if status == "open":
+            cases = cases.filter(status__in=sorted(OPEN_STATUSES))
+        elif status:
+            cases = cases.filter(status=status)
+        if data.get("exploitation"):
+            cases = cases.with_exploitation(data["exploitation"])
+        if data.get("office"):
+            cases = cases.filter(lead_office_id=form.office_ids[data["office"]])
+        if data.get("shared") or data.get("handling"):
+            mine = CaseShare.objects.for_recipient(user).filter(case_id=OuterRef("pk"))
+            if data.get("handling"):
+                mine = mine.filter(handling_code=data["handling"])
+            cases = cases.filter(Exists(mine))
+        return cases
+
+
+def _request_filter(queryset, user, data: dict, now):
+    scope = scope_of(user)
+    box = data.get("box")
+    desks = sorted(scope.view_office_ids)
+    if box == "in" and not scope.is_hq:
+        queryset = queryset.filter(
+            Q(to_office_id__in=desks) | Q(to_partner_id__in=sorted(scope.partner_ids))
+        )
+    elif box == "out" and not scope.is_hq:
+        queryset = queryset.filter(from_office_id__in=desks)
+    status = data.get("status")
+    if status == "overdue":
+        queryset = queryset.overdue(now)
+    elif status == "due":
+        queryset = queryset.filter(
+            status=RequestStatus.OPEN, due_at__gte=now, due_at__lt=now + DUE_SOON
+        )
+    elif status:
+        queryset = queryset.filter(status=status)
+    if data.get("q"):
+        queryset = queryset.filter(case__reference__icontains=data["q"].strip())
+    return queryset
+
+
+class RequestListView(VisibleMixin, PageView):
+    """Cooperation requests to and from the user's desks, soonest due first."""
+
+    model = CooperationRequest
+    template_name = "cases/request_list.html"
+
+    def get_context_data(self, **kwargs):
+        form = case_forms.RequestFilterForm(self.request.GET or None)
+        data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        now = timezone.now()
+        requests = _request_filter(self.visible(), self.request.user, data, now)
+        requests = requests.select_related("case", "from_office", "to_office", "to_partner")
+        # Open first (soonest due first), then answered and closed (latest first).
+        requests = requests.annotate(
+            open_first=SqlCase(
+                When(status=RequestStatus.OPEN, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        ).order_by("open_first", "due_at", "id")
+        page = paginate_bounded(self.request, requests)
+        return {
+            **super().get_context_data(**kwargs),
+            "form": form,
+            "page": page,
+            "now": now,
+            "is_hq": scope_of(self.request.user).is_hq,
+        }
