@@ -25,6 +25,27 @@ def live_share_q(prefix: str = "", at=None) -> Q:
     )
 
 
+# From this many desks on, a user sees a large part of all cases (the worst case in the
+# benchmarks acts for 40 of 60 offices: 75% of them). Their share test is then made row by row
+# (see `RowByRowExists`); below it, PostgreSQL's hashed subplan of their few live shares is
+# cheaper. Measured in bench/ANALYSIS.md.
+WIDE_SCOPE_DESKS = 16
+
+
+class RowByRowExists(Exists):
+    """EXISTS that PostgreSQL evaluates per outer row, through the index on `case_id`.
+
+    Left to itself, the planner turns `lead_office_id IN desks OR EXISTS (live share)` into a
+    *hashed* subplan: it first reads every live share of every desk (25,000 rows for a user
+    with 40 desks) to build a hash, on every request, even for a page of 25 that its index scan
+    fills after ~35 rows. `OFFSET 0` is PostgreSQL's documented optimisation fence: the
+    subquery can no longer be flattened into a hashed semi-join, so each row that is not led by
+    a desk costs one probe into the share index instead.
+    """
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
 def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
     """Shares addressed to one of the scope's desks or partner organisations."""
     q = Q()
@@ -50,7 +71,9 @@ class CaseQuerySet(models.QuerySet):
             condition |= Q(lead_office_id__in=sorted(scope.view_office_ids))
         recipients = _share_recipient_q(scope)
         if recipients is not None:
-            condition |= Exists(
+            wide = len(scope.view_office_ids) >= WIDE_SCOPE_DESKS
+            exists = RowByRowExists if wide and connection.vendor == "postgresql" else Exists
+            condition |= exists(
                 CaseShare.objects.filter(live_share_q(), recipients, case_id=OuterRef("pk"))
             )
         return self.filter(condition)
