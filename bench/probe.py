@@ -45,12 +45,12 @@ def _credentials() -> dict:
     detail = (
         Case.objects.filter(lead_office_id=desk).order_by("-updated_at", "-id").first().reference
     )
-    # A message case: led by the poster's office, shared live with exactly four other offices.
+    # A message case: led by the poster's office, shared live with exactly five other offices.
     poster_desk = next(iter(scope_of(users["bench.poster"]).view_office_ids))
     message_cases = [
         case.reference
         for case in Case.objects.filter(lead_office_id=poster_desk).order_by("-created_at")[:200]
-        if CaseShare.objects.live().filter(case=case, office__isnull=False).count() == 4
+        if CaseShare.objects.live().filter(case=case, office__isnull=False).count() == 5
         and not CaseShare.objects.live().filter(case=case, partner__isnull=False).exists()
     ]
     return {

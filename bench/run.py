@@ -477,6 +477,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, help="override the profile's scale")
     parser.add_argument("--reseed", action="store_true", help="drop and re-seed the database")
     parser.add_argument("--only", help="comma-separated scenario names (default: all)")
+    parser.add_argument(
+        "--probe-only", action="store_true", help="seed and probe (queries, EXPLAIN), no load"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     started_at = datetime.now(UTC)
@@ -503,6 +506,9 @@ def main() -> None:
         check=True,
     )
     creds = json.loads(probe_out.read_text())
+    if args.probe_only:
+        log(f"probe written to {probe_out.relative_to(ROOT)} and {explain_path.relative_to(ROOT)}")
+        return
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from cases.models import Case, CaseShare, RouteLeg, Suspect, TimelineEvent
+from cases.querysets import WIDE_SCOPE_DESKS
 from liaison_offices.access import scope_of
 from liaison_offices.models import LinkOffice, Membership, PartnerOrganisation
 
@@ -88,12 +89,21 @@ def test_it_seeds_the_promised_volumes_and_named_users():
     assert len(scope_of(median).view_office_ids) == 1
     assert Case.objects.visible_to(median).count() == summary["median_visible"]
     assert Case.objects.visible_to(worst).count() > Case.objects.visible_to(median).count()
-    # Each message case is led by the poster's office and shared live with four more offices.
+    # 40 desks take visible_to's row-by-row share probe (WIDE_SCOPE_DESKS): same rows as the
+    # rule says — led by a desk, or with a live share to a desk.
+    desks = scope_of(worst).view_office_ids
+    assert len(desks) >= WIDE_SCOPE_DESKS
+    expected = set(Case.objects.filter(lead_office_id__in=desks).values_list("pk", flat=True))
+    expected |= set(
+        CaseShare.objects.live().filter(office_id__in=desks).values_list("case_id", flat=True)
+    )
+    assert set(Case.objects.visible_to(worst).values_list("pk", flat=True)) == expected
+    # Each message case is led by the poster's office and shared live with five more offices.
     poster = users.get(username="bench.poster")
     for reference in summary["message_cases"]:
         case = Case.objects.visible_to(poster).get(reference=reference)
         live = CaseShare.objects.live().filter(case=case)
-        assert live.filter(office__isnull=False).count() == 4
+        assert live.filter(office__isnull=False).count() == 5
         assert not live.filter(partner__isnull=False).exists()
 
 

@@ -13,8 +13,8 @@ Named users the benchmark relies on (all with the password from `BENCH_PASSWORD`
   more (HQ grants, as for a joint investigation) — 40 desks, the worst case;
 - `bench.median`: an officer of the office whose visible-case count is the median (one desk);
 - `bench.poster`: an officer of the first link office, who posts messages on the "message
-  cases" — cases led by that office and shared live with exactly four other offices, so a
-  message notifies five offices.
+  cases" — cases led by that office and shared live with exactly five other offices (and no
+  partner), so a message notifies five offices.
 
 It lives in `victims`, the top app, because it creates rows of every app. The same seed and
 scale give the same offices, users, references and rows (timestamps are anchored to a fixed
@@ -80,7 +80,9 @@ USERS = 400
 HQ_USERS = 4
 OFFICERS_PER_OFFICE = 4
 WORST_DESKS = 40
-MESSAGE_CASE_OFFICES = 4  # the lead office + 4 shared offices = 5 offices told
+# A message is told to every office that sees the case except the author's (the lead office):
+# five live office shares, so one message notifies five offices.
+MESSAGE_CASE_OFFICES = 5
 
 # The real link offices first (DESIGN §1), then other host countries in ISO order.
 REAL_OFFICES = ["GRC", "IRN", "OMN", "ITA", "ESP", "TUR", "ARE", "GBR"]
@@ -403,7 +405,7 @@ class BenchSeeder:
             if office is not None and state == "live":
                 visible[office.pk].add(case["id"])
 
-        # Each message case is shared live with exactly four offices, and with nobody else.
+        # Each message case is shared live with exactly five offices, and with nobody else.
         for n, case_index in enumerate(self.message_cases):
             for k in range(MESSAGE_CASE_OFFICES):
                 office = self.offices[WORST_DESKS + (n + k) % (LINK_OFFICES - WORST_DESKS)]
