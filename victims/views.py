@@ -753,25 +753,28 @@ class ReferralActionView(LoginRequiredMixin, View):
 
     def post(self, request, pk, action):
         form = self.form_class(request.POST)
+        # From the inbox, htmx asks for the row back (success or refusal), never a page.
+        as_row = is_htmx(request) and request.headers.get("HX-Target", "").startswith("ref-")
         if form.is_valid():
             try:
                 referral = self.call(request.user, self.referral, form.cleaned_data)
             except DomainError as exc:
+                if as_row:
+                    return self.row(referral_for_user(request.user, pk), error=exc.message)
                 add_domain_error(form, exc)
             else:
                 text = self.message.format(
                     office=referral.from_office.name, partner=referral.partner
                 )
-                if is_htmx(request) and request.headers.get("HX-Target", "").startswith("ref-"):
-                    referral.to_me = True
-                    return render(
-                        request,
-                        "victims/_referral_row.html",
-                        {"referral": referral, "done": text, "accept_form": None},
-                    )
+                if as_row:
+                    return self.row(referral, done=text)
                 messages.success(request, text)
                 return redirect("victims:referral", pk=referral.pk)
         return self.render_form(form)
+
+    def row(self, referral: Referral, **extra):
+        referral.to_me = referral.partner_id in scope_of(self.request.user).partner_ids
+        return render(self.request, "victims/_referral_row.html", {"referral": referral, **extra})
 
 
 class FollowUpScheduleView(LoginRequiredMixin, View):

@@ -166,6 +166,20 @@ def test_the_provider_accepts_from_the_inbox_with_htmx(cast, login, referral):
     assert referral.status == ReferralStatus.ACCEPTED
 
 
+def test_a_refused_answer_from_the_inbox_comes_back_in_the_row(cast, login, referral):
+    services.referral_accept(acting_user=cast.provider, referral=referral)  # a colleague did
+    response = login(cast.provider).post(
+        action(referral, "accept"),
+        {"note": ""},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET=f"ref-{referral.pk}",
+    )
+    row = text(response)
+    assert row.lstrip().startswith(f'<tr id="ref-{referral.pk}"') and "<html" not in row
+    assert "A referral that is accepted cannot become accepted." in row
+    assert "Accepted" in row
+
+
 def test_declining_needs_a_reason(cast, login, referral):
     client = login(cast.provider)
     html = text(client.post(action(referral, "decline"), {"reason": "  "}))
