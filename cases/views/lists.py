@@ -46,6 +46,14 @@ SORTS = {
 }
 
 
+def valid_filters(form) -> dict:
+    """The filters that were understood: a value that is not (a stale link, a typo) drops that
+    filter only, and the page says so.
+    """
+    form.is_valid()
+    return getattr(form, "cleaned_data", {})
+
+
 def with_my_share(queryset, user):
     """Annotate each case with the level and handling code of the highest live share to the
     user (office desks or partner), in the same query: `my_share_level`, `my_handling_code`.
@@ -82,9 +90,7 @@ class CaseListView(VisibleMixin, PageView):
         user = self.request.user
         offices = list(LinkOffice.objects.order_by("code").values_list("pk", "code", "name"))
         form = case_forms.CaseFilterForm(self.request.GET or None, offices=offices)
-        data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-        if form.is_bound and not data:
-            data = getattr(form, "cleaned_data", {})
+        data = valid_filters(form)
         cases = self.filter(self.visible(), data, form)
         sort = data.get("sort") or "updated"
         rows = with_my_share(cases, user).select_related("lead_office")
@@ -168,7 +174,7 @@ class RequestListView(VisibleMixin, PageView):
 
     def get_context_data(self, **kwargs):
         form = case_forms.RequestFilterForm(self.request.GET or None)
-        data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        data = valid_filters(form)
         now = timezone.now()
         requests = _request_filter(self.visible(), self.request.user, data, now)
         requests = requests.select_related("case", "from_office", "to_office", "to_partner")
