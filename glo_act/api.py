@@ -5,14 +5,18 @@ Every app's `api/` builds on these, so the API behaves the same whichever resour
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
 
+import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -349,6 +353,46 @@ class BoundedCountPagination(PageNumberPagination):
         }
 
 
+# --- filters ------------------------------------------------------------------------------------
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time turned into UTC before it reaches the database.
+
+    PostgreSQL refuses UTC offsets beyond ±15:59 that Python accepts (up to ±23:59), and a
+    time near year 9999 may not survive the conversion: both are a 400, never a 500.
+    """
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise DjangoValidationError("This date and time is out of range.", code="invalid")
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet that refuses a filter given with an empty value (`?status=`).
+
+    django-filter reads an empty value as "no filter", as an HTML form would send it; from an
+    API client it is more likely a bug (a variable left unset) than a wish for everything.
+    """
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name, "").strip() == "":
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
+
+
 # --- scoped viewsets ----------------------------------------------------------------------------
 
 
@@ -473,7 +517,9 @@ __all__ = [
     "WRITE_ERRORS",
     "BoundedCountPagination",
     "ProblemSerializer",
+    "StrictFilterSet",
     "TokenRateThrottle",
+    "UtcIsoDateTimeFilter",
     "VisibleQuerysetMixin",
     "check_if_match",
     "etag_for",

@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from cases.constants import CaseKind, CaseStatus, Exploitation, RequestKind, RequestStatus
 from cases.models import Case, CooperationRequest
+from glo_act.api import StrictFilterSet, UtcIsoDateTimeFilter
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=CaseKind.choices, help_text="TIP (trafficking in persons) or SOM (smuggling)."
     )
@@ -19,7 +20,7 @@ class CaseFilter(django_filters.FilterSet):
         method="filter_exploitation",
         help_text="Cases whose forms of exploitation include this one.",
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="Cases changed at or after this time (ISO 8601, e.g. 2026-01-31T00:00:00Z); "
@@ -42,7 +43,7 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.search(value) if value else queryset
 
 
-class CooperationRequestFilter(django_filters.FilterSet):
+class CooperationRequestFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=RequestStatus.choices)
     kind = django_filters.ChoiceFilter(choices=RequestKind.choices)
     overdue = django_filters.ChoiceFilter(

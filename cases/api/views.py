@@ -210,11 +210,12 @@ class CaseViewSet(
                 f"Only the lead office ({case.lead_office.code}) can change this case; your "
                 "access lets you read it and post messages.",
             )
+        # The body first: a malformed change is a 400 whichever version it was made on.
+        serializer = CaseUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         refused = check_if_match(request, case, required=True)
         if refused is not None:
             return refused
-        serializer = CaseUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         try:
             services.case_update(
                 acting_user=request.user,
@@ -417,11 +418,11 @@ class CooperationRequestViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelView
     @idempotent
     def answer(self, request, pk=None):
         obj = self.get_object()
+        serializer = RequestAnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         refused = check_if_match(request, obj)
         if refused is not None:
             return refused
-        serializer = RequestAnswerSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.request_answer(
             acting_user=request.user,
             request=obj,

@@ -26,8 +26,16 @@ class PartnerSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    office = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    partner = serializers.CharField(source="partner.name", read_only=True, default=None)
+    office = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Office code, or null."
+    )
+    partner = serializers.CharField(
+        source="partner.name",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="Partner organisation's name, or null.",
+    )
 
     class Meta:
         model = Membership

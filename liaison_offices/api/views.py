@@ -9,7 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from glo_act.api import LIST_ERRORS, READ_ERRORS, VisibleQuerysetMixin, problem_responses
+from glo_act.api import (
+    LIST_ERRORS,
+    READ_ERRORS,
+    StrictFilterSet,
+    VisibleQuerysetMixin,
+    problem_responses,
+)
 from liaison_offices import access, notifications
 from liaison_offices.api.serializers import (
     MarkedReadSerializer,
@@ -50,7 +56,7 @@ class MeView(APIView):
 # --- notifications ------------------------------------------------------------------------------
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(StrictFilterSet):
     unread = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="filter_unread",

@@ -205,8 +205,11 @@ def test_filters_narrow_the_list(cast, api_client, make_case):
     [
         ({"updated_since": "last tuesday"}, "updated_since"),
         ({"updated_since": "2026-02-30T00:00:00Z"}, "updated_since"),
+        # past year 9999 once in UTC
+        ({"updated_since": "9999-12-31T23:30:00-05:00"}, "updated_since"),
         ({"kind": "XYZ"}, "kind"),
         ({"status": "solved"}, "status"),
+        ({"status": ""}, "status"),  # found by schemathesis: an empty value was "no filter"
         ({"exploitation": "piracy"}, "exploitation"),
         ({"search": "a\x00b"}, "search"),
         ({"page": "0"}, "page"),
@@ -224,6 +227,14 @@ def test_bad_query_parameters_are_a_400_naming_the_parameter(
     assert response["Content-Type"].startswith("application/problem+json")
     body = response.json()
     assert body["status"] == 400 and field in body["errors"]
+
+
+def test_an_offset_postgresql_does_not_know_is_read_as_utc(cast, api_client, uk_case):
+    # Found by schemathesis: Python accepts offsets up to ±23:59, PostgreSQL only ±15:59.
+    response = api_client(cast.uk).get(
+        f"{API}/cases/", {"updated_since": "2020-02-12T13:36:50-17:15"}
+    )
+    assert references(response) == [uk_case.reference]
 
 
 def test_a_page_past_the_last_is_a_404(cast, api_client, uk_case):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
+from glo_act.api import StrictFilterSet
 from liaison_offices.constants import Service
 from victims.constants import IdentificationStatus, ReferralStatus
 from victims.models import Referral, Victim
 
 
-class VictimFilter(django_filters.FilterSet):
+class VictimFilter(StrictFilterSet):
     case = django_filters.CharFilter(
         field_name="case_links__case__reference",
         max_length=24,
@@ -30,7 +31,7 @@ class VictimFilter(django_filters.FilterSet):
         return queryset.filter(is_child=value == "true") if value else queryset
 
 
-class ReferralFilter(django_filters.FilterSet):
+class ReferralFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
     service = django_filters.ChoiceFilter(choices=Service.choices)
 

@@ -191,11 +191,11 @@ class ReferralViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
     def _act(self, request, service, serializer_class, **fixed) -> Response:
         referral = self.get_object()  # 404 unless visible
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
         refused = check_if_match(request, referral)
         if refused is not None:
             return refused
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
         service(acting_user=request.user, referral=referral, **serializer.validated_data, **fixed)
         return self._detail(referral)
 
