@@ -421,3 +421,20 @@ def test_a_case_shared_at_summary_does_not_show_italy_a_register_link(cast, logi
     html = text(login(fresh(cast.italy)).get(uk_case.get_absolute_url()))
     assert "Register a victim" not in html
     assert HandlingCode.H0 in html
+
+
+def test_a_provider_sees_what_its_service_needs_only_while_working_it(cast, login, referral):
+    victim = referral.victim
+    client = login(cast.provider)
+    reveal = reverse("victims:reveal", kwargs={"code": victim.code})
+    # Pending: the code only.
+    assert "Reveal personal data" not in text(client.get(detail(victim)))
+    assert client.post(reveal).status_code == 403
+    services.referral_accept(acting_user=cast.provider, referral=referral)
+    html = text(client.post(reveal))
+    # Shelter needs the name, date of birth and phone: not the passport, CNIC or address.
+    assert NAME in html and ALICE["phone"] in html and "14 Mar 1999" in html
+    assert ALICE["passport_number"] not in html and ALICE["cnic_number"] not in html
+    assert "Slough" not in html
+    record = PersonalDataAccess.objects.get(user=cast.provider)
+    assert set(record.fields) == {"full_name", "date_of_birth", "phone"}
