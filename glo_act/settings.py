@@ -292,6 +292,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags and operation ids from the resource name
+    # The overview for partners' developers, token scheme and common headers (glo_act.api).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "glo_act.api.describe_api",
+    ],
     # Choice sets that share a field name ("kind", "status") get names a reader understands.
     "ENUM_NAME_OVERRIDES": {
         "CaseKindEnum": "cases.constants.CaseKind",

@@ -71,6 +71,10 @@ CLAIM_LEASE = timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 60) 
 # The sweeper re-enqueues work left alone this long (Redis down at publish, a lost message).
 SWEEP_AFTER = timedelta(seconds=60)
 SWEEP_BATCH = 500
+# Emails are claimed a batch at a time and each marked sent as soon as it is: a worker that dies
+# mid-batch leaves only the claimed, unsent rest for the sweeper (and at most the one email in
+# flight sent twice: SMTP has no exactly-once).
+EMAIL_CLAIM_BATCH = 25
 EMAIL_BUDGET_SECONDS = 20.0  # then the task continues in a fresh run, within the soft limit
 
 WEBHOOK_TIMEOUT = 5.0
@@ -276,6 +280,22 @@ def claim(delivery_id: int, now: datetime) -> bool:
     )
 
 
+def claim_many(ids: list[int], now: datetime) -> set[int]:
+    """Claim several due pending deliveries at once: rows another worker holds are skipped
+    (SKIP LOCKED), the rest marked claimed in the same short transaction."""
+    with transaction.atomic():
+        locked = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .values_list("pk", flat=True)
+        )
+        if locked:
+            Delivery.objects.filter(pk__in=locked).update(
+                status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return set(locked)
+
+
 def _finish(delivery: Delivery, claimed_at: datetime, **fields) -> bool:
     """Record the outcome of our claim (not if the sweeper gave the row to someone else)."""
     return (
@@ -371,10 +391,11 @@ class EmailChannel:
         )
 
     def send(self, delivery: Delivery, claimed_at: datetime) -> float | None:
-        """Send one claimed email delivery; returns a retry delay when it must be tried again."""
+        """Send one claimed email delivery (its `user` loaded); a retry delay if it must be
+        tried again."""
         event = delivery.event
-        user = get_user_model().objects.filter(pk=delivery.user_id, is_active=True).first()
-        if user is None or not user.email:
+        user = delivery.user
+        if user is None or not user.is_active or not user.email:
             _skipped(delivery, claimed_at, "no active user with an email address")
             return None
         # A retry may come long after planning: access may have been revoked since.
@@ -394,31 +415,34 @@ class EmailChannel:
 def _deliver_emails(event: NotificationEvent) -> float | None:
     """Send this event's due immediate emails; the shortest retry delay still needed, if any."""
     now = timezone.now()
-    ids = list(
+    due = list(
         Delivery.objects.filter(
             event=event,
             channel=Channel.EMAIL,
             status=DeliveryStatus.PENDING,
             next_attempt_at__lte=now,
         )
+        .select_related("user")
         .order_by("pk")
-        .values_list("pk", flat=True)
     )
     retry_in: float | None = None
     channel = EmailChannel()
     deadline = time.monotonic() + EMAIL_BUDGET_SECONDS
     try:
-        for delivery_id in ids:
+        for batch_start in range(0, len(due), EMAIL_CLAIM_BATCH):
             if time.monotonic() > deadline:
                 return 0.0  # the rest in a fresh run, well inside the task's time limit
+            batch = due[batch_start : batch_start + EMAIL_CLAIM_BATCH]
             claimed_at = timezone.now()
-            if not claim(delivery_id, claimed_at):
-                continue  # sent, skipped or held by another worker
-            delivery = Delivery.objects.get(pk=delivery_id)
-            delivery.event = event
-            delay = channel.send(delivery, claimed_at)
-            if delay is not None:
-                retry_in = delay if retry_in is None else min(retry_in, delay)
+            mine = claim_many([d.pk for d in batch], claimed_at)
+            for delivery in batch:
+                if delivery.pk not in mine:
+                    continue  # sent, skipped or held by another worker since we listed it
+                delivery.attempts += 1  # as the claim counted it
+                delivery.event = event
+                delay = channel.send(delivery, claimed_at)
+                if delay is not None:
+                    retry_in = delay if retry_in is None else min(retry_in, delay)
     finally:
         channel.close()
     # Emails that wait for an earlier retry (not yet due) also need this task to come back.
