@@ -222,6 +222,72 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+API_DESCRIPTION = """\
+The GLO.ACT case coordination API for embassy focal points, partner agencies and service
+providers working with the FIA's link offices.
+
+**Access.** Ask FIA headquarters for an API token and send it on every call as
+`Authorization: Token <token>`. Tokens expire (`GET /api/v1/me/` tells you when) and can be
+revoked by HQ; an expired or revoked token is a 401. You see only what is shared with your
+organisation: anything else answers 404, exactly as if it did not exist.
+
+**Cases and handling codes.** Every case carries `access`: the level you see it at (`summary`,
+`full`, `full_with_victims`) and the handling code of the share — H0 crime prevention and
+investigation only; H1 not for use in judicial proceedings without the originator's consent;
+H2 no onward dissemination without the originator's consent; H3 the restrictions stated in
+`handling_conditions`. Your organisation is bound by them. Fields above your level are absent.
+
+**Victims.** Victims appear by pseudonymous code. Personal data appears only where the victim's
+consent allows it for your organisation (or, for service providers, what the service needs
+while you work a referral), and every response carrying it is recorded.
+
+**Lists** are paginated: `page` (from 1) and `page_size` (1–100, default 25); `count` is exact up
+to 1,000 rows (`count_is_exact`), and `next` is null on the last page. Order is stable.
+
+**Safe writes.** Detail responses carry an `ETag`; send it back in `If-Match` when you change
+the object (required for `PATCH`, 428 without it): 412 means someone changed it since you read
+it, and nothing was changed. Send an `Idempotency-Key` (e.g. a UUID) on `POST`: a retry with the
+same key returns the first response (header `Idempotent-Replayed: true`) and does nothing
+again; the same key with a different body is a 422.
+
+**Errors** are `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail` and,
+for invalid input, `errors` (field → messages). 429 means too many calls for your token: wait
+the seconds in `Retry-After`.
+"""
+
+RETRY_AFTER = {
+    "description": "Seconds to wait before calling again.",
+    "schema": {"type": "integer"},
+}
+REPLAYED = {
+    "description": "`true` when this is the stored response to an earlier request with the "
+    "same Idempotency-Key.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
+
+def describe_api(result, generator, request, public):
+    """drf-spectacular post-processing: the overview, the token scheme, and the headers that
+    every 429 and every idempotent POST may carry."""
+    result["info"]["description"] = API_DESCRIPTION
+    schemes = result.get("components", {}).get("securitySchemes", {})
+    if "knoxApiToken" in schemes:
+        schemes["knoxApiToken"]["description"] = (
+            "`Authorization: Token <token>`, a token issued by FIA headquarters."
+        )
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.get("responses", {})
+            if "429" in responses:
+                responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+            names = {p.get("name") for p in operation.get("parameters", [])}
+            if method == "post" and "Idempotency-Key" in names:
+                for code, response in responses.items():
+                    if code.startswith("2"):
+                        response.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED
+    return result
+
+
 # --- throttling, pagination ---------------------------------------------------------------------
 
 
@@ -522,6 +588,7 @@ __all__ = [
     "UtcIsoDateTimeFilter",
     "VisibleQuerysetMixin",
     "check_if_match",
+    "describe_api",
     "etag_for",
     "idempotent",
     "problem",

@@ -160,6 +160,8 @@ class CaseViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Cases, redacted to the caller's access level; edits by the lead office."""
+
     queryset = Case.objects.select_related("lead_office").order_by("-updated_at", "-id")
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]{1,24}"
@@ -392,6 +394,8 @@ soonest due first. `is_overdue` is true for an open request past `due_at`. Filte
     ),
 )
 class CooperationRequestViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Cooperation requests to or from the caller, and the recipient's answer."""
+
     queryset = CooperationRequest.objects.select_related(
         "case", "from_office", "to_office", "to_partner"
     ).order_by("due_at", "id")

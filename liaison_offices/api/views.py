@@ -85,10 +85,16 @@ class NotificationFilter(StrictFilterSet):
     ),
     retrieve=extend_schema(
         summary="Read one of your notifications",
+        description="One notification of your own inbox (someone else's answers 404). "
+        "`subject` says what it is about: for `cases.case` the label is the case reference "
+        "(`GET cases/{reference}/`); for a cooperation request or a referral, `id` is the id "
+        "to read it with.",
         responses={200: NotificationSerializer, **problem_responses(*READ_ERRORS)},
     ),
 )
 class NotificationViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """The caller's own in-app notifications."""
+
     queryset = Notification.objects.select_related("event", "event__subject_type").order_by(
         "-created_at", "-id"
     )
@@ -111,6 +117,8 @@ class NotificationViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Mark all your notifications read",
+        description="Mark every unread notification of yours read; `marked` says how many "
+        "were unread.",
         request=None,
         responses={200: MarkedReadSerializer, **problem_responses(401, 429)},
     )

@@ -121,3 +121,27 @@ def test_schema_and_docs_are_served(cast, api_client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()  # served from drf-spectacular-sidecar, offline
+
+
+@pytest.mark.django_db
+def test_every_operation_is_documented_with_its_errors(cast, api_client):
+    schema = api_client(cast.focal_point).get("/api/schema/?format=json").json()
+    assert "H2 no onward dissemination" in schema["info"]["description"]
+    operations = [
+        (path, method, op) for path, item in schema["paths"].items() for method, op in item.items()
+    ]
+    assert len(operations) == 21
+    for path, method, op in operations:
+        where = f"{method.upper()} {path}"
+        assert op.get("summary"), where
+        assert op.get("description"), where
+        assert "visible_to" not in op["description"], where  # a code docstring leaked in
+        for code in ("401", "429"):
+            content = op["responses"][code]["content"]
+            assert list(content) == ["application/problem+json"], where
+            assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+        assert "Retry-After" in op["responses"]["429"]["headers"], where
+        if "{" in path:
+            assert "404" in op["responses"], where
+        if method in ("post", "patch") and path != "/api/v1/notifications/read-all/":
+            assert "400" in op["responses"] or "/read/" in path, where

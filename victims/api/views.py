@@ -83,11 +83,10 @@ VICTIM_CODE = OpenApiParameter(
 @extend_schema_view(
     list=extend_schema(
         summary="List the victims you may see",
-        description="Victims linked to cases you see (at full-with-victims level, or as lead "
-        "office or HQ), recorded by your office, or — for service providers — referred to "
-        "your organisation. Pseudonymous: codes and non-identifying facts only, never "
-        "personal data; `personal_data_fields` says what the victim's detail would show you. "
-        "Newest first.",
+        description="Victims linked to cases you see, recorded by your office, or — for "
+        "service providers — referred to your organisation. Pseudonymous: codes and "
+        "non-identifying facts only, never personal data; `personal_data_fields` says what "
+        "the victim's detail would show you. Newest first.",
         responses={200: VictimSerializer(many=True), **problem_responses(*LIST_ERRORS)},
     ),
     retrieve=extend_schema(
@@ -100,6 +99,8 @@ VICTIM_CODE = OpenApiParameter(
     ),
 )
 class VictimViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Victims by pseudonymous code; personal data only in the detail, as the rules allow."""
+
     queryset = Victim.objects.select_related("recorded_by_office").order_by("-created_at", "-id")
     serializer_class = VictimSerializer
     filterset_class = VictimFilter
@@ -160,6 +161,8 @@ def _action_schema(summary: str, description: str, request) -> dict:
     ),
 )
 class ReferralViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Referrals of victims to service providers, and the provider's answers to them."""
+
     queryset = Referral.objects.select_related("victim", "from_office", "partner").order_by(
         "-created_at", "-id"
     )
