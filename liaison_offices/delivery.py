@@ -269,6 +269,22 @@ def planned_a_while_ago(event: NotificationEvent, at: datetime) -> bool:
     return event.planned_at is None or at - event.planned_at > FRESH_PLAN
 
 
+# When a channel runs: inside the planning transaction (its writes commit with the plan), right
+# after it in the same task, or in a task of its own per delivery (slow remote endpoints).
+IN_PLANNING, AFTER_PLANNING, OWN_TASK = "in_planning", "after_planning", "own_task"
+
+
+class InAppChannel:
+    """Inbox rows for an event's pending in-app deliveries (claimed by row lock)."""
+
+    channel = Channel.IN_APP
+    stage = IN_PLANNING
+
+    def deliver(self, event: NotificationEvent, now: datetime) -> float | None:
+        _deliver_in_app(event, now)
+        return None
+
+
 # --- Claims -------------------------------------------------------------------------------------
 def claim(delivery_id: int, now: datetime) -> bool:
     """Take a due pending delivery for this worker: the UPDATE matches one row or none."""
@@ -350,6 +366,10 @@ class EmailChannel:
     """Immediate emails through Django's email backend, one message per recipient."""
 
     channel = Channel.EMAIL
+    stage = AFTER_PLANNING
+
+    def deliver(self, event: NotificationEvent, now: datetime) -> float | None:
+        return _deliver_emails(event, self)
 
     def __init__(self) -> None:
         self._connection = None
@@ -412,7 +432,7 @@ class EmailChannel:
         return None
 
 
-def _deliver_emails(event: NotificationEvent) -> float | None:
+def _deliver_emails(event: NotificationEvent, channel: EmailChannel) -> float | None:
     """Send this event's due immediate emails; the shortest retry delay still needed, if any."""
     now = timezone.now()
     due = list(
@@ -426,7 +446,6 @@ def _deliver_emails(event: NotificationEvent) -> float | None:
         .order_by("pk")
     )
     retry_in: float | None = None
-    channel = EmailChannel()
     deadline = time.monotonic() + EMAIL_BUDGET_SECONDS
     try:
         for batch_start in range(0, len(due), EMAIL_CLAIM_BATCH):
@@ -523,9 +542,10 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class WebhookChannel:
-    """Signed JSON callbacks to a partner's endpoint."""
+    """Signed JSON callbacks to a partner's endpoint, one task per delivery."""
 
     channel = Channel.WEBHOOK
+    stage = OWN_TASK
 
     def send(self, delivery: Delivery, claimed_at: datetime) -> float | None:
         event = delivery.event
@@ -588,9 +608,14 @@ class WebhookChannel:
         logger.warning("Webhook of partner %s disabled: %s", hook.partner_id, reason)
 
 
-# The channel registry: in-app is filled in bulk inside the planning transaction; the others
-# send one claimed delivery at a time.
-CHANNELS = {Channel.EMAIL: EmailChannel, Channel.WEBHOOK: WebhookChannel}
+# The channel registry: every way a notification leaves, and when it runs (`stage`).
+CHANNELS: dict[str, type] = {
+    channel.channel: channel for channel in (InAppChannel, EmailChannel, WebhookChannel)
+}
+
+
+def _channels(stage: str) -> list:
+    return [channel for channel in CHANNELS.values() if channel.stage == stage]
 
 
 # --- Entry points (called by liaison_offices.tasks) --------------------------------------------
@@ -610,12 +635,16 @@ def dispatch_event(event_id: int) -> DispatchResult:
             event.planned_at = now
         else:
             event.planned_at = locked.planned_at
-        _deliver_in_app(event, now)
-    result.retry_in = _deliver_emails(event)
+        for channel in _channels(IN_PLANNING):
+            channel().deliver(event, now)
+    for channel in _channels(AFTER_PLANNING):
+        delay = channel().deliver(event, timezone.now())
+        if delay is not None:
+            result.retry_in = delay if result.retry_in is None else min(result.retry_in, delay)
     result.webhook_ids = list(
         Delivery.objects.filter(
             event_id=event_id,
-            channel=Channel.WEBHOOK,
+            channel__in=[channel.channel for channel in _channels(OWN_TASK)],
             status=DeliveryStatus.PENDING,
             next_attempt_at__lte=timezone.now(),
         ).values_list("pk", flat=True)
