@@ -374,3 +374,36 @@ def test_put_and_delete_are_not_offered(cast, api_client, uk_case):
     assert client.put(url, {"title": "x"}, format="json").status_code == 405
     assert client.delete(url).status_code == 405
     assert Case.objects.filter(pk=uk_case.pk).exists()
+
+
+def test_the_case_detail_costs_the_same_queries_however_long_the_case(
+    cast, api_client, make_case, share, assert_queries
+):
+    from cases.constants import RouteStage, SuspectRole
+    from victims import services as victim_services
+
+    def build(n: int):
+        case = make_case(
+            "GBR",
+            title=f"{n} of everything",
+            route_legs=[{"stage": RouteStage.TRANSIT, "country": "TUR"}] * n,
+            suspects=[{"role": SuspectRole.SMUGGLER, "name": f"S{i}"} for i in range(n)],
+        )
+        for i in range(n):
+            victim_services.victim_register(acting_user=cast.uk, case=case, full_name=f"P{i}")
+        share(case, partner="BHC", level=ShareLevel.FULL_WITH_VICTIMS)
+        return case
+
+    small, large = build(1), build(12)
+    for user in (cast.focal_point, cast.uk):
+        client = api_client(user)
+        for case in (small, large):
+            # 1 token, 2 knox clean-up, 3 scope, 4 the case with its access, 5 route legs,
+            # 6 suspects, 7 legal provisions, 8 timeline (with actors), 9 victims with their
+            # personal-access mask, 10 their links to the cases the user sees — and, for the
+            # lead office, who sees personal data: the access records, in one insert inside
+            # a savepoint (3 more).
+            expected = 13 if user == cast.uk else 10
+            with assert_queries(expected):
+                body = client.get(f"{API}/cases/{case.reference}/").json()
+            assert len(body["victims"]) == len(body["suspects"])

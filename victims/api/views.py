@@ -28,7 +28,7 @@ from glo_act.api import (
     problem_responses,
 )
 from victims import services
-from victims.access import reveal_personal_data_many
+from victims.access import PersonalData, personal_fields_of, reveal_personal_data_many
 from victims.api.filters import ReferralFilter, VictimFilter
 from victims.api.serializers import (
     ReferralDeclineSerializer,
@@ -65,6 +65,10 @@ def victims_with_personal_data(queryset: QuerySet, user) -> list[Victim]:
             user,
         )
     )
+    if not any(personal_fields_of(victim, user) for victim in victims):
+        for victim in victims:  # code only: nothing to decrypt, nothing to record
+            victim.revealed = PersonalData(victim.code, {})
+        return victims
     revealed = reveal_personal_data_many(user=user, victims=victims, door=AccessDoor.API)
     for victim in victims:
         victim.revealed = revealed[victim.pk]
