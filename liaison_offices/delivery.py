@@ -31,8 +31,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, Value, When
 from django.db.models import Case as SqlCase
-from django.db.models import Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from liaison_offices.constants import (
@@ -174,6 +174,33 @@ def can_see(event: NotificationEvent, user) -> bool:
     return visible_to(user).filter(pk=event.subject_id).exists()
 
 
+VISIBILITY_BATCH = 50
+
+
+def visible_among(event: NotificationEvent, users: list) -> set[int]:
+    """The ids of `users` who can still see the subject: the same `visible_to(user)` question
+    as `can_see`, asked for a batch of users in one UNION query instead of one query each."""
+    if not event.check_visibility:
+        return {user.pk for user in users}
+    model = subject_model(event)
+    visible_to = getattr(getattr(model, "objects", None), "visible_to", None)
+    if visible_to is None:
+        logger.error("Subject model %s has no objects.visible_to; nobody is told.", model)
+        return set()
+    seen: set[int] = set()
+    for start in range(0, len(users), VISIBILITY_BATCH):
+        probes = [
+            visible_to(user)
+            .filter(pk=event.subject_id)
+            .order_by()
+            .annotate(recipient=Value(user.pk, output_field=BigIntegerField()))
+            .values_list("recipient", flat=True)
+            for user in users[start : start + VISIBILITY_BATCH]
+        ]
+        seen.update(probes[0].union(*probes[1:], all=True))
+    return seen
+
+
 def partner_can_see(event: NotificationEvent, partner_id: int) -> bool:
     """A partner sees what its active members see (shares go to the organisation)."""
     if not event.check_visibility:
@@ -198,9 +225,10 @@ def _plan(event: NotificationEvent, now: datetime) -> None:
     """Resolve recipients and write every delivery row (idempotent: unique constraints)."""
     users = list(candidate_users(event).only("pk", "email", "is_active", "is_superuser"))
     modes = _modes([u.pk for u in users])
+    can_see_it = visible_among(event, users) if users else set()
     rows: list[Delivery] = []
     for user in users:
-        visible = can_see(event, user)
+        visible = user.pk in can_see_it
         for channel in (Channel.IN_APP, Channel.EMAIL):
             mode = modes.get((user.pk, channel), DEFAULT_NOTIFICATION_MODES[channel])
             row = Delivery(event=event, user=user, channel=channel, next_attempt_at=now)

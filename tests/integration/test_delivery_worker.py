@@ -361,7 +361,7 @@ def test_a_user_whose_access_was_revoked_before_delivery_receives_nothing(cast, 
     assert {d.status for d in skipped} == {DeliveryStatus.SKIPPED}
 
 
-def test_with_redis_down_the_change_commits_and_the_sweeper_delivers_it_once(cast, harness):
+def test_with_redis_down_the_change_commits_and_the_sweeper_delivers_it_once(cast, harness, caplog):
     server = harness.own_redis()
     harness.start_worker()
     server.stop()  # Redis goes away while an officer shares a case
@@ -373,6 +373,9 @@ def test_with_redis_down_the_change_commits_and_the_sweeper_delivers_it_once(cas
     assert CaseShare.objects.filter(case=case, revoked_at__isnull=True).exists()  # committed
     event.refresh_from_db()
     assert event.status == EventStatus.PENDING and not Notification.objects.exists()
+    (warning,) = [r for r in caplog.records if r.name == "liaison_offices.delivery"]
+    assert warning.getMessage().startswith(f"Could not enqueue event {event.pk} (")
+    assert "redis://" not in warning.getMessage() and case.reference not in warning.getMessage()
 
     server.start()  # Redis is back (empty: whatever was in it is gone)
     later = timezone.now() + delivery.SWEEP_AFTER + timedelta(seconds=1)

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import CaseShare
+from cases.models import Case, CaseShare
 from glo_act.celery import app as celery_app
 from glo_act.errors import DomainError, PermissionDenied
 from liaison_offices import delivery, reminders, services
@@ -125,6 +126,21 @@ def test_the_targets_who_can_see_the_case_are_told_and_the_actor_is_not(cast):
     assert [m.to for m in mail.outbox] == [["bhc.focal@example.org"]]
     event.refresh_from_db()
     assert event.status == EventStatus.DONE and event.dispatched_at is not None
+
+
+def test_the_batch_access_check_agrees_with_visible_to_user_by_user(cast, assert_queries):
+    case = make_case(cast)  # led by the UK office, shared with the British High Commission
+    event = share_event(cast, case)
+    cast_members = [cast.uk, cast.italy, cast.spain, cast.focal_point, cast.provider, cast.hq]
+
+    def fresh():
+        return list(get_user_model().objects.filter(pk__in=[u.pk for u in cast_members]))
+
+    one_by_one = {u.pk for u in fresh() if Case.objects.visible_to(u).filter(pk=case.pk).exists()}
+    users = fresh()
+    with assert_queries(7):  # each user's scope (6), then one UNION ALL of the six probes
+        batch = delivery.visible_among(event, users)
+    assert batch == one_by_one == {cast.uk.pk, cast.focal_point.pk, cast.hq.pk}
 
 
 def test_a_granted_colleague_at_the_desk_is_told_too(cast):
