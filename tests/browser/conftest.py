@@ -48,10 +48,27 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(django_db_setup):
+    """One headless Chromium for the session.
+
+    Starting Playwright's sync API moves this thread into another greenlet, whose context
+    gives Django a fresh connection object for the same database, without the contents that
+    `django_db_setup` serialized for `serialized_rollback`. They are handed over here, or a
+    transactional test after this point would restore nothing, and every test after it would
+    find the migrated reference data (countries, legal provisions) gone.
+    """
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    serialized = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in serialized.items():
+            if not hasattr(connections[alias], "_test_serialized_contents"):
+                connections[alias]._test_serialized_contents = contents
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
         browser.close()
