@@ -340,7 +340,9 @@ class BoundedCountPagination(PageNumberPagination):
         page_size = self.get_page_size(request)
         self.page_number = self._whole_number(request, self.page_query_param, 1, 10**8)
         offset = (self.page_number - 1) * page_size
-        self.count = queryset.order_by()[: self.count_limit + 1].count()
+        # Count ids only: the page's annotations (e.g. a case's access level, a probe per row)
+        # would otherwise be computed for up to count_limit rows just to be counted.
+        self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
         self.count_is_exact = self.count <= self.count_limit
         self.count = min(self.count, self.count_limit)
         self.page_size_value = page_size

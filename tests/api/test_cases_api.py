@@ -269,9 +269,12 @@ def test_the_case_list_costs_the_same_queries_for_10_or_100_rows(
             # 1 the token and its user (knox), 2 knox's clean-up look at the user's other
             # tokens, 3 the user's scope, 4 the bounded count, 5 the page (the live-share
             # probe that gives each row its access level is a subquery in it).
-            with assert_queries(5):
+            with assert_queries(5) as queries:
                 response = client.get(f"{API}/cases/", {"page_size": size})
             assert len(response.json()["results"]) == size
+            count_sql = queries.captured_queries[3]["sql"]
+            assert count_sql.startswith("SELECT COUNT(*)")
+            assert "JSONB_BUILD_OBJECT" not in count_sql  # the access probe: page rows only
             counts.append(size)
         assert counts == [10, 100]
 
