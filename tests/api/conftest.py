@@ -10,12 +10,6 @@ from rest_framework.test import APIClient
 from liaison_offices.services import api_token_issue
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The cast's six users are hashed with PBKDF2 by default: ~3 s per test, for nothing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_client():
     """`api_client(user)` → an APIClient sending `Authorization: Token <new token>`."""
