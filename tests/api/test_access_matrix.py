@@ -184,3 +184,21 @@ def test_no_grant_is_a_404_and_changes_nothing(cast, world, api_client, method, 
         assert response["Content-Type"].startswith("application/problem+json")
         assert world.case.reference not in response.content.decode()
     assert snapshot(world) == before
+
+
+def test_the_browsable_api_serves_signed_in_users_and_records_each_read_once(cast, world, login):
+    """Session authentication for the browsable API: every GET renders as HTML for the lead
+    office and the focal point, and a page showing personal data is recorded once."""
+    for user in (cast.uk, cast.focal_point):
+        client = login(user)
+        for method, path, _ in ENDPOINTS:
+            if method != "get" or ("{referral}" in path and user == cast.focal_point):
+                continue
+            if "{notification}" in path and user == cast.uk:
+                continue
+            before = PersonalDataAccess.objects.count()
+            response = client.get(url_of(path, world), HTTP_ACCEPT="text/html")
+            assert response.status_code == 200, (user, path)
+            assert response["Content-Type"].startswith("text/html")
+            shows_identity = user == cast.uk and path in ("/cases/{case}/", "/victims/{victim}/")
+            assert PersonalDataAccess.objects.count() - before == int(shows_identity), path
