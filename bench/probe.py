@@ -106,18 +106,36 @@ def _probe(creds: dict) -> dict:
     return probes
 
 
-def _explain(probes: dict) -> tuple[str, bool]:
+def _same_json(creds: dict) -> dict:
+    """Does the baseline answer exactly what the API answers (rows, order, fields, counts)?"""
+    same = {}
+    for who in ("median", "worst"):
+        client = Client(HTTP_AUTHORIZATION=f"Token {creds['tokens'][f'bench.{who}']}")
+        for page in (1, 2):
+            query = f"?page={page}&page_size=25"
+            api = client.get(f"/api/v1/cases/{query}").json()
+            base = json.loads(client.get(f"/bench/cases/{query}").content)
+            for key in ("next", "previous"):
+                if base.get(key):
+                    base[key] = base[key].replace("/bench/cases/", "/api/v1/cases/")
+            same[f"{who}_page_{page}"] = api == base
+    return same
+
+
+def _explain(probes: dict) -> tuple[str, dict[str, bool]]:
     """EXPLAIN (ANALYZE, BUFFERS) of `visible_to` for the worst user: its page and bounded count
     as querysets, and every query on cases the API's list ran, exactly as it ran them."""
     worst = get_user_model().objects.get(username="bench.worst")
     visible = Case.objects.visible_to(worst)
     parts = [
         (
+            "page",
             "Case.objects.visible_to(worst).order_by('-updated_at', '-id')[:26]",
             visible.order_by("-updated_at", "-id")[:26].explain(analyze=True, buffers=True),
         ),
         (
-            "Case.objects.visible_to(worst).order_by().values('pk')[:1001].count() (as a page)",
+            "count",
+            "Case.objects.visible_to(worst).order_by().values('pk')[:1001] (the bounded count)",
             visible.order_by().values("pk")[:1001].explain(analyze=True, buffers=True),
         ),
     ]
@@ -127,9 +145,13 @@ def _explain(probes: dict) -> tuple[str, bool]:
                 continue
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-            parts.append((f"API case list, worst user, query {number}, as run:\n{sql}", plan))
-    index_only = not any("Seq Scan" in plan for _, plan in parts)
-    text = "\n".join(f"-- {title}\n\n{plan}\n" for title, plan in parts)
+            kind = "count" if sql.lstrip().upper().startswith("SELECT COUNT(") else "page"
+            parts.append((kind, f"API case list, worst user, query {number}, as run:\n{sql}", plan))
+    index_only = {
+        kind: not any("Seq Scan" in plan for k, _, plan in parts if k == kind)
+        for kind in ("page", "count")
+    }
+    text = "\n".join(f"-- {title}\n\n{plan}\n" for _, title, plan in parts)
     return text, index_only
 
 
@@ -137,13 +159,18 @@ def main() -> None:
     out_path, explain_path = sys.argv[1], sys.argv[2]
     creds = _credentials()
     probes = _probe(creds)
+    same = _same_json(creds)
     explain, index_only = _explain(probes)
     with open(explain_path, "w") as handle:
         handle.write(explain)
     for probe in probes.values():
         probe.pop("sql")
     with open(out_path, "w") as handle:
-        json.dump({**creds, "probes": probes, "explain_index_only": index_only}, handle, indent=1)
+        json.dump(
+            {**creds, "probes": probes, "explain_index_only": index_only, "same_json": same},
+            handle,
+            indent=1,
+        )
 
 
 if __name__ == "__main__":

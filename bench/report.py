@@ -51,6 +51,13 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
     def add(target: str, figure: str, ok: bool | None) -> None:
         rows.append({"target": target, "figure": figure, "pass": bool(ok)})
 
+    same = out.get("baseline_same_json_as_api")
+    if same:
+        add(
+            "(check) the baseline answers the same JSON as the API list",
+            ", ".join(f"{k} {'same' if v else 'DIFFERENT'}" for k, v in same.items()),
+            all(same.values()),
+        )
     for who in ("median", "worst"):
         ratio = _ratio(out, f"api_list_{who}")
         if ratio is not None:
@@ -118,12 +125,15 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
             )
     explain = out.get("explain")
     if explain:
-        add(
-            "visible_to for the worst user uses index scans only",
-            f"{'no' if explain['index_scans_only'] else 'a'} Seq Scan in the plans "
-            f"(`results/{explain['file']}`)",
-            explain["index_scans_only"],
-        )
+        only = explain["index_scans_only"]
+        if isinstance(only, bool):  # results written before page and count were told apart
+            only = {"page": only, "count": only}
+        for kind, what in (("page", "its page of 25"), ("count", "its bounded count")):
+            add(
+                f"visible_to for the worst user uses index scans only: {what}",
+                f"{'no' if only[kind] else 'a'} Seq Scan (`results/{explain['file']}`)",
+                only[kind],
+            )
     notes = out.get("notifications")
     if notes:
         p50, p99 = notes["in_app_p50_ms"], notes["in_app_p99_ms"]
@@ -185,6 +195,8 @@ def render(out: dict, quick: dict | None) -> str:
         f"- Python {m['python']}, PostgreSQL {m['postgresql']}, {m['wrk']}, hey",
         f"- gunicorn {m['gunicorn_workers']} sync workers, Celery worker concurrency "
         f"{m['celery_concurrency']}, all on this machine (load generator included)",
+        f"- Load average at the start: {out.get('load_average_at_start', '—')} (other work "
+        "shares these cores; each scenario's row gives the 1-minute load average after it)",
         "",
         "## Data set",
         "",
@@ -203,11 +215,14 @@ def render(out: dict, quick: dict | None) -> str:
         f"{out['settings']['profile']['warmup']} s warm-up. Latency at 50% of that rate: "
         f"{out['settings']['paced']}, {out['settings']['profile']['paced']} s. "
         "Ratio = requests/s over the baseline's for the same user, same run "
-        "(median-user baseline for the detail, HTML and POST rows).",
+        "(median-user baseline for the detail, HTML and POST rows). CPU ms/request = CPU time "
+        "of the gunicorn workers and their PostgreSQL backends during the saturation run over "
+        "the requests served (/proc/<pid>/stat), which other work on the machine does not "
+        "change; its ratio is the baseline's CPU over the scenario's.",
         "",
-        "| scenario | req/s | ratio to baseline | p50 / p95 / p99 ms at 50% | errors | "
-        "queries/request |",
-        "|---|---:|---:|---|---:|---:|",
+        "| scenario | req/s | ratio to baseline | CPU ms/request (ratio) | "
+        "p50 / p95 / p99 ms at 50% | errors | queries/request | load |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
     ]
     query_of = {
         "baseline_median": "baseline_median_25",
@@ -224,11 +239,18 @@ def render(out: dict, quick: dict | None) -> str:
         ratio = _ratio(out, name)
         p = s["paced"]
         q = out["queries"].get(query_of.get(name, ""), {}).get("queries", "—")
+        cpu = s["saturation"].get("cpu_ms_per_request")
+        base_cpu = out["scenarios"].get(baseline_of(name), {}).get("saturation", {})
+        base_cpu = base_cpu.get("cpu_ms_per_request")
+        cpu_text = "—" if cpu is None else f"{cpu:.1f}"
+        if cpu and base_cpu:
+            cpu_text += f" ({base_cpu / cpu:.2f})"
         lines.append(
             f"| {LABELS.get(name, name)} | {s['saturation']['rps']:.1f} | "
-            f"{'—' if ratio is None else f'{ratio:.2f}'} | "
+            f"{'—' if ratio is None else f'{ratio:.2f}'} | {cpu_text} | "
             f"{_ms(p['p50_ms'])} / {_ms(p['p95_ms'])} / {_ms(p['p99_ms'])} "
-            f"(at {p['target_rps']}/s) | {s['saturation']['errors'] + p['errors']} | {q} |"
+            f"(at {p['target_rps']}/s) | {s['saturation']['errors'] + p['errors']} | {q} | "
+            f"{s.get('load_average_1m', '—')} |"
         )
     lines += ["", "## Targets (issue 8)", "", "| target | figure | |", "|---|---|---|"]
     for row in rows:
@@ -249,6 +271,17 @@ def render(out: dict, quick: dict | None) -> str:
             f"{_ms(notes['event_done_p50_ms'])} ms, p99 {_ms(notes['event_done_p99_ms'])} ms. "
             f"POST latency at that rate: p50 {_ms(notes['posts']['p50_ms'])} ms, p99 "
             f"{_ms(notes['posts']['p99_ms'])} ms, {notes['posts']['errors']} errors.",
+        ]
+    isolated = out.get("notifications_isolated")
+    if isolated and isolated.get("at_20_events_per_s"):
+        at20 = isolated["at_20_events_per_s"]
+        lines += [
+            "",
+            "Delivery alone (`bench/notifications.py`: `publish()` at 20 events/s for "
+            f"{isolated['seconds']} s, fan-out {isolated['fanout']}, "
+            f"{' + '.join(isolated['channels'] or [])}, its own database, Redis and worker): "
+            f"p50 {_ms(at20.get('p50'))} ms, p99 {_ms(at20.get('p99'))} ms, "
+            f"max {_ms(at20.get('max'))} ms.",
         ]
     rss = out.get("rss") or {}
     if rss:

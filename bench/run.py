@@ -285,8 +285,42 @@ def peak_rss_mb(pid: int) -> float | None:
     return round(int(match.group(1)) / 1024, 1) if match else None
 
 
-def wait_for_queue(database: str, since: datetime, timeout: float = 120) -> None:
-    """Until every notification event created since `since` is dispatched by the worker."""
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pids: list[int]) -> dict[int, int]:
+    """utime + stime of each process, in clock ticks (processes that are gone are skipped)."""
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def serving_pids(gunicorn_pid: int, database: str) -> list[int]:
+    """The gunicorn workers and the PostgreSQL backends connected to the bench database."""
+    backends = _sql(
+        "postgres",
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        [database],
+    )
+    return children(gunicorn_pid) + [pid for (pid,) in backends]
+
+
+def cpu_ms_per_request(before: dict[int, int], after: dict[int, int], requests: int) -> float:
+    """CPU spent by web workers and their database backends per request: unlike req/s, this
+    does not depend on how much of the machine other work takes at the time."""
+    used = sum(ticks - before.get(pid, 0) for pid, ticks in after.items())
+    return round(used * TICK_MS / max(requests, 1), 2)
+
+
+def wait_for_queue(database: str, since: datetime, timeout: float = 600) -> float:
+    """Until every notification event created since `since` is dispatched by the worker;
+    returns the seconds waited (the backlog a scenario left)."""
+    started = time.monotonic()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         left = _sql(
@@ -296,9 +330,10 @@ def wait_for_queue(database: str, since: datetime, timeout: float = 120) -> None
             [since],
         )[0][0]
         if not left:
-            return
+            return round(time.monotonic() - started, 1)
         time.sleep(0.5)
     log(f"warning: {left} notification events still undelivered after {timeout:.0f} s")
+    return round(time.monotonic() - started, 1)
 
 
 # --- load ---------------------------------------------------------------------------------------
@@ -463,6 +498,32 @@ def notification_latency(base: str, database: str, creds: dict, seconds: float) 
     }
 
 
+def isolated_notifications(seconds: int) -> dict | None:
+    """bench/notifications.py (the notifications engineer's): `publish()` straight into the
+    outbox at 20 events/s, fan-out 10, on its own database, Redis and worker — delivery alone,
+    without the web requests that produce the events here."""
+    script = ROOT / "bench" / "notifications.py"
+    if not script.exists():
+        return None
+    out = VAR / "notifications.json"
+    done = subprocess.run(
+        [PY, str(script), "--rates", "20", "--seconds", str(seconds), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or not out.exists():
+        log(f"bench/notifications.py failed: {done.stderr.strip()[-500:]}")
+        return None
+    result = json.loads(out.read_text())
+    return {
+        "fanout": result.get("fanout"),
+        "channels": result.get("channels"),
+        "seconds": result.get("seconds_per_rate"),
+        "at_20_events_per_s": result.get("at_20_events_per_s"),
+    }
+
+
 def _db_now(database: str) -> datetime:
     return _sql(database, "SELECT now()")[0][0]
 
@@ -483,6 +544,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     started_at = datetime.now(UTC)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     name = "quick" if args.quick else "full"
     profile = dict(PROFILES[name])
     scale = args.scale or profile["scale"]
@@ -510,6 +572,7 @@ def main() -> None:
         log(f"probe written to {probe_out.relative_to(ROOT)} and {explain_path.relative_to(ROOT)}")
         return
 
+    only = set(args.only.split(",")) if args.only else None
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = celery = None
@@ -528,7 +591,6 @@ def main() -> None:
             env, "celery.log",
         )  # fmt: skip
         wait_ready(base)
-        only = set(args.only.split(",")) if args.only else None
         for scenario in scenarios(creds):
             if only and scenario["name"] not in only:
                 continue
@@ -537,20 +599,25 @@ def main() -> None:
             log(f"{scenario['name']}: warm-up, saturation, paced")
             since = _db_now(database)
             saturate(url, scenario, profile["warmup"])
+            before = cpu_ticks(serving_pids(gunicorn.pid, database))
             sat = saturate(url, scenario, profile["saturate"])
+            after = cpu_ticks(serving_pids(gunicorn.pid, database))
+            sat["cpu_ms_per_request"] = cpu_ms_per_request(before, after, sat["requests"])
             if scenario["method"] == "POST":
-                wait_for_queue(database, since)
+                sat["queue_drained_after_s"] = wait_for_queue(database, since)
             pace = paced(url, scenario, max(sat["rps"] / 2, 1.0), profile["paced"])
             if scenario["method"] == "POST":
-                wait_for_queue(database, since)
+                pace["queue_drained_after_s"] = wait_for_queue(database, since)
             results[scenario["name"]] = {
+                "load_average_1m": round(os.getloadavg()[0], 2),
                 "method": scenario["method"],
                 "path": scenario["path"],
                 "saturation": sat,
                 "paced": pace,
             }
             log(
-                f"  {sat['rps']:.1f} req/s, errors {sat['errors']}+{pace['errors']}; at "
+                f"  {sat['rps']:.1f} req/s ({sat['cpu_ms_per_request']} CPU ms/req), "
+                f"errors {sat['errors']}+{pace['errors']}; at "
                 f"{pace['target_rps']}/s p50 {pace['p50_ms']} p95 {pace['p95_ms']} "
                 f"p99 {pace['p99_ms']} ms"
             )
@@ -571,6 +638,10 @@ def main() -> None:
     finally:
         stop(gunicorn)
         stop(celery)
+    isolated = None
+    if not args.quick and not only:
+        log("bench/notifications.py at 20 events/s (its own database, Redis and worker)")
+        isolated = isolated_notifications(profile["notify"])
 
     finished = time.monotonic()
     out = {
@@ -578,6 +649,9 @@ def main() -> None:
         "started_at": started_at.isoformat(timespec="seconds"),
         "duration_s": round(finished - started, 1),
         "machine": machine(),
+        # Other work on the machine (test suites) shares its cores: the 1-minute load average
+        # at the start, and after each scenario (in `scenarios`), says how busy it was.
+        "load_average_at_start": load_at_start,
         "settings": {
             "profile": profile,
             "scale": scale,
@@ -588,8 +662,10 @@ def main() -> None:
         "dataset": {**dataset, **{k: creds[k] for k in ("median_visible", "worst_visible")}},
         "scenarios": results,
         "queries": creds["probes"],
+        "baseline_same_json_as_api": creds.get("same_json"),
         "explain": {"file": explain_path.name, "index_scans_only": creds["explain_index_only"]},
         "notifications": notifications,
+        "notifications_isolated": isolated,
         "rss": rss,
     }
     latest_quick = report.newest(RESULTS, quick=True)
