@@ -145,3 +145,16 @@ def test_every_operation_is_documented_with_its_errors(cast, api_client):
             assert "404" in op["responses"], where
         if method in ("post", "patch") and path != "/api/v1/notifications/read-all/":
             assert "400" in op["responses"] or "/read/" in path, where
+
+
+@pytest.mark.django_db
+def test_a_malformed_or_foreign_body_is_a_4xx_problem_not_a_500(cast, api_client, uk_case):
+    client = api_client(cast.uk)
+    url = f"{API}/cases/{uk_case.reference}/messages/"
+    broken = client.post(url, data='{"unclosed": ', content_type="application/json")
+    assert broken.status_code == 400
+    assert broken["Content-Type"].startswith("application/problem+json")
+    foreign = client.post(url, data="<xml/>", content_type="application/xml")
+    assert foreign.status_code == 415
+    assert foreign.json()["status"] == 415
+    assert client.delete(f"{API}/me/").status_code == 405
