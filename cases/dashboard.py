@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases.constants import OPEN_STATUSES, CaseStatus, RequestStatus
 from cases.models import Case, CooperationRequest
 from cases.views.lists import DUE_SOON
+from glo_act import pages
 from liaison_offices.access import scope_of
 from liaison_offices.dashboard import Panel, Row, list_url
 
@@ -27,31 +28,50 @@ def panels(request) -> list[Panel]:
 
 
 def _cases_panel(user) -> Panel:
+    """Open cases per status, one query.
+
+    Measured on the 100,000-case bench data: for an office user one GROUP BY over their visible
+    cases is fastest (median user 34 ms, 40-office user 67 ms; per-status bounded counts cost
+    140 ms for the median user, whose visibility filter then runs once per status). HQ sees
+    every case, so there a count per status stopped at the limit costs 3 ms instead of 53 and
+    says "1,000+" (PERFORMANCE.md, lesson 1).
+    """
     scope = scope_of(user)
     desks = sorted(scope.view_office_ids)
-    counts = (
-        Case.objects.visible_to(user)
-        .filter(status__in=sorted(OPEN_STATUSES))
-        .values("status")
-        .annotate(
-            total=Count("pk"),
-            shared=Count("pk", filter=~Q(lead_office_id__in=desks)) if desks else Count("pk"),
+    statuses = [status for status in CaseStatus.values if status in OPEN_STATUSES]
+    visible = Case.objects.visible_to(user)
+    limit = None
+    shared = 0
+    if scope.is_hq:
+        limit = pages.COUNT_LIMIT
+        counts = pages.bounded_counts(
+            {status: visible.filter(status=status) for status in statuses}, limit=limit
         )
-        .order_by()
-    )
-    by_status = {row["status"]: row for row in counts}
+    else:
+        rows = (
+            visible.filter(status__in=statuses)
+            .values("status")
+            .annotate(
+                total=Count("pk"),
+                shared=Count("pk", filter=~Q(lead_office_id__in=desks)) if desks else Count("pk"),
+            )
+            .order_by()
+        )
+        counts = {status: 0 for status in statuses}
+        for row in rows:
+            counts[row["status"]] = row["total"]
+            shared += row["shared"]
     rows = [
         Row(
             CaseStatus(status).label,
-            by_status.get(status, {}).get("total", 0),
+            counts[status],
             list_url("cases:list", status=status),
+            limit=limit,
         )
-        for status in CaseStatus.values
-        if status in OPEN_STATUSES
+        for status in statuses
     ]
-    # "Of them shared with you" only speaks to someone who also has cases of their own.
-    shared = sum(row["shared"] for row in by_status.values()) if desks else 0
-    if shared:
+    if shared and desks:
+        # Only said to someone who also has cases of their own (for a partner, all are shared).
         rows.append(
             Row("of them shared with you", shared, list_url("cases:list", shared=1, status="open"))
         )

@@ -14,7 +14,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
@@ -28,6 +29,7 @@ __all__ = [
     "PageView",
     "VisibleMixin",
     "add_domain_error",
+    "bounded_counts",
     "get_visible_or_404",
     "is_htmx",
     "paginate_bounded",
@@ -157,6 +159,34 @@ class PageForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+def bounded_counts(
+    querysets: dict[str, models.QuerySet], *, limit: int | None = None
+) -> dict[str, int]:
+    """Several counts in one query, each stopped at `limit + 1` rows (PERFORMANCE.md, lesson 1).
+
+    A value above `limit` means "more than `limit`": show it as "1,000+". The querysets must
+    share one database.
+    """
+    limit = limit or COUNT_LIMIT
+    parts, params, names, db = [], [], [], None
+    counts = dict.fromkeys(querysets, 0)
+    for name, queryset in querysets.items():
+        try:
+            sql, args = queryset.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        except EmptyResultSet:  # `.none()`, or an empty `__in`: nothing to count
+            continue
+        # `sql` is Django-compiled with placeholders; the values travel in `params`.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded_{len(parts)})")  # noqa: S608
+        params.extend(args)
+        names.append(name)
+        db = queryset.db
+    if parts:
+        with connections[db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            counts.update(zip(names, cursor.fetchone(), strict=True))
+    return counts
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:

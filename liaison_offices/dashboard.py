@@ -25,6 +25,13 @@ class Row:
     count: int
     url: str = ""
     tone: str = ""  # "" | "warn" | "danger": how urgent a non-zero count is
+    limit: int | None = None  # a bounded count: above this, "1,000+"
+
+    @property
+    def display(self) -> str:
+        if self.limit is not None and self.count > self.limit:
+            return f"{self.limit:,}+"
+        return f"{self.count:,}"
 
 
 @dataclass

@@ -187,6 +187,19 @@ def test_dashboard_lists_the_latest_unread_notifications(cast, login):
     assert "Old and read" not in body
 
 
+def test_hqs_dashboard_counts_stop_at_the_limit_and_say_so(cast, login, make_case, monkeypatch):
+    from glo_act import pages
+
+    monkeypatch.setattr(pages, "COUNT_LIMIT", 2)
+    for office in ("GBR", "ITA", "ESP"):
+        make_case(office)
+    body = text(login(cast.hq).get(reverse("home")))
+    assert re.search(r'<span class="count">2\+</span> <span class="label">Reported', body)
+    # An office user's counts are exact (one GROUP BY over far fewer cases).
+    uk = text(login(cast.uk).get(reverse("home")))
+    assert count_link(uk, "/cases/?status=reported") == 1
+
+
 @pytest.mark.parametrize("n", [3, 30])
 def test_dashboard_queries_do_not_grow_with_rows(cast, login, make_case, assert_queries, n):
     for i in range(n):
@@ -194,8 +207,16 @@ def test_dashboard_queries_do_not_grow_with_rows(cast, login, make_case, assert_
         notify(cast.uk, f"note {i}", ago=i)
     client = login(cast.uk)
     # 1 session, 2 user, 3 access scope, 4 memberships (office/partner joined), 5 unread count
-    # (shared with the navigation badge), 6 the latest unread, 7 open cases by status (one
-    # aggregate), 8 requests due/overdue (one aggregate), 9 pending referrals (one aggregate).
+    # (shared with the navigation badge), 6 the latest unread, 7 open cases by status and
+    # "shared with you" (one aggregate), 8 requests due/overdue (one aggregate), 9 pending
+    # referrals (one aggregate).
+    with assert_queries(9):
+        response = client.get(reverse("home"))
+    assert count_link(text(response), "/cases/?status=reported") == n
+    for i in range(n):
+        notify(cast.hq, f"note {i}", ago=i)
+    client = login(cast.hq)
+    # The same nine for HQ; 7 is then a count per status, each stopped at the limit.
     with assert_queries(9):
         response = client.get(reverse("home"))
     assert count_link(text(response), "/cases/?status=reported") == n
