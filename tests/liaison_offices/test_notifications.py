@@ -502,3 +502,48 @@ def test_without_redis_the_event_is_delivered_in_process_at_commit(cast, eager_c
     assert len(mail.outbox) == 1
     event.refresh_from_db()
     assert event.status == EventStatus.DONE
+
+
+# --- the beat tasks ---------------------------------------------------------------------------
+def test_every_beat_task_in_the_settings_is_a_registered_task():
+    import liaison_offices.tasks  # noqa: F401 -- what the worker's autodiscovery imports
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in celery_app.tasks
+
+
+def test_the_sweeper_task_delivers_an_event_whose_enqueue_was_lost(cast, eager_celery):
+    from liaison_offices.tasks import sweep_undelivered_events
+
+    event = share_event(cast, make_case(cast))  # on_commit never ran: as if Redis was down
+    NotificationEvent.objects.filter(pk=event.pk).update(
+        created_at=timezone.now() - delivery.SWEEP_AFTER - timedelta(seconds=5)
+    )
+    sweep_undelivered_events.apply()
+    assert told(event) == {"bhc.focal"}
+    assert len(mail.outbox) == 1
+
+
+def test_the_digest_and_reminder_tasks_run(cast, eager_celery, monkeypatch):
+    from liaison_offices.tasks import send_daily_digests, send_due_reminders
+
+    case = make_case(cast)
+    monkeypatch.setattr(
+        reminders,
+        "_registered",
+        [
+            lambda now: [
+                reminders.Reminder(
+                    kind=EventKind.REQUEST_DUE_SOON, subject=case, key="due:1", users=[cast.uk]
+                )
+            ]
+        ],
+    )
+    preference_set(acting_user=cast.uk, channel=Channel.EMAIL, mode=NotificationMode.DAILY_DIGEST)
+    send_due_reminders.apply()
+    event = NotificationEvent.objects.get(dedup_key="due:1")
+    delivery.dispatch_event(event.pk)  # (on_commit does not run inside this test's transaction)
+    assert mail.outbox == []  # held for the digest
+    send_daily_digests.apply()
+    assert [m.to for m in mail.outbox] == [["uk.officer@example.org"]]
+    assert case.reference in mail.outbox[0].body
