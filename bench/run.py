@@ -381,8 +381,9 @@ def saturate(url: str, scenario: dict, seconds: float) -> dict:
     }
 
 
-def paced(url: str, scenario: dict, rate: float, seconds: float) -> dict:
-    workers = PACED_WORKERS
+def paced(
+    url: str, scenario: dict, rate: float, seconds: float, workers: int = PACED_WORKERS
+) -> dict:
     command = ["hey", "-z", f"{seconds}s", "-c", str(workers), "-q", f"{rate / workers:.3f}",
                "-o", "csv", "-t", "10"]  # fmt: skip
     for key, value in scenario["headers"].items():
@@ -453,7 +454,9 @@ def notification_latency(base: str, database: str, creds: dict, seconds: float) 
     delivery row's `delivered_at` minus the event's `created_at` (in-app deliveries)."""
     scenario = next(s for s in scenarios(creds) if s["name"] == "message_post")
     since = _db_now(database)
-    load = paced(base + scenario["path"], {**scenario, "method": "POST"}, NOTIFY_RATE, seconds)
+    # Ten paced clients of 2 POSTs/s each, so that a slow POST does not lower the event rate.
+    load = paced(base + scenario["path"], {**scenario, "method": "POST"}, NOTIFY_RATE, seconds,
+                 workers=10)  # fmt: skip
     wait_for_queue(database, since)
     rows = _sql(
         database,
