@@ -25,12 +25,6 @@ URL = "/statistics/"
 STATS = {"purpose": ConsentPurpose.STATISTICS}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The cast's six users are hashed with PBKDF2 by default: seconds per test, for nothing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def open_case(cast, who="uk", office="GBR", kind=CaseKind.TIP, **fields):
     fields.setdefault("title", f"{kind} case of {office}")
     return case_services.case_create(

@@ -87,9 +87,8 @@ def celery_eager():
 
 
 @pytest.fixture
-def demo(transactional_db, settings, monkeypatch):
+def demo(transactional_db, monkeypatch):
     """The demo offices, partners, users, cases and victims, committed for the live server."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     monkeypatch.setenv("DEMO_PASSWORD", DEMO_PASSWORD)
     with celery_eager():
         call_command("seed_demo", force=True, stdout=io.StringIO())

@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 NAME = ALICE["full_name"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The cast's six users are hashed with PBKDF2 by default: seconds per test, for nothing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def detail(victim) -> str:
     return reverse("victims:detail", kwargs={"code": victim.code})
 

@@ -24,11 +24,6 @@ pytestmark = pytest.mark.django_db
 LIST = "/victims/referrals/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def text(response) -> str:
     return response.content.decode()
 
