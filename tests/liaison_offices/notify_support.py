@@ -26,9 +26,8 @@ _sequence = itertools.count(1)
 
 def make_case(cast, *, office: str = "GBR", share_with_bhc: bool = True) -> Case:
     """A case led by `office` whose title and summary hold personal data; shared with BHC."""
-    number = next(_sequence) + int(time.time() * 1000) % 100000
     case = Case.objects.create(
-        reference=f"{office}-TIP-2026-{number:05d}"[:24],
+        reference=f"{office}-TIP-2026-{next(_sequence):05d}",  # unique within this process
         kind=CaseKind.TIP,
         lead_office=cast.offices[office],
         title=f"{VICTIM_NAME} recruited by {SUSPECT_NAME}",
