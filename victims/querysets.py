@@ -3,9 +3,10 @@
 Both rules are written once, here, as SQL built from the user's scope (a handful of office and
 partner ids, one query, remembered per request), never from a list of case or victim ids:
 
-- `Victim.objects.visible_to(user)`: victims linked to a case in `Case.objects.visible_to(user)`
-  or recorded by one of the user's desks; plus, for partner members, the victims of referrals
-  sent to their organisation (not revoked). HQ sees all.
+- `Victim.objects.visible_to(user)`: victims linked to a case led by one of the user's desks or
+  live-shared with them at the "full with victims" level, or recorded by one of their desks;
+  plus, for partner members, the victims of referrals sent to their organisation (not
+  revoked). HQ sees all.
 - `.with_personal_access(user)`: annotates `personal_access`, a bit mask of the personal fields
   the user may see on each row (see `victims.access` for the rules and the field bits).
 """
@@ -56,15 +57,21 @@ class VictimQuerySet(models.QuerySet):
             return self.all()
         if scope.is_empty:
             return self.none()
-        from cases.models import Case
+        from cases.constants import ShareLevel
+        from cases.models import CaseShare
         from victims.constants import ReferralStatus
         from victims.models import Referral, VictimCaseLink
 
-        condition = Exists(
-            VictimCaseLink.objects.filter(
-                victim_id=OuterRef("pk"), case__in=Case.objects.visible_to(user)
-            )
+        # A share shows a case's victims only at the "full with victims" level (DESIGN §3):
+        # summary and full shares show the case, not who was exploited in it.
+        linked_cases = Q(
+            case_id__in=CaseShare.objects.for_recipient(user)
+            .filter(level=ShareLevel.FULL_WITH_VICTIMS)
+            .values("case_id")
         )
+        if scope.view_office_ids:
+            linked_cases |= Q(case__lead_office_id__in=sorted(scope.view_office_ids))
+        condition = Exists(VictimCaseLink.objects.filter(linked_cases, victim_id=OuterRef("pk")))
         if scope.view_office_ids:
             condition |= Q(recorded_by_office_id__in=sorted(scope.view_office_ids))
         if scope.partner_ids:

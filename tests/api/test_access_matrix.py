@@ -40,7 +40,7 @@ class World:
 
 @pytest.fixture
 def world(cast, uk_case, share) -> World:
-    share(uk_case, partner="BHC", level=ShareLevel.FULL)
+    share(uk_case, partner="BHC", level=ShareLevel.FULL_WITH_VICTIMS)
     request = case_services.request_create(
         acting_user=cast.uk,
         case=uk_case,

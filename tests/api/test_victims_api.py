@@ -93,9 +93,9 @@ def test_below_full_with_victims_the_case_has_no_victims_and_the_victim_no_ident
     consent(cast, victim, purpose=ConsentPurpose.SHARING, partner=cast.partners["BHC"])
     client = api_client(cast.focal_point)
     assert "victims" not in client.get(f"{API}/cases/{uk_case.reference}/").json()
-    # Victims follow their case (Victim.objects.visible_to): the code and facts, never more.
-    body = client.get(f"{API}/victims/{victim.code}/").json()
-    assert body["personal_data"] is None and body["personal_data_fields"] == []
+    # Below "full with victims" a share shows the case, not its victims: on every door.
+    assert client.get(f"{API}/victims/{victim.code}/").status_code == 404
+    assert victim.code not in str(client.get(f"{API}/victims/").json())
     assert reads_of(victim) == []
 
 

@@ -59,9 +59,11 @@ def test_a_granted_colleague_sees_what_the_desk_sees(cast, victim):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("level", [ShareLevel.SUMMARY, ShareLevel.FULL])
-def test_a_share_below_full_with_victims_shows_the_code_only_even_with_consent(
+def test_a_share_below_full_with_victims_shows_no_victim_even_with_consent(
     cast, victim, uk_case, level
 ):
+    # Summary and full shares show the case; its victims come only with "full with victims",
+    # on every door (pages, API, exports) alike.
     share(uk_case, partner=cast.partners["BHC"], level=level)
     services.consent_record(
         acting_user=cast.uk,
@@ -69,7 +71,7 @@ def test_a_share_below_full_with_victims_shows_the_code_only_even_with_consent(
         purpose=ConsentPurpose.SHARING,
         partner=cast.partners["BHC"],
     )
-    assert visible_codes(cast.focal_point) == {victim.code}
+    assert visible_codes(cast.focal_point) == set()
     assert allowed_personal_fields(cast.focal_point, victim) == frozenset()
 
 
