@@ -21,12 +21,14 @@ from django.http import HttpResponse
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
 
-from glo_act.api import BoundedCountPagination
 from liaison_offices.constants import CHANGE_CASES, VIEW_CASES
 
-COUNT_LIMIT = BoundedCountPagination.count_limit
-PAGE_SIZE = BoundedCountPagination.page_size
-MAX_PAGE_SIZE = BoundedCountPagination.max_page_size
+# The API's pagination (glo_act.api.BoundedCountPagination), asserted equal by
+# tests/test_bench_smoke.py; not imported here, because importing glo_act.api before DRF's
+# views are loaded is a circular import (its settings name classes in glo_act.api).
+COUNT_LIMIT = 1000
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
 ACCESS_NAMES = {1: "summary", 2: "full", 3: "full_with_victims"}
 
 _permission_ids: dict[str, int] = {}

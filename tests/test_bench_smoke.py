@@ -118,3 +118,12 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_does_not():
         k: v for k, v in again_summary.items() if k != "seconds"
     }
     assert other["cases"] != first["cases"]
+
+
+def test_the_baseline_pages_like_the_api():
+    from bench import views
+    from glo_act.api import BoundedCountPagination
+
+    assert BoundedCountPagination.count_limit == views.COUNT_LIMIT
+    assert BoundedCountPagination.page_size == views.PAGE_SIZE
+    assert BoundedCountPagination.max_page_size == views.MAX_PAGE_SIZE
