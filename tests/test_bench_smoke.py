@@ -121,6 +121,8 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_does_not():
 
 
 def test_the_baseline_pages_like_the_api():
+    import rest_framework.views  # noqa: F401  (DRF first, as the URL conf loads it)
+
     from bench import views
     from glo_act.api import BoundedCountPagination
 
