@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 
+from cases.constants import ShareLevel
 from liaison_offices.access import Scope, can_work_office, scope_of
 
 
@@ -57,8 +58,12 @@ def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
 
 
 class CaseQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CaseQuerySet:
-        """Cases the user may see: HQ all; else led by a desk or live-shared with them."""
+    def visible_to(self, user, min_level: int = ShareLevel.SUMMARY) -> CaseQuerySet:
+        """Cases the user may see: HQ all; else led by a desk or live-shared with them.
+
+        `min_level` asks for cases seen at least at that share level (messages and the
+        timeline need FULL; victims FULL_WITH_VICTIMS); the lead office sees everything.
+        """
         scope = scope_of(user)
         if scope.is_hq:
             return self.all()
@@ -73,9 +78,10 @@ class CaseQuerySet(models.QuerySet):
         if recipients is not None:
             wide = len(scope.view_office_ids) >= WIDE_SCOPE_DESKS
             exists = RowByRowExists if wide and connection.vendor == "postgresql" else Exists
-            condition |= exists(
-                CaseShare.objects.filter(live_share_q(), recipients, case_id=OuterRef("pk"))
-            )
+            shares = CaseShare.objects.filter(live_share_q(), recipients, case_id=OuterRef("pk"))
+            if min_level > ShareLevel.SUMMARY:
+                shares = shares.filter(level__gte=min_level)
+            condition |= exists(shares)
         return self.filter(condition)
 
     def restrict(self, user, action: str = "view") -> CaseQuerySet:
@@ -167,11 +173,14 @@ class CooperationRequestQuerySet(models.QuerySet):
 
 class MessageQuerySet(models.QuerySet):
     def visible_to(self, user) -> MessageQuerySet:
-        """Messages on visible cases; a request's messages only to those who see the request."""
+        """A case's messages to those who see it at FULL level or more (a summary share does not
+        include them); a request's thread to the request's two parties.
+        """
         from cases.models import Case, CooperationRequest
 
-        return self.filter(case__in=Case.objects.visible_to(user)).filter(
-            Q(request__isnull=True) | Q(request__in=CooperationRequest.objects.visible_to(user))
+        return self.filter(
+            Q(request__isnull=True, case__in=Case.objects.visible_to(user, ShareLevel.FULL))
+            | Q(request__in=CooperationRequest.objects.visible_to(user))
         )
 
 

@@ -12,6 +12,7 @@ from cases.constants import (
     InformationAccuracy,
     RequestKind,
     RequestStatus,
+    ShareLevel,
     SourceReliability,
     TimelineKind,
     Urgency,
@@ -256,7 +257,7 @@ def message_post(
     accuracy: int,
     request: CooperationRequest | None = None,
 ) -> Message:
-    """Post a graded message on a case (anyone who sees it) or on one of its requests."""
+    """Post a graded message on a case (seen at FULL level or more) or on one of its requests."""
     body = (body or "").strip()
     if not body:
         raise DomainError("The message is empty.", field="body")
@@ -278,9 +279,15 @@ def message_post(
         office, partner = _request_party(acting_user, request)
     else:
         visible = Case.objects.visible_to(acting_user).select_related("lead_office")
-        case = visible.filter(pk=case.pk).first()
+        case_id = case.pk
+        case = visible.filter(pk=case_id).first()
         if case is None:
             raise Http404("No such case.")
+        if not Case.objects.visible_to(acting_user, ShareLevel.FULL).filter(pk=case_id).exists():
+            raise PermissionDenied(
+                "A summary share does not include the case's messages; "
+                "ask the lead office for a full share."
+            )
         office, partner = acting_organisation(acting_user, case)
     message = Message.objects.create(
         case=case,

@@ -233,3 +233,32 @@ def test_a_request_thread_stays_open_to_its_recipient_after_the_share_ends(cast,
             reliability="B",
             accuracy=2,
         )
+
+
+def test_a_summary_share_neither_reads_nor_posts_case_messages(cast, uk_case):
+    services.message_post(
+        acting_user=cast.uk,
+        case=uk_case,
+        body="Flight PK-785 confirmed.",
+        reliability="B",
+        accuracy=2,
+    )
+    services.case_share(
+        acting_user=cast.uk, case=uk_case, office=cast.offices["ITA"], level=1, handling_code="H0"
+    )
+    italy = fresh(cast.italy)
+    assert not Message.objects.visible_to(italy).exists()
+    with pytest.raises(PermissionDenied, match="summary share does not include"):
+        services.message_post(
+            acting_user=italy, case=uk_case, body="Any news?", reliability="X", accuracy=4
+        )
+    assert Message.objects.filter(case=uk_case).count() == 1
+    # Raised to a full share, the same officer reads the thread and may post.
+    services.case_share(
+        acting_user=cast.uk, case=uk_case, office=cast.offices["ITA"], level=2, handling_code="H0"
+    )
+    italy = fresh(cast.italy)
+    assert Message.objects.visible_to(italy).count() == 1
+    services.message_post(
+        acting_user=italy, case=uk_case, body="Seen.", reliability="X", accuracy=4
+    )

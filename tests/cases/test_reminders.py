@@ -83,6 +83,11 @@ def test_answered_and_closed_requests_are_not_reminded(cast, requests):
 def test_each_reminder_goes_out_once_per_day_however_often_beat_runs(requests):
     urgent = requests[Urgency.URGENT]
     CooperationRequest.objects.exclude(pk=urgent.pk).delete()
+    # Overdue reminders are keyed by calendar day (UTC): pin the deadline to mid-morning so
+    # "three hours later" never crosses midnight, whenever the suite runs.
+    due = (urgent.due_at + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0)
+    CooperationRequest.objects.filter(pk=urgent.pk).update(due_at=due)
+    urgent.refresh_from_db()
     soon = urgent.due_at - dt.timedelta(hours=1)
     assert send_due_reminders(soon) == 1
     assert send_due_reminders(soon + dt.timedelta(minutes=15)) == 0
