@@ -273,10 +273,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["glo_act.api.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["glo_act.drf_defaults.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
     "EXCEPTION_HANDLER": "glo_act.api.problem_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "glo_act.api.BoundedCountPagination",
+    "DEFAULT_PAGINATION_CLASS": "glo_act.drf_defaults.BoundedCountPagination",
     "PAGE_SIZE": 25,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

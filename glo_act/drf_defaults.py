@@ -1,0 +1,144 @@
+"""The classes DRF's settings name (throttle, pagination), kept apart from `glo_act.api`.
+
+DRF reads DEFAULT_THROTTLE_CLASSES and DEFAULT_PAGINATION_CLASS while `rest_framework.views`
+and `rest_framework.generics` are being imported; a module that itself imports
+`rest_framework.views` (as `glo_act.api` does) would be imported half-way and fail. This one
+imports only what those classes need.
+"""
+
+from __future__ import annotations
+
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Per API token (per session user for the browsable API); 429 with Retry-After."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        if request.auth is not None and hasattr(request.auth, "token_key"):
+            ident = f"token:{request.auth.token_key}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class BoundedCountPagination(PageNumberPagination):
+    """Page-number pagination whose total is counted only up to `count_limit` rows.
+
+    Counting every visible case costs more than fetching a page (PERFORMANCE.md, lesson 1);
+    past the limit `count` is the limit and `count_is_exact` is false.
+    """
+
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    count_limit = 1000
+
+    def _whole_number(self, request, name: str, default: int, maximum: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+            raise exceptions.ValidationError({name: ["Must be a whole number."]})
+        value = int(raw)
+        if not 1 <= value <= maximum:
+            raise exceptions.ValidationError({name: [f"Must be between 1 and {maximum}."]})
+        return value
+
+    def get_page_size(self, request) -> int:
+        # DRF falls back to the default on a bad value; a partner's typo should be told instead.
+        return self._whole_number(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        self.page_number = self._whole_number(request, self.page_query_param, 1, 10**8)
+        offset = (self.page_number - 1) * page_size
+        # Count ids only: the page's annotations (e.g. a case's access level, a probe per row)
+        # would otherwise be computed for up to count_limit rows just to be counted.
+        self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
+        self.count_is_exact = self.count <= self.count_limit
+        self.count = min(self.count, self.count_limit)
+        self.page_size_value = page_size
+        if offset and offset >= self.count and self.count_is_exact:
+            raise exceptions.NotFound("That page is past the last one.")
+        rows = list(queryset[offset : offset + page_size + 1])
+        self.has_next = len(rows) > page_size
+        return rows[:page_size]
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        from rest_framework.utils.urls import replace_query_param
+
+        return replace_query_param(
+            self.request.build_absolute_uri(), self.page_query_param, self.page_number + 1
+        )
+
+    def get_previous_link(self):
+        if self.page_number <= 1:
+            return None
+        from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+        url = self.request.build_absolute_uri()
+        if self.page_number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.page_number - 1)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.count,
+                "count_is_exact": self.count_is_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1. A page past the last one is a 404.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 10**8},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, 1 to {self.max_page_size} "
+                f"(default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "count_is_exact", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": f"Rows in all pages, counted up to {self.count_limit}.",
+                },
+                "count_is_exact": {
+                    "type": "boolean",
+                    "description": f"False when there are more than {self.count_limit} rows.",
+                },
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
