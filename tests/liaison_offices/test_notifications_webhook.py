@@ -134,7 +134,7 @@ def test_a_500_from_the_partner_is_retried_with_backoff_then_delivered(cast, hoo
 
 
 def test_a_timeout_is_retried(cast, hook, receiver, monkeypatch):
-    monkeypatch.setattr(delivery, "WEBHOOK_TIMEOUT", 0.3)
+    monkeypatch.setattr(delivery.policy, "WEBHOOK_TIMEOUT", 0.3)
     receiver.hold_seconds = 3
     row = webhook_delivery(shared(cast))
     assert delivery.send_webhook(row.pk) is not None

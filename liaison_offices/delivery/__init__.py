@@ -1,0 +1,73 @@
+"""Delivering notification events: the worker side of DESIGN §5.
+
+`dispatch_event(event_id)` resolves who is told *now* (members of the target offices and
+partners, plus named users, minus the actor, kept only if the subject's
+`objects.visible_to(user)` still finds it), writes one `Delivery` row per user × channel, fills
+the in-app inbox and sends the immediate emails. Webhooks go out one task per partner
+(`send_webhook`), so a slow partner holds nobody else up. Every send first claims its row with a
+conditional UPDATE that must return 1, so a task that runs twice (a redelivered message, the
+sweeper, a retry) sends once. `sweep_undelivered` is the safety net for everything Redis or a
+dying worker lost. Nothing here imports `cases` or `victims`.
+
+Modules: `policy` (attempts, backoff, leases, timeouts), `recipients` (who is told, and the
+impersonal texts), `claims` (once-only sends), `channels` (in-app, email, webhook, one
+registry), `dispatch` (what the tasks call), `digest` (the daily email).
+"""
+
+from __future__ import annotations
+
+from liaison_offices.delivery.channels import CHANNELS, sign, webhook_body
+from liaison_offices.delivery.claims import claim, claim_many
+from liaison_offices.delivery.digest import send_digest, send_digests
+from liaison_offices.delivery.dispatch import (
+    DispatchResult,
+    SweepResult,
+    complete_if_final,
+    dispatch_event,
+    enqueue_event,
+    enqueue_webhook,
+    retry_deliveries,
+    retry_events,
+    send_webhook,
+    sweep_undelivered,
+)
+from liaison_offices.delivery.policy import (
+    CLAIM_LEASE,
+    MAX_ATTEMPTS,
+    MAX_PLANNING_ATTEMPTS,
+    RETRY_MAX_COUNTDOWN,
+    SWEEP_AFTER,
+    WEBHOOK_PERMANENT_FAILURES_TO_DISABLE,
+    backoff,
+)
+from liaison_offices.delivery.recipients import can_see, subject_model, visible_among
+
+__all__ = [
+    "CHANNELS",
+    "CLAIM_LEASE",
+    "MAX_ATTEMPTS",
+    "MAX_PLANNING_ATTEMPTS",
+    "RETRY_MAX_COUNTDOWN",
+    "SWEEP_AFTER",
+    "WEBHOOK_PERMANENT_FAILURES_TO_DISABLE",
+    "DispatchResult",
+    "SweepResult",
+    "backoff",
+    "can_see",
+    "claim",
+    "claim_many",
+    "complete_if_final",
+    "dispatch_event",
+    "enqueue_event",
+    "enqueue_webhook",
+    "retry_deliveries",
+    "retry_events",
+    "send_digest",
+    "send_digests",
+    "send_webhook",
+    "sign",
+    "subject_model",
+    "sweep_undelivered",
+    "visible_among",
+    "webhook_body",
+]

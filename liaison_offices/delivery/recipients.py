@@ -1,0 +1,158 @@
+"""Who is told, decided when the worker runs, and what they are told (never personal data)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, Value
+
+from liaison_offices.constants import (
+    VIEW_CASES,
+    EventKind,
+)
+from liaison_offices.models import (
+    LinkOfficeGroupObjectPermission,
+    LinkOfficeUserObjectPermission,
+    Membership,
+    NotificationEvent,
+    NotificationPreference,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "VISIBILITY_BATCH",
+    "absolute_url",
+    "can_see",
+    "candidate_users",
+    "notification_modes",
+    "partner_can_see",
+    "render",
+    "subject_model",
+    "visible_among",
+]
+
+
+def render(event: NotificationEvent) -> tuple[str, str]:
+    """The title and text of a notification: the kind, the subject's label and the payload's
+    codes. Payloads are checked at publish time to hold ids, codes and statuses only."""
+    title = f"{EventKind(event.kind).label}: {event.subject_label}"
+    parts = []
+    for key, value in sorted(event.payload.items()):
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list) else value
+        if shown not in (None, ""):
+            parts.append(f"{key.replace('_', ' ')}: {shown}")
+    return title[:200], "; ".join(parts)[:500]
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}" if path else settings.SITE_URL
+
+
+# --- Recipients ---------------------------------------------------------------------------------
+def candidate_users(event: NotificationEvent):
+    """Active users the event targets: anyone sitting at a target office's desk (its group, or a
+    grant of `view_office_cases` on it), active members of target partners, named users — minus
+    the actor. Access to the subject is checked separately (`can_see`)."""
+    User = get_user_model()
+    group_ids: set[int] = set()
+    user_ids: set[int] = set(event.user_ids)
+    if event.office_ids:
+        desk = Q(
+            content_object_id__in=event.office_ids,
+            permission__codename=VIEW_CASES,
+            permission__content_type__app_label="liaison_offices",
+        )
+        group_ids |= set(
+            LinkOfficeGroupObjectPermission.objects.filter(desk).values_list("group_id", flat=True)
+        )
+        user_ids |= set(
+            LinkOfficeUserObjectPermission.objects.filter(desk).values_list("user_id", flat=True)
+        )
+    partner_q = Q()
+    if event.partner_ids:
+        partner_q = Exists(
+            Membership.objects.filter(
+                user_id=OuterRef("pk"),
+                partner_id__in=event.partner_ids,
+                partner__is_active=True,
+                ended_at__isnull=True,
+            )
+        )
+    condition = Q(pk__in=user_ids) | partner_q
+    if group_ids:
+        condition |= Exists(
+            User.groups.through.objects.filter(user_id=OuterRef("pk"), group_id__in=group_ids)
+        )
+    users = User.objects.filter(condition, is_active=True).order_by("pk")
+    if event.actor_id is not None:
+        users = users.exclude(pk=event.actor_id)
+    return users
+
+
+def subject_model(event: NotificationEvent):
+    return ContentType.objects.get_for_id(event.subject_type_id).model_class()
+
+
+def can_see(event: NotificationEvent, user) -> bool:
+    """Can `user` still see the event's subject? Asks the subject model's
+    `objects.visible_to(user)`; a model without one tells nobody (fail closed)."""
+    if not event.check_visibility:
+        return True
+    model = subject_model(event)
+    manager = getattr(model, "objects", None)
+    visible_to = getattr(manager, "visible_to", None)
+    if visible_to is None:
+        logger.error("Subject model %s has no objects.visible_to; nobody is told.", model)
+        return False
+    return visible_to(user).filter(pk=event.subject_id).exists()
+
+
+VISIBILITY_BATCH = 50
+
+
+def visible_among(event: NotificationEvent, users: list) -> set[int]:
+    """The ids of `users` who can still see the subject: the same `visible_to(user)` question
+    as `can_see`, asked for a batch of users in one UNION query instead of one query each."""
+    if not event.check_visibility:
+        return {user.pk for user in users}
+    model = subject_model(event)
+    visible_to = getattr(getattr(model, "objects", None), "visible_to", None)
+    if visible_to is None:
+        logger.error("Subject model %s has no objects.visible_to; nobody is told.", model)
+        return set()
+    seen: set[int] = set()
+    for start in range(0, len(users), VISIBILITY_BATCH):
+        probes = [
+            visible_to(user)
+            .filter(pk=event.subject_id)
+            .order_by()
+            .annotate(recipient=Value(user.pk, output_field=BigIntegerField()))
+            .values_list("recipient", flat=True)
+            for user in users[start : start + VISIBILITY_BATCH]
+        ]
+        seen.update(probes[0].union(*probes[1:], all=True))
+    return seen
+
+
+def partner_can_see(event: NotificationEvent, partner_id: int) -> bool:
+    """A partner sees what its active members see (shares go to the organisation)."""
+    if not event.check_visibility:
+        return True
+    User = get_user_model()
+    members = User.objects.filter(
+        is_active=True,
+        memberships__partner_id=partner_id,
+        memberships__ended_at__isnull=True,
+    )[:3]
+    return any(can_see(event, member) for member in members)
+
+
+def notification_modes(user_ids: list[int]) -> dict[tuple[int, str], str]:
+    rows = NotificationPreference.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "channel", "mode"
+    )
+    return {(user_id, channel): mode for user_id, channel, mode in rows}
