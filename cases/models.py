@@ -315,6 +315,9 @@ class CooperationRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.case.reference} → {self.recipient}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("cases:request", kwargs={"pk": self.pk})
+
     @property
     def recipient(self) -> LinkOffice | PartnerOrganisation:
         return self.to_office or self.to_partner

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -113,6 +114,9 @@ class Victim(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("victims:detail", kwargs={"code": self.code})
 
     @property
     def notification_label(self) -> str:
@@ -288,6 +292,9 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.victim.code} → {self.partner} ({self.get_service_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("victims:referral", kwargs={"pk": self.pk})
 
     @property
     def notification_label(self) -> str:
