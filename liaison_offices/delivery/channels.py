@@ -1,4 +1,15 @@
-"""The channels a notification leaves by (in-app, email, webhook), behind one registry."""
+"""The channels a notification leaves by (in-app, email, webhook), behind one registry.
+
+The webhook contract, for partners: each event is POSTed as JSON
+`{"delivery", "event": {"id", "kind", "created_at", "subject": {"type", "id", "label", "url"},
+"payload"}, "partner"}` with headers `X-GloAct-Event` (the kind), `X-GloAct-Delivery` (the same
+on every retry of one delivery: the receiver's idempotency key), `X-GloAct-Timestamp` (Unix
+seconds) and `X-GloAct-Signature: sha256=<hex HMAC-SHA256 over "<timestamp>.<body>" with the
+partner's secret>`. A 2xx acknowledges; 5xx, 408, 425, 429, timeouts and refused connections
+are retried with backoff (8 attempts); 410 disables the webhook; any other answer fails the
+delivery, and three failures in a row ending in one disable the webhook. Redirects are not
+followed.
+"""
 
 from __future__ import annotations
 
