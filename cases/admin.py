@@ -297,7 +297,7 @@ class CaseAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
         return Case.objects.visible_to(request.user)
 
     def get_search_results(self, request, queryset, search_term):
-        return queryset.search(search_term), False
+        return queryset.search(search_term, user=request.user), False
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ["reference", "version", "created_at", "created_by", "updated_at", "updated_by"]

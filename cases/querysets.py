@@ -107,19 +107,23 @@ class CaseQuerySet(models.QuerySet):
         # SQLite (the demo database) has no JSON containment; the JSON text holds '"form"'.
         return self.filter(forms_of_exploitation__icontains=f'"{form}"')
 
-    def search(self, text: str) -> CaseQuerySet:
-        """Reference, title, suspect name or route place contains `text`."""
+    def search(self, text: str, *, user) -> CaseQuerySet:
+        """Reference, title, suspect name or route place contains `text`.
+
+        Suspects and the route are full-level fields: they are matched only on cases `user`
+        sees at FULL or more, so a summary share cannot ask "is Tariq a suspect here?".
+        """
         text = text.strip()
         if not text:
             return self
-        from cases.models import RouteLeg, Suspect
+        from cases.models import Case, RouteLeg, Suspect
 
-        return self.filter(
-            Q(reference__icontains=text)
-            | Q(title__icontains=text)
-            | Exists(Suspect.objects.filter(case_id=OuterRef("pk"), name__icontains=text))
-            | Exists(RouteLeg.objects.filter(case_id=OuterRef("pk"), place__icontains=text))
-        )
+        deep = Exists(
+            Suspect.objects.filter(case_id=OuterRef("pk"), name__icontains=text)
+        ) | Exists(RouteLeg.objects.filter(case_id=OuterRef("pk"), place__icontains=text))
+        if not scope_of(user).is_hq:
+            deep &= Q(pk__in=Case.objects.visible_to(user, ShareLevel.FULL).values("pk"))
+        return self.filter(Q(reference__icontains=text) | Q(title__icontains=text) | deep)
 
 
 class CaseShareQuerySet(models.QuerySet):

@@ -40,7 +40,7 @@ class CaseFilter(StrictFilterSet):
         return queryset.with_exploitation(value) if value else queryset
 
     def filter_search(self, queryset, name, value):
-        return queryset.search(value) if value else queryset
+        return queryset.search(value, user=self.request.user) if value else queryset
 
 
 class CooperationRequestFilter(StrictFilterSet):

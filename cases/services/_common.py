@@ -193,11 +193,15 @@ def case_audience(
     *,
     exclude_office: LinkOffice | None = None,
     exclude_partner: PartnerOrganisation | None = None,
+    min_level: int = ShareLevel.SUMMARY,
 ) -> tuple[list[LinkOffice], list[PartnerOrganisation]]:
-    """Who hears about a case: its lead office and every live share recipient."""
+    """Who hears about a case: its lead office and every live share recipient at `min_level`
+    or above (news of a message is for those who may read messages: FULL).
+    """
     offices: dict[int, LinkOffice] = {case.lead_office_id: case.lead_office}
     partners: dict[int, PartnerOrganisation] = {}
-    for share in CaseShare.objects.live().filter(case=case).select_related("office", "partner"):
+    shares = CaseShare.objects.live().filter(case=case, level__gte=min_level)
+    for share in shares.select_related("office", "partner"):
         if share.office_id is not None:
             offices[share.office_id] = share.office
         else:

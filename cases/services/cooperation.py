@@ -309,7 +309,9 @@ def message_post(
             f"Message from {_name(office or partner)} ({grading})",
             {"message": message.pk, "reliability": reliability, "accuracy": int(accuracy)},
         )
-        offices, partners = case_audience(case, exclude_office=office, exclude_partner=partner)
+        offices, partners = case_audience(
+            case, exclude_office=office, exclude_partner=partner, min_level=ShareLevel.FULL
+        )
         subject = case
     else:
         # A request's thread is seen by its two parties only (MessageQuerySet.visible_to).

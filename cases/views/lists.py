@@ -122,7 +122,7 @@ class CaseListView(VisibleMixin, PageView):
     def filter(self, cases, data: dict, form):
         user = self.request.user
         if data.get("q"):
-            cases = cases.search(data["q"])
+            cases = cases.search(data["q"], user=user)
         if data.get("kind"):
             cases = cases.filter(kind=data["kind"])
         status = data.get("status")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from cases.models import Case
 from glo_act.api import StrictFilterSet
 from liaison_offices.constants import Service
 from victims.constants import IdentificationStatus, ReferralStatus
@@ -12,9 +13,9 @@ from victims.models import Referral, Victim
 
 class VictimFilter(StrictFilterSet):
     case = django_filters.CharFilter(
-        field_name="case_links__case__reference",
+        method="filter_case",
         max_length=24,
-        help_text="Victims linked to this case reference.",
+        help_text="Victims linked to this case reference (a case you may see).",
     )
     identification_status = django_filters.ChoiceFilter(choices=IdentificationStatus.choices)
     is_child = django_filters.ChoiceFilter(
@@ -26,6 +27,14 @@ class VictimFilter(StrictFilterSet):
     class Meta:
         model = Victim
         fields = ["case", "identification_status", "is_child"]
+
+    def filter_case(self, queryset, name, value):
+        # Only a case the caller sees: a victim seen through a referral must not confirm that
+        # another office's case exists, nor that the victim is linked to it.
+        if not value:
+            return queryset
+        cases = Case.objects.visible_to(self.request.user).filter(reference=value)
+        return queryset.filter(case_links__case__in=cases)
 
     def filter_is_child(self, queryset, name, value):
         return queryset.filter(is_child=value == "true") if value else queryset
