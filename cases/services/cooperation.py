@@ -17,7 +17,7 @@ from cases.constants import (
     TimelineKind,
     Urgency,
 )
-from cases.models import Case, CooperationRequest, Message
+from cases.models import Case, CaseShare, CooperationRequest, Message
 from cases.services._common import (
     acting_organisation,
     case_audience,
@@ -29,7 +29,7 @@ from cases.services._common import (
 )
 from glo_act.errors import DomainError, InvalidTransition, PermissionDenied
 from liaison_offices.access import can_work_office, scope_of
-from liaison_offices.constants import EventKind
+from liaison_offices.constants import HQ_CODE, EventKind
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 from liaison_offices.notifications import publish
 
@@ -83,6 +83,21 @@ def _lock_request(user, request: CooperationRequest) -> CooperationRequest:
     return locked
 
 
+def _may_ask(from_office: LinkOffice, case: Case, to_office, to_partner) -> bool:
+    """The lead office and HQ may ask whoever sees the case; an office holding it through a
+    share asks the lead office, or those it passed the case on to (shares it knows of).
+    """
+    if from_office.code == HQ_CODE or from_office.pk == case.lead_office_id:
+        return True
+    if to_office is not None and to_office.pk == case.lead_office_id:
+        return True
+    return (
+        CaseShare.objects.live()
+        .filter(case=case, passed_on_from__office=from_office, office=to_office, partner=to_partner)
+        .exists()
+    )
+
+
 @transaction.atomic
 def request_create(
     *,
@@ -112,6 +127,14 @@ def request_create(
         )
     if to_office is not None and to_office.pk == from_office.pk:
         raise DomainError("An office does not send a request to itself.", field="to_office")
+    if not _may_ask(from_office, locked, to_office, to_partner):
+        # Who else holds the case is the lead office's to know: the same refusal whether or
+        # not the target holds it, so a recipient cannot probe the case's other recipients.
+        raise DomainError(
+            f"{from_office.code} holds {locked.reference} through a share: send requests to "
+            f"{locked.lead_office.code}, or to an office you passed the case on to.",
+            field="to_office" if to_office is not None else "to_partner",
+        )
     recipient = to_office or to_partner
     sees = (
         office_sees_case(to_office, locked)

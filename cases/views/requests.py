@@ -68,6 +68,10 @@ class RequestCreateView(CaseFormBase):
         sender = self.senders[0]
         # Who can be asked: whoever sees the case — its lead office and its live recipients.
         live = CaseShare.objects.live().filter(case=self.case)
+        if sender.code != HQ_CODE and sender.pk != self.case.lead_office_id:
+            # A recipient office does not learn who else holds the case: it asks the lead
+            # office, or those it passed the case on to (as `request_create` allows).
+            live = live.filter(passed_on_from__office=sender)
         offices = (
             LinkOffice.objects.filter(
                 Q(pk=self.case.lead_office_id) | Q(pk__in=live.values("office_id"))

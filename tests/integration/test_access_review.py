@@ -143,3 +143,56 @@ def test_message_event_skips_summary_share_recipients(cast, uk_case):
     event = NotificationEvent.objects.get(kind=EventKind.CASE_MESSAGE)
     assert set(event.office_ids) == {cast.offices["ESP"].pk}
     assert event.partner_ids == []
+
+
+# --- a recipient office does not learn who else holds the case -----------------------------------
+
+
+def test_request_form_of_a_recipient_office_does_not_list_other_recipients(cast, uk_case, login):
+    share(cast, uk_case, office="ITA", level=ShareLevel.FULL)
+    share(cast, uk_case, office="ESP", level=ShareLevel.SUMMARY)
+    share(cast, uk_case, partner="BHC", level=ShareLevel.SUMMARY)
+    page = login(cast.italy).get(f"/cases/{uk_case.reference}/requests/new/").content.decode()
+    assert "Office GBR" in page  # the lead office can be asked
+    # Which other offices and organisations hold the case is the lead office's to know
+    # (the case page and the API hide other recipients' shares from a recipient).
+    assert "Office ESP" not in page
+    assert "British High Commission" not in page
+
+
+def test_a_recipient_office_cannot_probe_other_recipients_through_a_request(cast, uk_case):
+    from cases.constants import RequestKind, Urgency
+    from glo_act.errors import DomainError
+
+    share(cast, uk_case, office="ITA", level=ShareLevel.FULL)
+    share(cast, uk_case, partner="BHC", level=ShareLevel.SUMMARY)
+    attempts = [
+        {"to_partner": cast.partners["BHC"]},  # holds the case
+        {"to_partner": cast.partners["IOM"]},  # does not
+        {"to_office": cast.offices["ESP"]},  # does not
+    ]
+    refusals = []
+    for target in attempts:
+        with pytest.raises(DomainError) as refused:
+            case_services.request_create(
+                acting_user=fresh(cast.italy),
+                case=uk_case,
+                from_office=cast.offices["ITA"],
+                kind=RequestKind.IDENTITY_CHECK,
+                urgency=Urgency.NORMAL,
+                question="Do you hold anything on this?",
+                **target,
+            )
+        refusals.append(refused.value.message)
+    # The same answer whether or not the target holds the case: no oracle.
+    assert len(set(refusals)) == 1, refusals
+    # Asking the lead office still works.
+    case_services.request_create(
+        acting_user=fresh(cast.italy),
+        case=uk_case,
+        from_office=cast.offices["ITA"],
+        kind=RequestKind.IDENTITY_CHECK,
+        urgency=Urgency.NORMAL,
+        question="Do you hold anything on this?",
+        to_office=cast.offices["GBR"],
+    )
