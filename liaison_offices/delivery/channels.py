@@ -161,9 +161,11 @@ class EmailChannel:
             headers={"X-GloAct-Event": event.kind},
         )
 
-    def send(self, delivery: Delivery, claimed_at: datetime) -> float | None:
+    def send(
+        self, delivery: Delivery, claimed_at: datetime, sent: list[int] | None = None
+    ) -> float | None:
         """Send one claimed email delivery (its `user` loaded); a retry delay if it must be
-        tried again."""
+        tried again. With `sent`, a success is collected there to be recorded with its batch."""
         event = delivery.event
         user = delivery.user
         if user is None or not user.is_active or not user.email:
@@ -179,8 +181,19 @@ class EmailChannel:
             self._connection = None
             logger.warning("Email delivery %s failed: %s", delivery.pk, type(exc).__name__)
             return mark_failed(delivery, claimed_at, f"{type(exc).__name__}", retryable=True)
-        mark_sent(delivery, claimed_at)
+        if sent is None:
+            mark_sent(delivery, claimed_at)
+        else:
+            sent.append(delivery.pk)
         return None
+
+
+def _record_sent(ids: list[int], claimed_at: datetime) -> None:
+    """One UPDATE for a batch's sent emails (only rows still under our claim)."""
+    if ids:
+        Delivery.objects.filter(
+            pk__in=ids, status=DeliveryStatus.CLAIMED, claimed_at=claimed_at
+        ).update(status=DeliveryStatus.SENT, delivered_at=timezone.now(), last_error="")
 
 
 def _deliver_emails(event: NotificationEvent, channel: EmailChannel) -> float | None:
@@ -205,14 +218,18 @@ def _deliver_emails(event: NotificationEvent, channel: EmailChannel) -> float | 
             batch = due[batch_start : batch_start + EMAIL_CLAIM_BATCH]
             claimed_at = timezone.now()
             mine = claim_many([d.pk for d in batch], claimed_at)
-            for delivery in batch:
-                if delivery.pk not in mine:
-                    continue  # sent, skipped or held by another worker since we listed it
-                delivery.attempts += 1  # as the claim counted it
-                delivery.event = event
-                delay = channel.send(delivery, claimed_at)
-                if delay is not None:
-                    retry_in = delay if retry_in is None else min(retry_in, delay)
+            sent: list[int] = []
+            try:
+                for delivery in batch:
+                    if delivery.pk not in mine:
+                        continue  # sent, skipped or held by another worker since we listed it
+                    delivery.attempts += 1  # as the claim counted it
+                    delivery.event = event
+                    delay = channel.send(delivery, claimed_at, sent)
+                    if delay is not None:
+                        retry_in = delay if retry_in is None else min(retry_in, delay)
+            finally:
+                _record_sent(sent, claimed_at)
     finally:
         channel.close()
     # Emails that wait for an earlier retry (not yet due) also need this task to come back.

@@ -40,10 +40,11 @@ CLAIM_LEASE = timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 60) 
 # The sweeper re-enqueues work left alone this long (Redis down at publish, a lost message).
 SWEEP_AFTER = timedelta(seconds=60)
 SWEEP_BATCH = 500
-# Emails are claimed a batch at a time and each marked sent as soon as it is: a worker that dies
-# mid-batch leaves only the claimed, unsent rest for the sweeper (and at most the one email in
-# flight sent twice: SMTP has no exactly-once).
-EMAIL_CLAIM_BATCH = 25
+# Emails are claimed, sent and recorded as sent a batch at a time (two statements per batch, not
+# two per email). A worker killed mid-batch leaves the batch claimed; the sweeper gives it back
+# after CLAIM_LEASE, so the batch's emails already handed to the mail server go out twice. SMTP
+# has no exactly-once; the batch bounds the duplicates.
+EMAIL_CLAIM_BATCH = 10
 EMAIL_BUDGET_SECONDS = 20.0  # then the task continues in a fresh run, within the soft limit
 
 WEBHOOK_TIMEOUT = 5.0

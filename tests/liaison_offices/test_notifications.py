@@ -12,7 +12,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Case, CaseShare
@@ -141,6 +142,20 @@ def test_the_batch_access_check_agrees_with_visible_to_user_by_user(cast, assert
     with assert_queries(7):  # each user's scope (6), then one UNION ALL of the six probes
         batch = delivery.visible_among(event, users)
     assert batch == one_by_one == {cast.uk.pk, cast.focal_point.pk, cast.hq.pk}
+
+
+def test_each_more_recipient_costs_one_query_their_access_scope(cast):
+    case = make_case(cast)
+    counts = []
+    for users in ([cast.uk], [cast.uk, cast.focal_point, cast.hq]):
+        event = publish(kind=EventKind.CASE_MESSAGE, subject=case, users=users)
+        with CaptureQueriesContext(connection) as queries:
+            delivery.dispatch_event(event.pk)
+        counts.append(len(queries))
+    # Inbox rows, email claims and "sent" marks are written per batch, not per recipient;
+    # what remains per recipient is `access.scope_of` (the access check itself is one UNION).
+    assert counts[1] - counts[0] == 2
+    assert len(mail.outbox) == 4
 
 
 def test_a_granted_colleague_at_the_desk_is_told_too(cast):
