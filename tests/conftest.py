@@ -9,8 +9,28 @@ from django.test.utils import CaptureQueriesContext
 from tests.cast import PASSWORD, build_cast
 
 
+def ensure_reference_data() -> None:
+    """Reload the migrations' reference data if a transactional test flushed it.
+
+    `transaction=True` tests end with a flush; without `serialized_rollback` the countries and
+    legal provisions loaded by data migrations would be gone for every later test.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from cases.models import LegalProvision
+    from liaison_offices.models import Country
+
+    if not Country.objects.exists():
+        import_module("liaison_offices.migrations.0002_load_countries").load_countries(apps, None)
+    if not LegalProvision.objects.exists():
+        import_module("cases.migrations.0002_legal_provisions").load(apps, None)
+
+
 @pytest.fixture
 def cast(db):
+    ensure_reference_data()
     return build_cast()
 
 
