@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -47,6 +47,48 @@ class RowByRowExists(Exists):
     template = "EXISTS(%(subquery)s OFFSET 0)"
 
 
+# Set on a query being counted (CaseQuerySet.count), read by VisibleCases when it compiles.
+COUNTING = "glo_act_counting"
+
+
+class VisibleCases(Expression):
+    """The visibility condition with two SQL shapes for the same rows: one to fetch, one to
+    count.
+
+    For a user with few desks, fetching a page is fastest as `lead_office_id IN desks OR EXISTS
+    (live share)`: the index on (-updated_at, -id) is walked in order and stops after the page
+    (1.3 ms for the benchmark's median user). Counting that shape is a sequential scan that
+    reads ~45,000 of 100,000 cases before it finds 1,001 visible ones (30-40 ms); counting
+    `pk IN (cases led by a desk UNION ALL cases with a live share)` reads only the two index
+    ranges (2.5-7 ms) — but as a page that shape fetches and sorts every visible case. So the
+    condition compiles to the second shape only inside `CaseQuerySet.count()`.
+    """
+
+    conditional = True
+
+    def __init__(self, fetch: Q, count: Q):
+        super().__init__(output_field=BooleanField())
+        self.fetch, self.count = fetch, count
+
+    def get_source_expressions(self):
+        return [self.fetch, self.count]
+
+    def set_source_expressions(self, exprs):
+        self.fetch, self.count = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False,
+                           for_save=False):  # fmt: skip
+        clone = self.copy()
+        clone.is_summary = summarize
+        clone.fetch = self.fetch.resolve_expression(query, allow_joins, reuse, summarize, False)
+        clone.count = self.count.resolve_expression(query, allow_joins, reuse, summarize, False)
+        return clone
+
+    def as_sql(self, compiler, connection):
+        counting = getattr(compiler.query, COUNTING, False)
+        return compiler.compile(self.count if counting else self.fetch)
+
+
 def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
     """Shares addressed to one of the scope's desks or partner organisations."""
     q = Q()
@@ -58,6 +100,14 @@ def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
 
 
 class CaseQuerySet(models.QuerySet):
+    def count(self) -> int:
+        """As Django's, with `VisibleCases` in its counting shape (same rows, cheaper plan)."""
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        query = self.query.chain()
+        setattr(query, COUNTING, True)
+        return query.get_count(using=self.db)
+
     def visible_to(self, user, min_level: int = ShareLevel.SUMMARY) -> CaseQuerySet:
         """Cases the user may see: HQ all; else led by a desk or live-shared with them.
 
@@ -75,14 +125,23 @@ class CaseQuerySet(models.QuerySet):
         if scope.view_office_ids:
             condition |= Q(lead_office_id__in=sorted(scope.view_office_ids))
         recipients = _share_recipient_q(scope)
-        if recipients is not None:
-            wide = len(scope.view_office_ids) >= WIDE_SCOPE_DESKS
-            exists = RowByRowExists if wide and connection.vendor == "postgresql" else Exists
-            shares = CaseShare.objects.filter(live_share_q(), recipients, case_id=OuterRef("pk"))
-            if min_level > ShareLevel.SUMMARY:
-                shares = shares.filter(level__gte=min_level)
-            condition |= exists(shares)
-        return self.filter(condition)
+        if recipients is None:
+            return self.filter(condition)
+        wide = len(scope.view_office_ids) >= WIDE_SCOPE_DESKS
+        live = CaseShare.objects.filter(live_share_q(), recipients)
+        if min_level > ShareLevel.SUMMARY:
+            live = live.filter(level__gte=min_level)
+        exists = RowByRowExists if wide and connection.vendor == "postgresql" else Exists
+        condition |= exists(live.filter(case_id=OuterRef("pk")))
+        if wide or connection.vendor != "postgresql":
+            return self.filter(condition)
+        # Few desks: the same rows, counted through the two index ranges (see VisibleCases).
+        branches = [live.order_by().values("case_id")]
+        if scope.view_office_ids:
+            led = self.model.objects.filter(lead_office_id__in=sorted(scope.view_office_ids))
+            branches.insert(0, led.order_by().values("pk"))
+        union = branches[0].union(*branches[1:], all=True)
+        return self.filter(VisibleCases(condition, Q(pk__in=union)))
 
     def restrict(self, user, action: str = "view") -> CaseQuerySet:
         """`view` is `visible_to`; `change` is cases led by an office the user may work.

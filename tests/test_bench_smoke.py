@@ -108,6 +108,33 @@ def test_it_seeds_the_promised_volumes_and_named_users():
 
 
 @pytest.mark.django_db
+def test_visible_cases_count_the_rows_they_fetch():
+    """visible_to compiles to one shape to fetch and another to count (few desks), or probes
+    shares row by row (many desks): the counts are those of the fetched rows either way."""
+    call_command(*_command(4), stdout=io.StringIO())
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    shared = CaseShare.objects.live().filter(partner__isnull=False).order_by("id").first()
+    partner_user = users.filter(memberships__partner=shared.partner_id).first()
+    for user in (
+        users.get(username="bench.median"),
+        users.get(username="bench.worst"),
+        partner_user,
+    ):
+        visible = Case.objects.visible_to(user)
+        rows = set(visible.values_list("pk", flat=True))
+        assert rows, user
+        assert visible.count() == len(rows)
+        assert visible.order_by().values("pk")[:7].count() == min(7, len(rows))
+        tip = visible.filter(kind="TIP")
+        assert tip.count() == len(set(tip.values_list("pk", flat=True)))
+        # a count is also right once the rows are fetched (the cache is used)
+        fetched = list(visible)
+        assert visible.count() == len(fetched)
+
+
+@pytest.mark.django_db
 def test_the_same_seed_gives_the_same_data_and_another_seed_does_not():
     first_summary, first = _seed(5)
     again_summary, again = _seed(5)
