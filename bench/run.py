@@ -300,14 +300,36 @@ def cpu_ticks(pids: list[int]) -> dict[int, int]:
     return ticks
 
 
+def _local_ports(pids: list[int]) -> set[int]:
+    """The local TCP ports of the sockets these processes hold (their database connections)."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 def serving_pids(gunicorn_pid: int, database: str) -> list[int]:
-    """The gunicorn workers and the PostgreSQL backends connected to the bench database."""
+    """The gunicorn workers and the PostgreSQL backends of their own connections (not the
+    Celery worker's, whose delivery work is measured separately)."""
+    workers = children(gunicorn_pid)
+    ports = _local_ports(workers)
     backends = _sql(
         "postgres",
-        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        "SELECT pid, client_port FROM pg_stat_activity WHERE datname = %s",
         [database],
     )
-    return children(gunicorn_pid) + [pid for (pid,) in backends]
+    return workers + [pid for pid, port in backends if port in ports]
 
 
 def cpu_ms_per_request(before: dict[int, int], after: dict[int, int], requests: int) -> float:
