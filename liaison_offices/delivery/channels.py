@@ -199,16 +199,14 @@ def _record_sent(ids: list[int], claimed_at: datetime) -> None:
 def _deliver_emails(event: NotificationEvent, channel: EmailChannel) -> float | None:
     """Send this event's due immediate emails; the shortest retry delay still needed, if any."""
     now = timezone.now()
-    due = list(
-        Delivery.objects.filter(
-            event=event,
-            channel=Channel.EMAIL,
-            status=DeliveryStatus.PENDING,
-            next_attempt_at__lte=now,
-        )
+    pending = list(
+        Delivery.objects.filter(event=event, channel=Channel.EMAIL, status=DeliveryStatus.PENDING)
         .select_related("user")
         .order_by("pk")
     )
+    due = [delivery for delivery in pending if delivery.next_attempt_at <= now]
+    # Emails waiting for an earlier retry (not yet due) need this task to come back for them.
+    later = min((d.next_attempt_at for d in pending if d.next_attempt_at > now), default=None)
     retry_in: float | None = None
     deadline = time.monotonic() + EMAIL_BUDGET_SECONDS
     try:
@@ -232,18 +230,6 @@ def _deliver_emails(event: NotificationEvent, channel: EmailChannel) -> float | 
                 _record_sent(sent, claimed_at)
     finally:
         channel.close()
-    # Emails that wait for an earlier retry (not yet due) also need this task to come back.
-    later = (
-        Delivery.objects.filter(
-            event=event,
-            channel__in=[Channel.EMAIL, Channel.IN_APP],
-            status=DeliveryStatus.PENDING,
-            next_attempt_at__gt=now,
-        )
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
     if later is not None:
         wait = max(0.0, (later - timezone.now()).total_seconds())
         retry_in = wait if retry_in is None else min(retry_in, wait)

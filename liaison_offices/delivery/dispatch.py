@@ -131,14 +131,15 @@ def dispatch_event(event_id: int) -> DispatchResult:
         delay = channel().deliver(event, timezone.now())
         if delay is not None:
             result.retry_in = delay if result.retry_in is None else min(result.retry_in, delay)
-    result.webhook_ids = list(
-        Delivery.objects.filter(
-            event_id=event_id,
-            channel__in=[channel.channel for channel in channels_at(OWN_TASK)],
-            status=DeliveryStatus.PENDING,
-            next_attempt_at__lte=timezone.now(),
-        ).values_list("pk", flat=True)
-    )
+    if event.partner_ids:  # only partners have webhooks
+        result.webhook_ids = list(
+            Delivery.objects.filter(
+                event_id=event_id,
+                channel__in=[channel.channel for channel in channels_at(OWN_TASK)],
+                status=DeliveryStatus.PENDING,
+                next_attempt_at__lte=timezone.now(),
+            ).values_list("pk", flat=True)
+        )
     complete_if_final(event_id)
     return result
 

@@ -56,36 +56,30 @@ def absolute_url(path: str) -> str:
 def candidate_users(event: NotificationEvent):
     """Active users the event targets: anyone sitting at a target office's desk (its group, or a
     grant of `view_office_cases` on it), active members of target partners, named users — minus
-    the actor. Access to the subject is checked separately (`can_see`)."""
+    the actor. One query; access to the subject is checked separately (`visible_among`)."""
     User = get_user_model()
-    group_ids: set[int] = set()
-    user_ids: set[int] = set(event.user_ids)
+    condition = Q(pk__in=event.user_ids)
     if event.office_ids:
         desk = Q(
             content_object_id__in=event.office_ids,
             permission__codename=VIEW_CASES,
             permission__content_type__app_label="liaison_offices",
         )
-        group_ids |= set(
-            LinkOfficeGroupObjectPermission.objects.filter(desk).values_list("group_id", flat=True)
+        desk_groups = LinkOfficeGroupObjectPermission.objects.filter(desk).values("group_id")
+        condition |= Exists(
+            User.groups.through.objects.filter(user_id=OuterRef("pk"), group_id__in=desk_groups)
         )
-        user_ids |= set(
-            LinkOfficeUserObjectPermission.objects.filter(desk).values_list("user_id", flat=True)
+        condition |= Exists(
+            LinkOfficeUserObjectPermission.objects.filter(desk, user_id=OuterRef("pk"))
         )
-    partner_q = Q()
     if event.partner_ids:
-        partner_q = Exists(
+        condition |= Exists(
             Membership.objects.filter(
                 user_id=OuterRef("pk"),
                 partner_id__in=event.partner_ids,
                 partner__is_active=True,
                 ended_at__isnull=True,
             )
-        )
-    condition = Q(pk__in=user_ids) | partner_q
-    if group_ids:
-        condition |= Exists(
-            User.groups.through.objects.filter(user_id=OuterRef("pk"), group_id__in=group_ids)
         )
     users = User.objects.filter(condition, is_active=True).order_by("pk")
     if event.actor_id is not None:
