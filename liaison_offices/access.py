@@ -10,8 +10,10 @@ for the rest of the request.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 
 from liaison_offices.constants import CHANGE_CASES, OFFICE_PERMISSIONS, VIEW_CASES
@@ -61,27 +63,37 @@ def forget(user) -> None:
         delattr(user, _MEMO)
 
 
-def _compute_scope(user) -> Scope:
+_SENTINEL_USER_ID = -424242
+
+
+@lru_cache(maxsize=1)
+def _scope_sql() -> tuple[str, tuple]:
+    """The scope UNION compiled once, with a sentinel where the user's id goes.
+
+    Compiling this four-part UNION through the ORM cost ~4 ms of CPU per request (measured in
+    bench/); the SQL never changes, only the user id does.
+    """
+    user_pk = _SENTINEL_USER_ID
     office_perm = Q(
         permission__codename__in=OFFICE_PERMISSIONS,
         permission__content_type__app_label="liaison_offices",
     )
     kind = Value("", output_field=CharField())
     by_user = (
-        LinkOfficeUserObjectPermission.objects.filter(office_perm, user_id=user.pk)
+        LinkOfficeUserObjectPermission.objects.filter(office_perm, user_id=user_pk)
         .annotate(kind=Value("office", output_field=CharField()))
         .values_list("kind", "content_object_id", "permission__codename")
         .order_by()
     )
     by_group = (
-        LinkOfficeGroupObjectPermission.objects.filter(office_perm, group__user=user.pk)
+        LinkOfficeGroupObjectPermission.objects.filter(office_perm, group__user=user_pk)
         .annotate(kind=Value("office", output_field=CharField()))
         .values_list("kind", "content_object_id", "permission__codename")
         .order_by()
     )
     model_wide = (
         Permission.objects.filter(
-            Q(user=user.pk) | Q(group__user=user.pk),
+            Q(user=user_pk) | Q(group__user=user_pk),
             codename__in=OFFICE_PERMISSIONS,
             content_type__app_label="liaison_offices",
         )
@@ -94,15 +106,26 @@ def _compute_scope(user) -> Scope:
     )
     partners = (
         Membership.objects.filter(
-            user_id=user.pk, ended_at__isnull=True, partner__isnull=False, partner__is_active=True
+            user_id=user_pk, ended_at__isnull=True, partner__isnull=False, partner__is_active=True
         )
         .annotate(kind=Value("partner", output_field=CharField()), blank=kind)
         .values_list("kind", "partner_id", "blank")
         .order_by()
     )
+    union = by_user.union(by_group, model_wide, partners, all=True)
+    sql, params = union.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _compute_scope(user) -> Scope:
+    sql, template = _scope_sql()
+    params = [user.pk if value == _SENTINEL_USER_ID else value for value in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     view, change, partner_ids = set(), set(), set()
     is_hq = bool(user.is_superuser)
-    for row_kind, object_id, codename in by_user.union(by_group, model_wide, partners, all=True):
+    for row_kind, object_id, codename in rows:
         if row_kind == "global" and codename == VIEW_CASES:
             is_hq = True
         elif row_kind == "office":
