@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from cases.constants import ShareLevel
 from cases.models import Case, CaseShare, RouteLeg, Suspect, TimelineEvent
 from cases.querysets import WIDE_SCOPE_DESKS
 from liaison_offices.access import scope_of
@@ -104,6 +105,7 @@ def test_it_seeds_the_promised_volumes_and_named_users():
         case = Case.objects.visible_to(poster).get(reference=reference)
         live = CaseShare.objects.live().filter(case=case)
         assert live.filter(office__isnull=False).count() == 5
+        assert not live.filter(level=ShareLevel.SUMMARY).exists()  # all five see messages
         assert not live.filter(partner__isnull=False).exists()
 
 

@@ -13,8 +13,8 @@ Named users the benchmark relies on (all with the password from `BENCH_PASSWORD`
   more (HQ grants, as for a joint investigation) — 40 desks, the worst case;
 - `bench.median`: an officer of the office whose visible-case count is the median (one desk);
 - `bench.poster`: an officer of the first link office, who posts messages on the "message
-  cases" — cases led by that office and shared live with exactly five other offices (and no
-  partner), so a message notifies five offices.
+  cases" — cases led by that office and shared live, at full level or more (messages need
+  it), with exactly five other offices and no partner: a message notifies five offices.
 
 It lives in `victims`, the top app, because it creates rows of every app. The same seed and
 scale give the same offices, users, references and rows (timestamps are anchored to a fixed
@@ -369,7 +369,9 @@ class BenchSeeder:
         for row in self.case_rows:
             visible[row["lead_office_id"]].add(row["id"])
 
-        def add(case_index: int, *, office=None, partner=None, state: str = "live") -> None:
+        def add(
+            case_index: int, *, office=None, partner=None, state: str = "live", levels=None
+        ) -> None:
             case = self.case_rows[case_index]
             key = (case["id"], "o" if office else "p", (office or partner).pk)
             if key in taken or (office is not None and office.pk == case["lead_office_id"]):
@@ -391,7 +393,7 @@ class BenchSeeder:
                     "case_id": case["id"],
                     "office_id": office.pk if office else None,
                     "partner_id": partner.pk if partner else None,
-                    "level": rng.choice(ShareLevel.values),
+                    "level": rng.choice(levels or ShareLevel.values),
                     "handling_code": code,
                     "handling_conditions": (
                         "Not to be passed to third countries." if code == HandlingCode.H3 else ""
@@ -405,11 +407,16 @@ class BenchSeeder:
             if office is not None and state == "live":
                 visible[office.pk].add(case["id"])
 
-        # Each message case is shared live with exactly five offices, and with nobody else.
+        # Each message case is shared live with exactly five offices, and with nobody else, at
+        # a level that shows messages (full or more), so that all five are told of a message.
         for n, case_index in enumerate(self.message_cases):
             for k in range(MESSAGE_CASE_OFFICES):
                 office = self.offices[WORST_DESKS + (n + k) % (LINK_OFFICES - WORST_DESKS)]
-                add(case_index, office=office)
+                add(
+                    case_index,
+                    office=office,
+                    levels=[ShareLevel.FULL, ShareLevel.FULL_WITH_VICTIMS],
+                )
         reserved = set(self.message_cases)
         candidates = [i for i in range(len(self.case_rows)) if i not in reserved]
         while len(self.share_rows) < self.n_shares:
