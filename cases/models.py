@@ -365,6 +365,9 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"Message on {self.case_id} by {self.author}"
 
+    def get_absolute_url(self) -> str:
+        return f"{self.case.get_absolute_url()}#message-{self.pk}"
+
 
 class TimelineEvent(models.Model):
     """One line of a case's history: created, edited (what changed), shared, status…"""

@@ -137,6 +137,28 @@ def _compute_scope(user) -> Scope:
     return Scope(False, frozenset(view), frozenset(change & view), frozenset(partner_ids))
 
 
+class OrganisationPrincipal:
+    """Stands for a partner organisation itself, not any of its members.
+
+    Webhooks go to the organisation: whether it may still hear of a subject is asked of its own
+    scope (its live shares and referrals), never of a member who may also sit at an office desk.
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    pk = id = None
+
+    def __init__(self, partner_id: int):
+        self.partner_id = partner_id
+        setattr(self, _MEMO, Scope(False, frozenset(), frozenset(), frozenset({partner_id})))
+
+
+def as_partner(partner_id: int) -> OrganisationPrincipal:
+    """A principal whose scope is exactly one partner organisation (see OrganisationPrincipal)."""
+    return OrganisationPrincipal(partner_id)
+
+
 def is_hq(user) -> bool:
     """True for HQ members (office permissions held model-wide) and superusers."""
     return scope_of(user).is_hq
@@ -168,6 +190,8 @@ def can_see_office(user, office_id: int) -> bool:
 
 __all__ = [
     "CHANGE_CASES",
+    "OrganisationPrincipal",
+    "as_partner",
     "VIEW_CASES",
     "Scope",
     "can_see_office",

@@ -335,7 +335,10 @@ def message_post(
         offices, partners = case_audience(
             case, exclude_office=office, exclude_partner=partner, min_level=ShareLevel.FULL
         )
-        subject = case
+        # The message is the subject: at delivery, Message.objects.visible_to asks again
+        # whether each recipient still reads the case at FULL level (a share may have been
+        # lowered to summary since).
+        subject = message
     else:
         # A request's thread is seen by its two parties only (MessageQuerySet.visible_to).
         offices = [o for o in (request.from_office, request.to_office) if o and o != office]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BigIntegerField, Exists, OuterRef, Q, Value
 
+from liaison_offices import access
 from liaison_offices.constants import (
     VIEW_CASES,
     EventKind,
@@ -133,16 +134,11 @@ def visible_among(event: NotificationEvent, users: list) -> set[int]:
 
 
 def partner_can_see(event: NotificationEvent, partner_id: int) -> bool:
-    """A partner sees what its active members see (shares go to the organisation)."""
+    """May the partner organisation itself still hear of the subject (its own live shares or
+    referrals)? Asked of the organisation, not of a member who may also sit at an office."""
     if not event.check_visibility:
         return True
-    User = get_user_model()
-    members = User.objects.filter(
-        is_active=True,
-        memberships__partner_id=partner_id,
-        memberships__ended_at__isnull=True,
-    )[:3]
-    return any(can_see(event, member) for member in members)
+    return can_see(event, access.as_partner(partner_id))
 
 
 def notification_modes(user_ids: list[int]) -> dict[tuple[int, str], str]:

@@ -262,3 +262,26 @@ def test_a_summary_share_neither_reads_nor_posts_case_messages(cast, uk_case):
     services.message_post(
         acting_user=italy, case=uk_case, body="Seen.", reliability="X", accuracy=4
     )
+
+
+def test_a_message_notification_is_dropped_for_a_share_lowered_to_summary_before_delivery(
+    cast, shared_case
+):
+    from liaison_offices import delivery
+    from liaison_offices.models import Notification
+
+    services.message_post(
+        acting_user=cast.uk, case=shared_case, body="New lead.", reliability="B", accuracy=2
+    )
+    event = NotificationEvent.objects.get(kind=EventKind.CASE_MESSAGE)
+    assert event.subject_id == Message.objects.get(case=shared_case).pk
+    services.case_share(
+        acting_user=cast.uk,
+        case=shared_case,
+        office=cast.offices["ITA"],
+        level=1,
+        handling_code="H0",
+    )
+    delivery.dispatch_event(event.pk)
+    assert not Notification.objects.filter(user=cast.italy).exists()
+    assert Notification.objects.filter(user=cast.focal_point).exists()  # BHC still holds FULL

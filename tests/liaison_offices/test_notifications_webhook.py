@@ -201,3 +201,24 @@ def test_a_partner_whose_share_was_revoked_gets_no_webhook(cast, hook, receiver)
     row = Delivery.objects.get(event=event, channel=Channel.WEBHOOK)
     assert row.status == DeliveryStatus.SKIPPED
     assert receiver.received == []
+
+
+def test_a_partner_whose_share_was_revoked_gets_no_webhook_even_if_a_member_sits_at_an_office(
+    cast, hook, receiver
+):
+    # The BHC focal point also covers the UK desk (e.g. a secondment): as a person they still
+    # see the case, but the organisation's own share is gone, so its system hears nothing.
+    from liaison_offices import services as office_services
+
+    office_services.membership_add(
+        acting_user=cast.hq, user=cast.focal_point, role="officer", office=cast.offices["GBR"]
+    )
+    case = make_case(cast)
+    event = shared(cast, case)
+    CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())
+    delivery.dispatch_event(event.pk)
+    rows = Delivery.objects.filter(event=event, channel=Channel.WEBHOOK)
+    assert all(row.status == DeliveryStatus.SKIPPED for row in rows)
+    for row in rows:
+        delivery.send_webhook(row.pk)
+    assert receiver.received == []
