@@ -120,6 +120,7 @@ def visible_among(event: NotificationEvent, users: list) -> set[int]:
         logger.error("Subject model %s has no objects.visible_to; nobody is told.", model)
         return set()
     seen: set[int] = set()
+    access.remember_scopes(users)  # one query for the batch instead of one per recipient
     for start in range(0, len(users), VISIBILITY_BATCH):
         probes = [
             visible_to(user)

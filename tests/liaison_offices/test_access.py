@@ -89,3 +89,19 @@ def test_group_membership_follows_memberships(cast):
     services.membership_end(acting_user=cast.hq, membership=membership)
     assert not cast.uk.groups.filter(pk=cast.offices["GBR"].group_id).exists()
     assert not access.offices_of(fresh(cast.uk)).exists()
+
+
+@pytest.mark.django_db
+def test_scopes_remembered_in_one_batch_equal_one_by_one(cast, assert_queries):
+    services.office_permission_grant(
+        acting_user=cast.hq, office=cast.offices["GBR"], permission=VIEW_CASES, user=cast.italy
+    )
+    keys = ["uk", "italy", "spain", "focal_point", "provider", "hq"]
+    one_by_one = {key: access.scope_of(fresh(cast.users[key])) for key in keys}
+    users = [fresh(cast.users[key]) for key in keys]
+    with assert_queries(1):  # one UNION for all six
+        access.remember_scopes(users)
+        batched = {key: access.scope_of(user) for key, user in zip(keys, users, strict=True)}
+    assert batched == one_by_one
+    assert batched["italy"].view_office_ids == {cast.offices["ITA"].pk, cast.offices["GBR"].pk}
+    assert batched["hq"].is_hq and batched["focal_point"].partner_ids
