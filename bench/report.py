@@ -135,11 +135,21 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
                 only[kind],
             )
     notes = out.get("notifications")
+    isolated = (out.get("notifications_isolated") or {}).get("at_20_events_per_s")
+    if isolated:
+        p50, p99 = isolated["p50"], isolated["p99"]
+        add(
+            f"Notifications at 20 events/s: p50 ≤ {NOTIFY_P50_MS} ms, p99 ≤ "
+            f"{NOTIFY_P99_MS / 1000:.0f} s (delivery: `bench/notifications.py`)",
+            f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (fan-out "
+            f"{out['notifications_isolated']['fanout']}, in-app + email)",
+            p50 <= NOTIFY_P50_MS and p99 <= NOTIFY_P99_MS,
+        )
     if notes:
         p50, p99 = notes["in_app_p50_ms"], notes["in_app_p99_ms"]
         add(
-            f"Notifications at {notes['rate']} events/s: p50 ≤ {NOTIFY_P50_MS} ms, "
-            f"p99 ≤ {NOTIFY_P99_MS / 1000:.0f} s",
+            f"Notifications end to end (message POSTs at {notes['rate']}/s through the web, "
+            f"5 offices each): p50 ≤ {NOTIFY_P50_MS} ms, p99 ≤ {NOTIFY_P99_MS / 1000:.0f} s",
             f"p50 {p50:.0f} ms, p99 {p99:.0f} ms ({notes['in_app_deliveries']} in-app "
             f"deliveries of {notes['events']} events)",
             p50 <= NOTIFY_P50_MS and p99 <= NOTIFY_P99_MS,
