@@ -266,13 +266,12 @@ def test_the_case_list_costs_the_same_queries_for_10_or_100_rows(
         client = api_client(user)
         counts = []
         for size in (10, 100):
-            # 1 the token and its user (knox), 2 knox's clean-up look at the user's other
-            # tokens, 3 the user's scope, 4 the bounded count, 5 the page (the live-share
-            # probe that gives each row its access level is a subquery in it).
-            with assert_queries(5) as queries:
+            # 1 the token and its user (knox), 2 the user's scope, 3 the bounded count, 4 the
+            # page (the live-share probe that gives each row its access level is a subquery).
+            with assert_queries(4) as queries:
                 response = client.get(f"{API}/cases/", {"page_size": size})
             assert len(response.json()["results"]) == size
-            count_sql = queries.captured_queries[3]["sql"]
+            count_sql = queries.captured_queries[2]["sql"]
             assert count_sql.startswith("SELECT COUNT(*)")
             assert "JSONB_BUILD_OBJECT" not in count_sql  # the access probe: page rows only
             counts.append(size)
@@ -401,12 +400,12 @@ def test_the_case_detail_costs_the_same_queries_however_long_the_case(
     for user in (cast.focal_point, cast.uk):
         client = api_client(user)
         for case in (small, large):
-            # 1 token, 2 knox clean-up, 3 scope, 4 the case with its access, 5 route legs,
-            # 6 suspects, 7 legal provisions, 8 timeline (with actors), 9 victims with their
-            # personal-access mask, 10 their links to the cases the user sees — and, for the
+            # 1 token, 2 scope, 3 the case with its access, 4 route legs, 5 suspects,
+            # 6 legal provisions, 7 timeline (with actors), 8 victims with their
+            # personal-access mask, 9 their links to the cases the user sees — and, for the
             # lead office, who sees personal data: the access records, in one insert inside
             # a savepoint (3 more).
-            expected = 13 if user == cast.uk else 10
+            expected = 12 if user == cast.uk else 9
             with assert_queries(expected):
                 body = client.get(f"{API}/cases/{case.reference}/").json()
             assert len(body["victims"]) == len(body["suspects"])

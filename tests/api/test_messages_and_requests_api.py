@@ -168,9 +168,9 @@ def test_the_message_list_costs_the_same_queries_for_10_or_100_rows(
     )
     client = api_client(cast.uk)
     for size in (10, 100):
-        # 1 token, 2 knox clean-up, 3 scope, 4 the case with its access, 5 count, 6 the page
+        # 1 token, 2 scope, 3 the case with its access, 4 count, 5 the page
         # (authors and organisations joined).
-        with assert_queries(6):
+        with assert_queries(5):
             response = client.get(messages_url(uk_case), {"page_size": size})
         assert len(response.json()["results"]) == size
 
@@ -313,7 +313,7 @@ def test_the_request_list_costs_the_same_queries_for_10_or_100_rows(
         )
     client = api_client(cast.uk)
     for size in (10, 100):
-        # 1 token, 2 knox clean-up, 3 scope, 4 count, 5 the page (case, offices, partner joined)
-        with assert_queries(5):
+        # 1 token, 2 scope, 3 count, 4 the page (case, offices, partner joined)
+        with assert_queries(4):
             response = client.get(f"{API}/cooperation-requests/", {"page_size": size})
         assert len(response.json()["results"]) == size

@@ -104,7 +104,7 @@ def test_the_inbox_costs_the_same_queries_for_10_or_100_rows(
     deliver_all()
     client = api_client(cast.focal_point)
     for size in (10, 100):
-        # 1 token, 2 knox clean-up, 3 count, 4 the page (event and its content type joined)
-        with assert_queries(4):
+        # 1 token, 2 count, 3 the page (event and its content type joined)
+        with assert_queries(3):
             response = client.get(f"{API}/notifications/", {"page_size": size})
         assert len(response.json()["results"]) == size
