@@ -32,7 +32,11 @@ DEV_SECRET_KEY = "dev-only-secret-key-not-for-production-use-0123456789abcdef"
 DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZC0="
 DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
 
-DEBUG = env_bool("DEBUG", default=False)
+# Development is the default, so `manage.py` works in a fresh checkout with no configuration;
+# production sets DEBUG=0 (docker-compose and the Dockerfile do) and then must bring its own keys.
+# DEBUG on is refused for any host but this machine (below), so forgetting DEBUG=0 in a real
+# deployment stops the process instead of serving debug pages with public keys.
+DEBUG = env_bool("DEBUG", default=True)
 TESTING = env_bool("GLO_ACT_TESTING", default=False)
 SECRET_KEY = env_secret("SECRET_KEY", DEV_SECRET_KEY)
 # Newest key first; older keys still decrypt, so a key can be rotated without a migration.
@@ -327,6 +331,12 @@ LOGGING = {
 }
 
 # --- Production guard ---------------------------------------------------------------------------
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver", "[::1]", "::1"}
+if DEBUG and not set(ALLOWED_HOSTS) <= LOCAL_HOSTS:
+    raise ImproperlyConfigured(
+        "DEBUG is on (development mode) but ALLOWED_HOSTS names "
+        f"{sorted(set(ALLOWED_HOSTS) - LOCAL_HOSTS)}; set DEBUG=0 for a real deployment."
+    )
 if not DEBUG:
     if SECRET_KEY == DEV_SECRET_KEY:
         raise ImproperlyConfigured("DEBUG is off but SECRET_KEY is the public development key.")

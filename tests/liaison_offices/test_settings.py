@@ -60,6 +60,23 @@ def test_it_starts_in_development_with_no_configuration_at_all():
     assert engine == "django.db.backends.sqlite3"
 
 
+def test_with_nothing_set_it_is_development_so_a_fresh_checkout_runs_manage_py():
+    result = start()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "True"
+    migrations = run(["manage.py", "makemigrations", "--check", "--dry-run"])
+    assert migrations.returncode == 0, migrations.stderr
+    assert "No changes detected" in migrations.stdout
+
+
+def test_development_mode_refuses_a_public_host_name():
+    # A deployment that forgot DEBUG=0 stops instead of serving debug pages with public keys.
+    result = start(ALLOWED_HOSTS="glo-act.fia.example")
+    assert result.returncode != 0
+    assert "DEBUG is on (development mode) but ALLOWED_HOSTS names" in result.stderr
+    assert "glo-act.fia.example" in result.stderr
+
+
 def test_it_starts_in_production_with_its_own_secrets():
     result = start(**PRODUCTION)
     assert result.returncode == 0, result.stderr
