@@ -191,7 +191,9 @@ class CaseShareQuerySet(models.QuerySet):
         return self.filter(live_share_q(at=at))
 
     def visible_to(self, user) -> CaseShareQuerySet:
-        """All shares of cases the user's desks lead; plus live shares addressed to them."""
+        """All shares of cases the user's desks lead; the live shares addressed to them; and the
+        shares they passed on from one of those (never other recipients' shares).
+        """
         scope = scope_of(user)
         if scope.is_hq:
             return self.all()
@@ -202,7 +204,9 @@ class CaseShareQuerySet(models.QuerySet):
             condition |= Q(case__lead_office_id__in=sorted(scope.view_office_ids))
         recipients = _share_recipient_q(scope)
         if recipients is not None:
-            condition |= recipients & live_share_q()
+            mine = recipients & live_share_q()
+            condition |= mine
+            condition |= Q(passed_on_from__in=self.model.objects.filter(mine).values("pk"))
         return self.filter(condition)
 
     def for_recipient(self, user) -> CaseShareQuerySet:

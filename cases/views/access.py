@@ -120,15 +120,12 @@ def case_or_404(request, reference: str, action: str = "view") -> Case:
 
 
 def shares_for_page(user, case: Case) -> list[CaseShare]:
-    """The shares the user sees on this case: every share for the lead office and HQ; the live
-    shares to them for a recipient, plus those they passed on themselves.
+    """The shares the user sees on this case (`CaseShare.objects.visible_to`): every share for
+    the lead office and HQ; for a recipient, their own live share and those they passed on.
     """
-    visible = CaseShare.objects.visible_to(user).filter(case=case)
-    passed_on = CaseShare.objects.filter(
-        case=case, passed_on_from__in=CaseShare.objects.for_recipient(user).filter(case=case)
-    )
-    scope = scope_of(user)
-    combined = visible if scope.is_hq else (visible | passed_on)
     return list(
-        combined.select_related("office", "partner", "shared_by").order_by("-created_at", "-id")
+        CaseShare.objects.visible_to(user)
+        .filter(case=case)
+        .select_related("office", "partner", "shared_by")
+        .order_by("-created_at", "-id")
     )
