@@ -433,7 +433,7 @@ class ConsentWithdrawView(VictimFormBase):
 
     def get_context_data(self, **kwargs):
         consent = self.consent
-        open_referrals = Referral.objects.filter(
+        open_referrals = Referral.objects.filter(  # scoped: the consent of a visible victim
             consent=consent, status__in=sorted(OPEN_REFERRAL_STATUSES)
         ).count()
         consequence = "From now on it opens nothing: "
@@ -490,7 +490,7 @@ def referral_targets(user, victim: Victim) -> tuple[list, list | None, dict]:
     partners = {p.pk: p for p in PartnerOrganisation.objects.filter(is_active=True)}
     open_keys = {
         f"{partner_id}:{service}"
-        for partner_id, service in Referral.objects.filter(
+        for partner_id, service in Referral.objects.filter(  # scoped: a visible victim's
             victim=victim, status__in=sorted(OPEN_REFERRAL_STATUSES)
         ).values_list("partner_id", "service")
     }

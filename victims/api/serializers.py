@@ -141,7 +141,8 @@ def _case_victims(case, user) -> list[Victim]:
     from victims.api.views import victims_with_personal_data
 
     return victims_with_personal_data(
-        Victim.objects.filter(case_links__case=case).order_by("created_at", "id"), user
+        Victim.objects.visible_to(user).filter(case_links__case=case).order_by("created_at", "id"),
+        user,
     )
 
 
