@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
-from django.db.models import BooleanField, Exists, Expression, OuterRef, Q
+from django.db.models import BooleanField, Exists, Expression, F, JSONField, OuterRef, Q, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,65 +28,164 @@ def live_share_q(prefix: str = "", at=None) -> Q:
 
 # From this many desks on, a user sees a large part of all cases (the worst case in the
 # benchmarks acts for 40 of 60 offices: 75% of them). Their share test is then made row by row
-# (see `RowByRowExists`); below it, PostgreSQL's hashed subplan of their few live shares is
+# (see `VisibleCases`); below it, PostgreSQL's hashed subplan of their few live shares is
 # cheaper. Measured in bench/ANALYSIS.md.
 WIDE_SCOPE_DESKS = 16
-
-
-class RowByRowExists(Exists):
-    """EXISTS that PostgreSQL evaluates per outer row, through the index on `case_id`.
-
-    Left to itself, the planner turns `lead_office_id IN desks OR EXISTS (live share)` into a
-    *hashed* subplan: it first reads every live share of every desk (25,000 rows for a user
-    with 40 desks) to build a hash, on every request, even for a page of 25 that its index scan
-    fills after ~35 rows. `OFFSET 0` is PostgreSQL's documented optimisation fence: the
-    subquery can no longer be flattened into a hashed semi-join, so each row that is not led by
-    a desk costs one probe into the share index instead.
-    """
-
-    template = "EXISTS(%(subquery)s OFFSET 0)"
-
 
 # Set on a query being counted (CaseQuerySet.count), read by VisibleCases when it compiles.
 COUNTING = "glo_act_counting"
 
 
-class VisibleCases(Expression):
-    """The visibility condition with two SQL shapes for the same rows: one to fetch, one to
-    count.
+def _in(column: str, ids) -> tuple[str, list]:
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
-    For a user with few desks, fetching a page is fastest as `lead_office_id IN desks OR EXISTS
-    (live share)`: the index on (-updated_at, -id) is walked in order and stops after the page
-    (1.3 ms for the benchmark's median user). Counting that shape is a sequential scan that
-    reads ~45,000 of 100,000 cases before it finds 1,001 visible ones (30-40 ms); counting
-    `pk IN (cases led by a desk UNION ALL cases with a live share)` reads only the two index
-    ranges (2.5-7 ms) — but as a page that shape fetches and sorts every visible case. So the
-    condition compiles to the second shape only inside `CaseQuerySet.count()`.
+
+class _ShareSql:
+    """The SQL of "a live share to one of the scope's desks or partners", for one case column.
+
+    Written out by hand rather than composed from Q objects: the rule is a few lines of SQL,
+    and Django took ~2 ms of CPU per query to resolve and compile the Q form (bench/ANALYSIS.md)
+    — on every request, since every read starts here.
+    """
+
+    table = "cases_caseshare"
+
+    def __init__(self, scope: Scope, at, min_level: int = ShareLevel.SUMMARY):
+        self.desks = sorted(scope.view_office_ids)
+        self.partners = sorted(scope.partner_ids)
+        self.at = at
+        self.min_level = min_level
+
+    def where(self, alias: str) -> tuple[str, list]:
+        """Conditions on share `alias`: live at `at`, to a desk or partner, at `min_level`+."""
+        recipients, params = [], []
+        for column, ids in (
+            (f"{alias}.office_id", self.desks),
+            (f"{alias}.partner_id", self.partners),
+        ):
+            if ids:
+                sql, ids_params = _in(column, ids)
+                recipients.append(sql)
+                params += ids_params
+        sql = (
+            f"{alias}.revoked_at IS NULL AND ({alias}.expires_at IS NULL OR "
+            f"{alias}.expires_at > %s) AND ({' OR '.join(recipients)})"
+        )
+        params = [self.at, *params]
+        if self.min_level > ShareLevel.SUMMARY:
+            sql += f" AND {alias}.level >= %s"
+            params.append(self.min_level)
+        return sql, params
+
+
+class _CaseColumns(Expression):
+    """An expression over a case's `id` and `lead_office_id`, written as SQL by `sql()`.
+
+    The two columns are kept as Django expressions so that their table alias is right wherever
+    the query ends up (a subquery relabels its tables); the SQL around them is ours.
+    """
+
+    def __init__(self, output_field):
+        super().__init__(output_field=output_field)
+        self.case_id, self.lead_office_id = F("pk"), F("lead_office_id")
+
+    def get_source_expressions(self):
+        return [self.case_id, self.lead_office_id]
+
+    def set_source_expressions(self, exprs):
+        self.case_id, self.lead_office_id = exprs
+
+    def as_sql(self, compiler, connection):
+        case_id, case_params = compiler.compile(self.case_id)
+        lead, lead_params = compiler.compile(self.lead_office_id)
+        assert not case_params and not lead_params  # plain columns
+        return self.sql(case_id, lead, compiler, connection)
+
+
+class VisibleCases(_CaseColumns):
+    """The visibility rule (DESIGN §4) for one user: led by one of their desks, or with a live
+    share to a desk or partner organisation of theirs (at `min_level` or above).
+
+    Two SQL shapes for the same rows, one to fetch and one to count:
+    - fetch: `lead_office_id IN desks OR EXISTS (live share)`. For a user with few desks the
+      index on (-updated_at, -id) is walked in order and stops after the page (1.3 ms for the
+      benchmark's median user). For a user with many desks (`WIDE_SCOPE_DESKS`) the EXISTS
+      ends in `OFFSET 0`, PostgreSQL's documented optimisation fence: left to itself the
+      planner turns it into a *hashed* subplan that first reads every live share of every desk
+      (25,000 rows for 40 desks) on every request; fenced, each case not led by a desk costs
+      one probe into the share index (page of 25: 31.6 -> 0.14 ms).
+    - count, few desks on PostgreSQL: `id IN (cases led by a desk UNION ALL cases with a live
+      share)`, which reads only those two index ranges (2.5-7 ms); counting the fetch shape is
+      a sequential scan that reads ~45,000 of 100,000 cases to find 1,001 visible (30-40 ms).
+      As a page the union shape would sort every visible case, so it is used only inside
+      `CaseQuerySet.count()`.
     """
 
     conditional = True
 
-    def __init__(self, fetch: Q, count: Q):
+    def __init__(self, scope: Scope, min_level: int, at):
         super().__init__(output_field=BooleanField())
-        self.fetch, self.count = fetch, count
+        self.shares = _ShareSql(scope, at, min_level)
 
-    def get_source_expressions(self):
-        return [self.fetch, self.count]
+    def sql(self, case_id, lead, compiler, connection):
+        shares = self.shares
+        postgresql = connection.vendor == "postgresql"
+        wide = len(shares.desks) >= WIDE_SCOPE_DESKS
+        live, live_params = shares.where("visible_share")
+        # Only placeholders, our own table and column names and Django's compiled column
+        # references are put into these strings (S608); every value is a parameter.
+        if getattr(compiler.query, COUNTING, False) and postgresql and not wide:
+            union = f"SELECT visible_share.case_id FROM {shares.table} visible_share WHERE {live}"  # noqa: S608
+            params = live_params
+            if shares.desks:
+                by_desk, desk_params = _in("visible_case.lead_office_id", shares.desks)
+                led = f"SELECT visible_case.id FROM cases_case visible_case WHERE {by_desk}"  # noqa: S608
+                union = f"{led} UNION ALL {union}"
+                params = desk_params + live_params
+            return f"{case_id} IN ({union})", params
+        fence = " OFFSET 0" if wide and postgresql else ""
+        shared = (
+            f"EXISTS(SELECT 1 FROM {shares.table} visible_share "  # noqa: S608
+            f"WHERE visible_share.case_id = {case_id} AND {live}{fence})"
+        )
+        if not shares.desks:
+            return shared, live_params
+        led, led_params = _in(lead, shares.desks)
+        return f"({led} OR {shared})", led_params + live_params
 
-    def set_source_expressions(self, exprs):
-        self.fetch, self.count = exprs
 
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False,
-                           for_save=False):  # fmt: skip
-        clone = self.copy()
-        clone.is_summary = summarize
-        clone.fetch = self.fetch.resolve_expression(query, allow_joins, reuse, summarize, False)
-        clone.count = self.count.resolve_expression(query, allow_joins, reuse, summarize, False)
-        return clone
+class AccessShare(_CaseColumns):
+    """The live share a user sees a case through, as JSON (level, handling code and conditions,
+    expiry); NULL on the cases their desks lead. The highest level wins; among equal levels the
+    most restrictive handling code. One correlated probe into the share index per row.
+    """
 
-    def as_sql(self, compiler, connection):
-        counting = getattr(compiler.query, COUNTING, False)
-        return compiler.compile(self.count if counting else self.fetch)
+    def __init__(self, scope: Scope, at):
+        super().__init__(output_field=JSONField())
+        self.shares = _ShareSql(scope, at)
+
+    def sql(self, case_id, lead, compiler, connection):
+        live, params = self.shares.where("access_share")
+        fields = (
+            "'level', {a}.level, 'handling_code', {a}.handling_code, "
+            "'handling_conditions', {a}.handling_conditions, 'expires_at', {a}.expires_at"
+        )
+        fields = fields.format(a="access_share")
+        as_json = (
+            f"json_build_object({fields})::text"
+            if connection.vendor == "postgresql"
+            else f"json_object({fields})"
+        )
+        best = (
+            f"(SELECT {as_json} FROM {self.shares.table} access_share "  # noqa: S608 (as above)
+            f"WHERE access_share.case_id = {case_id} AND {live} "
+            "ORDER BY access_share.level DESC, access_share.handling_code DESC, "
+            "access_share.id DESC LIMIT 1)"
+        )
+        if not self.shares.desks:
+            return best, params
+        led, led_params = _in(lead, self.shares.desks)
+        return f"(CASE WHEN {led} THEN NULL ELSE {best} END)", led_params + params
 
 
 def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
@@ -119,29 +218,15 @@ class CaseQuerySet(models.QuerySet):
             return self.all()
         if scope.is_empty:
             return self.none()
-        from cases.models import CaseShare
+        return self.filter(VisibleCases(scope, min_level, timezone.now()))
 
-        condition = Q()
-        if scope.view_office_ids:
-            condition |= Q(lead_office_id__in=sorted(scope.view_office_ids))
-        recipients = _share_recipient_q(scope)
-        if recipients is None:
-            return self.filter(condition)
-        wide = len(scope.view_office_ids) >= WIDE_SCOPE_DESKS
-        live = CaseShare.objects.filter(live_share_q(), recipients)
-        if min_level > ShareLevel.SUMMARY:
-            live = live.filter(level__gte=min_level)
-        exists = RowByRowExists if wide and connection.vendor == "postgresql" else Exists
-        condition |= exists(live.filter(case_id=OuterRef("pk")))
-        if wide or connection.vendor != "postgresql":
-            return self.filter(condition)
-        # Few desks: the same rows, counted through the two index ranges (see VisibleCases).
-        branches = [live.order_by().values("case_id")]
-        if scope.view_office_ids:
-            led = self.model.objects.filter(lead_office_id__in=sorted(scope.view_office_ids))
-            branches.insert(0, led.order_by().values("pk"))
-        union = branches[0].union(*branches[1:], all=True)
-        return self.filter(VisibleCases(condition, Q(pk__in=union)))
+    def with_access(self, user) -> CaseQuerySet:
+        """Annotate each case with `access_share`: the live share the user sees it through
+        (see `AccessShare`), None for HQ and on the cases their desks lead."""
+        scope = scope_of(user)
+        if scope.is_hq or scope.is_empty:
+            return self.annotate(access_share=Value(None, output_field=JSONField()))
+        return self.annotate(access_share=AccessShare(scope, timezone.now()))
 
     def restrict(self, user, action: str = "view") -> CaseQuerySet:
         """`view` is `visible_to`; `change` is cases led by an office the user may work.

@@ -7,9 +7,7 @@ correlated probe into the live shares per row, no per-row query.
 
 from __future__ import annotations
 
-from django.db.models import Case as SqlCase
-from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import JSONObject
+from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -35,8 +33,7 @@ from cases.api.serializers import (
     load_case_sections,
 )
 from cases.constants import ShareLevel, TimelineKind
-from cases.models import Case, CaseShare, CooperationRequest, Message, TimelineEvent
-from cases.querysets import live_share_q
+from cases.models import Case, CooperationRequest, Message, TimelineEvent
 from glo_act.api import (
     ACTION_ERRORS,
     ETAG_HEADER,
@@ -54,49 +51,10 @@ from glo_act.api import (
     problem_responses,
 )
 from glo_act.errors import ConflictError
-from liaison_offices.access import scope_of
 
 # What a share recipient sees of a case's timeline: the record's own history. Shares (who else
 # has the case), request threads and victim links belong to the lead office.
 RECIPIENT_TIMELINE = (TimelineKind.CREATED, TimelineKind.EDITED, TimelineKind.STATUS_CHANGED)
-
-
-def with_access(queryset, user):
-    """Annotate each case with `access_share`: the live share the user sees it through.
-
-    The highest level wins; among equal levels the most restrictive handling code. Lead-office
-    and HQ rows skip the probe (they see the case whole). One correlated subquery on the
-    partial index of live shares, whatever the page size.
-    """
-    scope = scope_of(user)
-    if scope.is_hq:
-        return queryset.annotate(access_share=Value(None, output_field=JSONField()))
-    recipients = Q(pk__in=[])
-    if scope.view_office_ids:
-        recipients |= Q(office_id__in=sorted(scope.view_office_ids))
-    if scope.partner_ids:
-        recipients |= Q(partner_id__in=sorted(scope.partner_ids))
-    best = (
-        CaseShare.objects.filter(live_share_q(), recipients, case_id=OuterRef("pk"))
-        .order_by("-level", "-handling_code", "-id")
-        .values(
-            json=JSONObject(
-                level="level",
-                handling_code="handling_code",
-                handling_conditions="handling_conditions",
-                expires_at="expires_at",
-            )
-        )[:1]
-    )
-    if not scope.view_office_ids:
-        return queryset.annotate(access_share=Subquery(best, output_field=JSONField()))
-    return queryset.annotate(
-        access_share=SqlCase(
-            When(lead_office_id__in=sorted(scope.view_office_ids), then=Value(None)),
-            default=Subquery(best),
-            output_field=JSONField(),
-        )
-    )
 
 
 CASE_LIST_DESCRIPTION = """\
@@ -169,7 +127,7 @@ class CaseViewSet(
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        return with_access(super().get_queryset(), self.request.user)
+        return super().get_queryset().with_access(self.request.user)
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -315,7 +273,7 @@ class CaseMessageViewSet(viewsets.GenericViewSet):
 
     def _case(self) -> Case | Response:
         user = self.request.user
-        cases = with_access(Case.objects.visible_to(user).select_related("lead_office"), user)
+        cases = Case.objects.visible_to(user).with_access(user).select_related("lead_office")
         case = cases.filter(reference=self.kwargs["reference"]).first()
         if case is None:
             return problem(404, "No such case, or it is not shared with you.")

@@ -1,0 +1,96 @@
+"""Where a request's time goes: the bench scenarios run in one process, without load.
+
+    .venv/bin/python -m bench.profile_requests [--requests 50] [--profile api_list_median]
+
+Run after `bench/run.py --probe-only` (which seeds the database and writes the credentials);
+it uses the same environment as the benchmark's gunicorn (DEBUG off, the benchmark secrets).
+For every scenario it prints the wall and CPU time of this process per request (CPU here is
+Python's share; the rest of the wall time is PostgreSQL and Redis), and the queries per request.
+With `--profile NAME` it prints cProfile's top functions, cumulative, for that scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import run  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the quick profile's database")
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--profile", help="a scenario name to run under cProfile")
+    parser.add_argument("--only", help="comma-separated scenario names")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+
+    database = run.PROFILES["quick" if args.quick else "full"]["database"]
+    env = run.server_env(database)
+    env["ALLOWED_HOSTS"] = "127.0.0.1,testserver"
+    os.environ.update(env)
+    creds = json.loads((run.VAR / f"{database}.probe.json").read_text())
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(raise_request_exception=True)
+    only = set(args.only.split(",")) if args.only else None
+
+    def one(scenario: dict):
+        headers = {}
+        for key, value in scenario["headers"].items():
+            if key == "Cookie":
+                client.cookies["sessionid"] = value.split("=", 1)[1]
+            else:
+                headers[key] = value
+        if scenario.get("method") == "POST":
+            return client.post(
+                scenario["path"], scenario["body"], content_type="application/json", headers=headers
+            )
+        return client.get(scenario["path"], headers=headers)
+
+    print(f"{'scenario':<18} {'wall ms':>8} {'cpu ms':>8} {'queries':>8}")
+    for scenario in run.scenarios(creds):
+        name = scenario["name"]
+        if only and name not in only and name != args.profile:
+            continue
+        client.cookies.clear()
+        for _ in range(5):
+            response = one(scenario)
+            assert response.status_code < 300, (name, response.status_code)
+        with CaptureQueriesContext(connection) as captured:
+            one(scenario)
+        queries = len(captured)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(args.requests):
+            one(scenario)
+        wall = (time.perf_counter() - wall) * 1000 / args.requests
+        cpu = (time.process_time() - cpu) * 1000 / args.requests
+        print(f"{name:<18} {wall:8.2f} {cpu:8.2f} {queries:8d}")
+        if name == args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.requests):
+                one(scenario)
+            profiler.disable()
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
+            stats.print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
