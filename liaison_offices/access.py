@@ -12,16 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.contrib.auth.models import Permission
 from django.db import connection
-from django.db.models import CharField, IntegerField, Q, QuerySet, Value
+from django.db.models import QuerySet
 
 from liaison_offices.constants import CHANGE_CASES, OFFICE_PERMISSIONS, VIEW_CASES
 from liaison_offices.models import (
     LinkOffice,
-    LinkOfficeGroupObjectPermission,
-    LinkOfficeUserObjectPermission,
-    Membership,
     PartnerOrganisation,
 )
 
@@ -63,73 +59,61 @@ def forget(user) -> None:
         delattr(user, _MEMO)
 
 
-_SENTINEL_BASE = -424242
+# The scope of one or more users, one row per grant: (user id, kind, object id, codename).
+# Written by hand: the ORM's UNION of five joined querysets cost ~4 ms of CPU to compile and,
+# joining every branch through auth_permission and django_content_type, ~2 ms for PostgreSQL
+# to plan — on every request (bench/ANALYSIS.md). Here the two office permissions are found
+# once, in `office_permission`, and each branch joins only its own grant table.
+_SCOPE_SQL = """
+WITH office_permission AS (
+    SELECT p.id, p.codename FROM auth_permission p
+    JOIN django_content_type ct ON ct.id = p.content_type_id
+    WHERE ct.app_label = 'liaison_offices' AND p.codename IN (%(permissions)s)
+)
+SELECT g.user_id, 'office', g.content_object_id, op.codename
+FROM liaison_offices_linkofficeuserobjectpermission g
+JOIN office_permission op ON op.id = g.permission_id
+WHERE g.user_id IN (%(users)s)
+UNION ALL
+SELECT ug.user_id, 'office', g.content_object_id, op.codename
+FROM auth_user_groups ug
+JOIN liaison_offices_linkofficegroupobjectpermission g ON g.group_id = ug.group_id
+JOIN office_permission op ON op.id = g.permission_id
+WHERE ug.user_id IN (%(users)s)
+UNION ALL
+SELECT up.user_id, 'global', NULL, op.codename
+FROM auth_user_user_permissions up
+JOIN office_permission op ON op.id = up.permission_id
+WHERE up.user_id IN (%(users)s)
+UNION ALL
+SELECT ug.user_id, 'global', NULL, op.codename
+FROM auth_user_groups ug
+JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
+JOIN office_permission op ON op.id = gp.permission_id
+WHERE ug.user_id IN (%(users)s)
+UNION ALL
+SELECT m.user_id, 'partner', m.partner_id, ''
+FROM liaison_offices_membership m
+JOIN liaison_offices_partnerorganisation po ON po.id = m.partner_id
+WHERE m.user_id IN (%(users)s) AND m.ended_at IS NULL AND po.is_active
+"""
+_SCOPE_BRANCHES = 5
 
 
 @lru_cache(maxsize=64)
-def _scope_sql(batch_size: int) -> tuple[str, tuple]:
-    """The scope UNION for `batch_size` users, compiled once per size with sentinel user ids.
-
-    Compiling this UNION through the ORM cost ~4 ms of CPU per request (measured in bench/);
-    the SQL never changes, only the user ids do. Each row: (user id, kind, object id, codename).
-    """
-    ids = [_SENTINEL_BASE - i for i in range(batch_size)]
-    office_perm = Q(
-        permission__codename__in=OFFICE_PERMISSIONS,
-        permission__content_type__app_label="liaison_offices",
-    )
-
-    def tagged(kind: str):
-        return {"kind": Value(kind, output_field=CharField())}
-
-    by_user = (
-        LinkOfficeUserObjectPermission.objects.filter(office_perm, user_id__in=ids)
-        .annotate(**tagged("office"))
-        .values_list("user_id", "kind", "content_object_id", "permission__codename")
-        .order_by()
-    )
-    by_group = (
-        LinkOfficeGroupObjectPermission.objects.filter(office_perm, group__user__in=ids)
-        .annotate(**tagged("office"))
-        .values_list("group__user", "kind", "content_object_id", "permission__codename")
-        .order_by()
-    )
-    model_wide = {"codename__in": OFFICE_PERMISSIONS, "content_type__app_label": "liaison_offices"}
-    nothing = {"nothing": Value(None, output_field=IntegerField())}
-    model_by_user = (
-        Permission.objects.filter(user__in=ids, **model_wide)
-        .annotate(**tagged("global"), **nothing)
-        .values_list("user", "kind", "nothing", "codename")
-        .order_by()
-    )
-    model_by_group = (
-        Permission.objects.filter(group__user__in=ids, **model_wide)
-        .annotate(**tagged("global"), **nothing)
-        .values_list("group__user", "kind", "nothing", "codename")
-        .order_by()
-    )
-    partners = (
-        Membership.objects.filter(
-            user_id__in=ids, ended_at__isnull=True, partner__isnull=False, partner__is_active=True
-        )
-        .annotate(**tagged("partner"), blank=Value("", output_field=CharField()))
-        .values_list("user_id", "kind", "partner_id", "blank")
-        .order_by()
-    )
-    union = by_user.union(by_group, model_by_user, model_by_group, partners, all=True)
-    sql, params = union.query.sql_with_params()
-    return sql, tuple(params)
+def _scope_sql(batch_size: int) -> str:
+    """The scope query for `batch_size` users: placeholders only, values go as parameters."""
+    users = ", ".join(["%s"] * batch_size)
+    permissions = ", ".join(["%s"] * len(OFFICE_PERMISSIONS))
+    return _SCOPE_SQL % {"users": users, "permissions": permissions}
 
 
 def _compute_scopes(users: list) -> dict[int, Scope]:
     """Scopes of several users in one query (the notification worker asks for ~10 at once)."""
-    sql, template = _scope_sql(len(users))
-    by_sentinel = {_SENTINEL_BASE - i: user.pk for i, user in enumerate(users)}
-    params = [
-        by_sentinel.get(value, value) if isinstance(value, int) else value for value in template
-    ]
+    ids = [user.pk for user in users]
+    params = [*OFFICE_PERMISSIONS, *ids * _SCOPE_BRANCHES]  # in the order of the placeholders
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_scope_sql(len(users)), params)
         rows = cursor.fetchall()
     grouped: dict[int, list] = {user.pk: [] for user in users}
     for user_id, *row in rows:
