@@ -8,6 +8,10 @@ imports only what those classes need.
 
 from __future__ import annotations
 
+import functools
+
+import redis
+from django.core.cache import cache
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -15,7 +19,13 @@ from rest_framework.throttling import SimpleRateThrottle
 
 
 class TokenRateThrottle(SimpleRateThrottle):
-    """Per API token (per session user for the browsable API); 429 with Retry-After."""
+    """Per API token (per session user for the browsable API); 429 with Retry-After.
+
+    A window opens at a caller's first request and lasts the rate's period; up to the rate's
+    number of requests pass in it. Counted with one Redis round trip per request (DRF's own
+    throttle reads and rewrites a pickled list of timestamps in two: ~0.6 ms of CPU per
+    request, measured in bench/); without Redis (development), in Django's cache.
+    """
 
     scope = "token"
 
@@ -27,6 +37,37 @@ class TokenRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        count, self.seconds_left = _count_in_window(key, self.duration)
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(self.seconds_left, 1)
+
+
+@functools.cache
+def _redis():
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+def _count_in_window(key: str, seconds: int) -> tuple[int, int]:
+    """Count one request in the window under `key`; (requests so far, seconds left in it)."""
+    client = _redis()
+    if client is None:
+        cache.add(key, 0, seconds)
+        return cache.incr(key), seconds
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, 0, ex=seconds, nx=True)  # opens the window unless one is open
+    pipe.incr(key)
+    pipe.ttl(key)
+    _, count, ttl = pipe.execute()
+    return count, ttl
 
 
 class BoundedCountPagination(PageNumberPagination):

@@ -66,11 +66,16 @@ def test_an_unknown_endpoint_answers_a_json_404(cast, api_client):
 
 
 @pytest.mark.django_db
-def test_a_token_is_throttled_with_retry_after(cast, api_client, settings):
+@pytest.mark.parametrize("counted_in", ["redis", "django_cache"])
+def test_a_token_is_throttled_with_retry_after(cast, api_client, settings, counted_in):
     from django.core.cache import cache
 
+    from glo_act import drf_defaults
     from glo_act.api import TokenRateThrottle
 
+    if counted_in == "django_cache":  # development, where no Redis is configured
+        settings.REDIS_URL = None
+    drf_defaults._redis.cache_clear()
     cache.clear()
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "token": "3/min"}
     # The rate is read into a class attribute at import: set it there, and put back the one
@@ -81,13 +86,16 @@ def test_a_token_is_throttled_with_retry_after(cast, api_client, settings):
         client = api_client(cast.focal_point)
         codes = [client.get(f"{API}/me/").status_code for _ in range(4)]
         last = client.get(f"{API}/me/")
+        other_token = api_client(cast.provider).get(f"{API}/me/")
     finally:
         TokenRateThrottle.THROTTLE_RATES = original
+        drf_defaults._redis.cache_clear()
         cache.clear()
     assert codes[:3] == [200, 200, 200]
-    assert last.status_code == 429
-    assert int(last["Retry-After"]) > 0
+    assert codes[3] == last.status_code == 429
+    assert 0 < int(last["Retry-After"]) <= 60
     assert last.json()["status"] == 429
+    assert other_token.status_code == 200  # each token has its own window
 
 
 @pytest.mark.django_db
