@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -138,6 +139,36 @@ def test_each_list_row_carries_the_level_and_handling_code_it_is_seen_at(
         "Office and partner share": ("summary", "H0"),
     }
     assert all(set(row) == set(SUMMARY_FIELDS) for row in rows)
+
+
+def test_a_list_row_is_what_the_serializer_fields_would_give(cast, api_client, make_case, share):
+    """The summary serializer writes its rows out by hand (the list's hot path): they must be
+    exactly what its declared fields produce, for the lead office, a share with an expiry and HQ.
+    """
+    from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
+    from rest_framework.test import APIRequestFactory
+
+    from cases.api.serializers import CaseSummarySerializer
+
+    case = make_case("GBR", title="Compared", forms_of_exploitation=[Exploitation.FORCED_LABOUR])
+    share(
+        case,
+        partner="BHC",
+        level=ShareLevel.FULL,
+        handling_code=HandlingCode.H3,
+        handling_conditions="For the Modern Slavery Unit only.",
+        expires_at=timezone.now() + dt.timedelta(days=3),
+    )
+    for user in (cast.uk, cast.focal_point, cast.hq):
+        rows = api_client(user).get(f"{API}/cases/").json()["results"]
+        request = APIRequestFactory().get("/")
+        request.user = user
+        fetched = Case.objects.visible_to(user).with_access(user).get(pk=case.pk)
+        by_fields = serializers.ModelSerializer.to_representation(
+            CaseSummarySerializer(context={"request": request}), fetched
+        )
+        assert rows == [json.loads(JSONRenderer().render(by_fields))], user
 
 
 def test_the_highest_live_share_wins_when_a_user_holds_two(cast, api_client, make_case, share):
