@@ -8,8 +8,8 @@ check and no list of case ids is ever built in Python.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.db import connection, models
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.db import connection, connections, models
 from django.db.models import BooleanField, Exists, Expression, F, JSONField, OuterRef, Q, Value
 from django.http import Http404
 from django.utils import timezone
@@ -32,8 +32,10 @@ def live_share_q(prefix: str = "", at=None) -> Q:
 # cheaper. Measured in bench/ANALYSIS.md.
 WIDE_SCOPE_DESKS = 16
 
-# Set on a query being counted (CaseQuerySet.count), read by VisibleCases when it compiles.
+# Set on the two queries of a count (CaseQuerySet.count): which branch of the rule VisibleCases
+# compiles to. And on a visible_to query: how many VisibleCases filters it holds.
 COUNTING = "glo_act_counting"
+VISIBLE_FILTERS = "glo_act_visible_filters"
 
 
 def _in(column: str, ids) -> tuple[str, list]:
@@ -106,19 +108,20 @@ class VisibleCases(_CaseColumns):
     """The visibility rule (DESIGN §4) for one user: led by one of their desks, or with a live
     share to a desk or partner organisation of theirs (at `min_level` or above).
 
-    Two SQL shapes for the same rows, one to fetch and one to count:
-    - fetch: `lead_office_id IN desks OR EXISTS (live share)`. For a user with few desks the
-      index on (-updated_at, -id) is walked in order and stops after the page (1.3 ms for the
-      benchmark's median user). For a user with many desks (`WIDE_SCOPE_DESKS`) the EXISTS
-      ends in `OFFSET 0`, PostgreSQL's documented optimisation fence: left to itself the
-      planner turns it into a *hashed* subplan that first reads every live share of every desk
-      (25,000 rows for 40 desks) on every request; fenced, each case not led by a desk costs
-      one probe into the share index (page of 25: 31.6 -> 0.14 ms).
-    - count, few desks on PostgreSQL: `id IN (cases led by a desk UNION ALL cases with a live
-      share)`, which reads only those two index ranges (2.5-7 ms); counting the fetch shape is
-      a sequential scan that reads ~45,000 of 100,000 cases to find 1,001 visible (30-40 ms).
-      As a page the union shape would sort every visible case, so it is used only inside
-      `CaseQuerySet.count()`.
+    Fetched, it is `lead_office_id IN desks OR EXISTS (live share)`. For a user with few desks
+    the index on (-updated_at, -id) is walked in order and stops after the page (2 ms for the
+    benchmark's median user). For a user with many desks (`WIDE_SCOPE_DESKS`) the EXISTS ends
+    in `OFFSET 0`, PostgreSQL's documented optimisation fence: left to itself the planner turns
+    it into a *hashed* subplan that first reads every live share of every desk (25,000 rows for
+    40 desks) on every request; fenced, each case not led by a desk costs one probe into the
+    share index (page of 25: 31.6 -> 0.14 ms).
+
+    Counted (`CaseQuerySet.count`), the rule is split into two branches that share no row —
+    `led`: `lead_office_id IN desks`, and `shared`: `NOT led AND EXISTS (live share)` — counted
+    one after the other up to the limit. The first is a range of the (lead office, updated)
+    index; the second starts from the desks' live shares. Counting the OR form instead reads
+    cases until enough are visible: a sequential scan of ~45,000 of 100,000 cases (30-40 ms)
+    for the median user (bench/ANALYSIS.md).
     """
 
     conditional = True
@@ -129,21 +132,20 @@ class VisibleCases(_CaseColumns):
 
     def sql(self, case_id, lead, compiler, connection):
         shares = self.shares
-        postgresql = connection.vendor == "postgresql"
-        wide = len(shares.desks) >= WIDE_SCOPE_DESKS
+        branch = getattr(compiler.query, COUNTING, None)
+        if branch == "led" and not shares.desks:
+            raise EmptyResultSet  # no desk, no case led by one: this count has one branch
+        # The fence only where the EXISTS sits under the OR, as it does for a fetch.
+        fence = (
+            " OFFSET 0"
+            if branch is None
+            and len(shares.desks) >= WIDE_SCOPE_DESKS
+            and connection.vendor == "postgresql"
+            else ""
+        )
         live, live_params = shares.where("visible_share")
         # Only placeholders, our own table and column names and Django's compiled column
         # references are put into these strings (S608); every value is a parameter.
-        if getattr(compiler.query, COUNTING, False) and postgresql and not wide:
-            union = f"SELECT visible_share.case_id FROM {shares.table} visible_share WHERE {live}"  # noqa: S608
-            params = live_params
-            if shares.desks:
-                by_desk, desk_params = _in("visible_case.lead_office_id", shares.desks)
-                led = f"SELECT visible_case.id FROM cases_case visible_case WHERE {by_desk}"  # noqa: S608
-                union = f"{led} UNION ALL {union}"
-                params = desk_params + live_params
-            return f"{case_id} IN ({union})", params
-        fence = " OFFSET 0" if wide and postgresql else ""
         shared = (
             f"EXISTS(SELECT 1 FROM {shares.table} visible_share "  # noqa: S608
             f"WHERE visible_share.case_id = {case_id} AND {live}{fence})"
@@ -151,6 +153,10 @@ class VisibleCases(_CaseColumns):
         if not shares.desks:
             return shared, live_params
         led, led_params = _in(lead, shares.desks)
+        if branch == "led":
+            return led, led_params
+        if branch == "shared":
+            return f"NOT ({led}) AND {shared}", led_params + live_params
         return f"({led} OR {shared})", led_params + live_params
 
 
@@ -200,12 +206,40 @@ def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
 
 class CaseQuerySet(models.QuerySet):
     def count(self) -> int:
-        """As Django's, with `VisibleCases` in its counting shape (same rows, cheaper plan)."""
+        """As Django's; a `visible_to` query is counted as the two branches of the rule, the
+        second only if the first has not reached the slice's limit (see `VisibleCases`)."""
         if self._result_cache is not None:
             return len(self._result_cache)
-        query = self.query.chain()
-        setattr(query, COUNTING, True)
-        return query.get_count(using=self.db)
+        query = self.query
+        if (
+            getattr(query, VISIBLE_FILTERS, 0) != 1  # not visible_to, or twice (rare: Django's)
+            or query.low_mark
+            or query.distinct
+            or query.combinator
+            or query.group_by is not None
+        ):
+            return super().count()
+        limit = self.query.high_mark
+        parts, params = [], []
+        for branch in ("led", "shared"):
+            query = self.query.chain()
+            query.clear_ordering(force=True)
+            query.clear_select_clause()
+            query.add_fields([self.model._meta.pk.name])
+            setattr(query, COUNTING, branch)
+            try:
+                sql, branch_params = query.get_compiler(self.db).as_sql()
+            except EmptyResultSet:
+                continue
+            parts.append(f"SELECT * FROM ({sql}) AS visible_{branch}")  # noqa: S608 (compiled)
+            params += branch_params
+        if not parts:
+            return 0
+        union = " UNION ALL ".join(parts) + (" LIMIT %s" if limit is not None else "")
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({union}) AS visible_count",  # noqa: S608
+                           params + ([limit] if limit is not None else []))  # fmt: skip
+            return cursor.fetchone()[0]
 
     def visible_to(self, user, min_level: int = ShareLevel.SUMMARY) -> CaseQuerySet:
         """Cases the user may see: HQ all; else led by a desk or live-shared with them.
@@ -218,7 +252,9 @@ class CaseQuerySet(models.QuerySet):
             return self.all()
         if scope.is_empty:
             return self.none()
-        return self.filter(VisibleCases(scope, min_level, timezone.now()))
+        visible = self.filter(VisibleCases(scope, min_level, timezone.now()))
+        setattr(visible.query, VISIBLE_FILTERS, getattr(self.query, VISIBLE_FILTERS, 0) + 1)
+        return visible
 
     def with_access(self, user) -> CaseQuerySet:
         """Annotate each case with `access_share`: the live share the user sees it through

@@ -111,8 +111,8 @@ def test_it_seeds_the_promised_volumes_and_named_users():
 
 @pytest.mark.django_db
 def test_visible_cases_count_the_rows_they_fetch():
-    """visible_to compiles to one shape to fetch and another to count (few desks), or probes
-    shares row by row (many desks): the counts are those of the fetched rows either way."""
+    """visible_to fetches as one OR and counts as two branches, and probes shares row by row
+    for many desks: the counts are those of the fetched rows either way."""
     call_command(*_command(4), stdout=io.StringIO())
     from django.contrib.auth import get_user_model
 

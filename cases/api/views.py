@@ -126,8 +126,18 @@ class CaseViewSet(
     filterset_class = CaseFilter
     http_method_names = ["get", "patch", "head", "options"]
 
+    # What a list row reads (CaseSummarySerializer): a page of whole cases and offices cost
+    # ~1 ms more to fetch and build, for columns no row shows.
+    LIST_COLUMNS = (
+        "reference", "kind", "status", "title", "summary", "forms_of_exploitation",
+        "updated_at", "lead_office_id", "lead_office__code",
+    )  # fmt: skip
+
     def get_queryset(self):
-        return super().get_queryset().with_access(self.request.user)
+        cases = super().get_queryset().with_access(self.request.user)
+        if self.action == "list":
+            cases = cases.only(*self.LIST_COLUMNS)
+        return cases
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -235,6 +235,11 @@ def test_visible_to_and_restrict_equal_the_reference_policy(world):
                 index[pk] for pk in Case.objects.visible_to(person).values_list("pk", flat=True)
             }
             assert visible == seen, spec
+            # Counted as two branches (led by a desk; shared and not led): the same number,
+            # whole or bounded, however a case is both led and shared, or shared twice.
+            assert Case.objects.visible_to(person).count() == len(seen), spec
+            bounded = Case.objects.visible_to(person).order_by().values("pk")[:2]
+            assert bounded.count() == min(2, len(seen)), spec
             change = {
                 index[pk]
                 for pk in Case.objects.restrict(person, "change").values_list("pk", flat=True)
