@@ -276,7 +276,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["glo_act.drf_defaults.FilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["glo_act.drf_defaults.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
     "EXCEPTION_HANDLER": "glo_act.api.problem_exception_handler",
