@@ -143,6 +143,7 @@ def _case_victims(case, user) -> list[Victim]:
     return victims_with_personal_data(
         Victim.objects.visible_to(user).filter(case_links__case=case).order_by("created_at", "id"),
         user,
+        with_cases=False,  # CaseVictimSerializer has no `cases`
     )
 
 

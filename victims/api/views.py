@@ -55,16 +55,17 @@ def with_visible_cases(queryset: QuerySet, user) -> QuerySet:
     )
 
 
-def victims_with_personal_data(queryset: QuerySet, user) -> list[Victim]:
-    """The visible victims of `queryset` with `revealed` personal data (reads recorded)."""
-    victims = list(
-        with_visible_cases(
-            queryset.visible_to(user)
-            .with_personal_access(user)
-            .select_related("recorded_by_office"),
-            user,
-        )
-    )
+def victims_with_personal_data(
+    queryset: QuerySet, user, *, with_cases: bool = True
+) -> list[Victim]:
+    """The visible victims of `queryset` with `revealed` personal data (reads recorded).
+
+    `with_cases=False` leaves out each victim's list of cases (the case detail's victims
+    section, which is shown under its one case): one query fewer.
+    """
+    victims = queryset.visible_to(user).with_personal_access(user)
+    victims = victims.select_related("recorded_by_office")
+    victims = list(with_visible_cases(victims, user) if with_cases else victims)
     if not any(personal_fields_of(victim, user) for victim in victims):
         for victim in victims:  # code only: nothing to decrypt, nothing to record
             victim.revealed = PersonalData(victim.code, {})
