@@ -171,17 +171,13 @@ class LegalProvisionSerializer(serializers.ModelSerializer):
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
+    actor = serializers.CharField(
+        allow_null=True, help_text="Who made the entry: their full name, else their username."
+    )
 
     class Meta:
         model = TimelineEvent
         fields = ["kind", "summary", "actor", "created_at"]
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_actor(self, event) -> str | None:
-        if event.actor is None:
-            return None
-        return event.actor.get_full_name() or event.actor.get_username()
 
 
 # --- sections contributed by the apps above cases ----------------------------------------------
@@ -281,13 +277,16 @@ class CaseDetailSerializer(CaseSummarySerializer):
     recruiter_relationship = serializers.ChoiceField(
         choices=RecruiterRelationship.choices, allow_blank=True, required=False
     )
-    route_legs = RouteLegSerializer(many=True, required=False)
-    suspects = SuspectSerializer(many=True, required=False)
-    legal_provisions = LegalProvisionSerializer(many=True, required=False)
+    # The four parts below are read by `cases.api.full_parts.load_full_parts` (one query).
+    route_legs = RouteLegSerializer(many=True, required=False, source="full_parts.route_legs")
+    suspects = SuspectSerializer(many=True, required=False, source="full_parts.suspects")
+    legal_provisions = LegalProvisionSerializer(
+        many=True, required=False, source="full_parts.legal_provisions"
+    )
     host_country_law = serializers.CharField(allow_blank=True, required=False)
     timeline = TimelineEventSerializer(
         many=True,
-        source="visible_timeline",
+        source="full_parts.timeline",
         help_text="Newest first. Share recipients see creation, edits and status changes; "
         "the lead office and HQ see every entry.",
         required=False,

@@ -7,7 +7,6 @@ correlated probe into the live shares per row, no per-row query.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 
 from cases import services
 from cases.api.filters import CaseFilter, CooperationRequestFilter
+from cases.api.full_parts import load_full_parts
 from cases.api.serializers import (
     LEAD_OFFICE,
     CaseDetailSerializer,
@@ -33,7 +33,7 @@ from cases.api.serializers import (
     load_case_sections,
 )
 from cases.constants import ShareLevel, TimelineKind
-from cases.models import Case, CooperationRequest, Message, TimelineEvent
+from cases.models import Case, CooperationRequest, Message
 from glo_act.api import (
     ACTION_ERRORS,
     ETAG_HEADER,
@@ -149,21 +149,14 @@ class CaseViewSet(
     def get_object(self):
         case = super().get_object()
         if access_level(case, self.request.user) >= ShareLevel.FULL:
-            self._prefetch_full(case)
+            self._load_full(case)
         return case
 
-    def _prefetch_full(self, case: Case) -> None:
-        from django.db.models import prefetch_related_objects
-
-        timeline = TimelineEvent.objects.select_related("actor")
-        if access_level(case, self.request.user) <= ShareLevel.FULL_WITH_VICTIMS:
-            timeline = timeline.filter(kind__in=RECIPIENT_TIMELINE)
-        prefetch_related_objects(
-            [case],
-            Prefetch("route_legs"),
-            Prefetch("suspects"),
-            Prefetch("legal_provisions"),
-            Prefetch("timeline", queryset=timeline, to_attr="visible_timeline"),
+    def _load_full(self, case: Case) -> None:
+        """Route, suspects, legal basis and timeline (one query), then the apps' sections."""
+        recipient = access_level(case, self.request.user) <= ShareLevel.FULL_WITH_VICTIMS
+        case.full_parts = load_full_parts(
+            case, timeline_kinds=RECIPIENT_TIMELINE if recipient else None
         )
         load_case_sections(case, self.request.user)
 
@@ -203,7 +196,7 @@ class CaseViewSet(
                 changes=conflict.changes,
             )
         case = self.get_queryset().get(pk=case.pk)
-        self._prefetch_full(case)
+        self._load_full(case)
         data = CaseDetailSerializer(case, context=self.get_serializer_context()).data
         return Response(data, headers={"ETag": etag_for(case)})
 
