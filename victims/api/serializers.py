@@ -140,8 +140,9 @@ class CaseVictimSerializer(VictimDetailSerializer):
 def _case_victims(case, user) -> list[Victim]:
     from victims.api.views import victims_with_personal_data
 
+    linked = Victim.objects.filter(case_links__case=case)  # scoped: by the call below
     return victims_with_personal_data(
-        Victim.objects.visible_to(user).filter(case_links__case=case).order_by("created_at", "id"),
+        linked.order_by("created_at", "id"),
         user,
         with_cases=False,  # CaseVictimSerializer has no `cases`
     )
