@@ -324,7 +324,7 @@ class CaseMessageViewSet(viewsets.GenericViewSet):
             accuracy=data["accuracy"],
             request=thread,
         )
-        message = self.get_queryset().get(pk=message.pk)
+        # The service's message carries its case, author and organisation already: no re-read.
         return Response(MessageSerializer(message).data, status=201)
 
 

@@ -80,6 +80,7 @@ def test_a_full_share_partner_reads_and_posts_graded_messages(cast, api_client, 
         ("Raid planned.", "GBR"),
         ("Two of them applied for visas in Lahore.", "BHC"),
     ]
+    assert rows[1] == posted  # the 201's body is the message as it is read back
 
 
 def test_a_message_is_validated_before_anything_is_posted(cast, api_client, uk_case):
