@@ -2,7 +2,7 @@
 #   make run    install, migrate, seed the demo, serve on http://127.0.0.1:8000
 #   make test   install and run the whole suite on PostgreSQL and Redis
 #   make lint   ruff, Django's checks, missing migrations
-#   make bench  the benchmark profile (see bench/README.md)
+#   make bench  the quick benchmark profile (see bench/run.py; results in bench/RESULTS.md)
 
 PYTHON ?= python3
 VENV   := .venv
