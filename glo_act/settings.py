@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Forms render <select> in Python (the same HTML; glo_act/form_renderer.py says why).
+FORM_RENDERER = "glo_act.form_renderer.PageFormRenderer"
 ROOT_URLCONF = "glo_act.urls"
 WSGI_APPLICATION = "glo_act.wsgi.application"
 
