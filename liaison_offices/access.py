@@ -5,6 +5,10 @@ group holds it; HQ can grant it to a user or group for a joint investigation or 
 HQ members hold the office permissions model-wide and see everything. Every `visible_to` in the
 project starts from `scope_of(user)`, which costs one query and is remembered on the user object
 for the rest of the request.
+
+A `visible_to` reads the user only through `scope_of`: two users with the same scope see the
+same rows. The notification worker relies on it (`delivery.recipients.visible_among` asks once
+per scope), so a rule that needs more of the user than the scope must change that too.
 """
 
 from __future__ import annotations

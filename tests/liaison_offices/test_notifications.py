@@ -130,9 +130,21 @@ def test_the_targets_who_can_see_the_case_are_told_and_the_actor_is_not(cast):
 
 
 def test_the_batch_access_check_agrees_with_visible_to_user_by_user(cast, assert_queries):
+    from liaison_offices.constants import Role
+
     case = make_case(cast)  # led by the UK office, shared with the British High Commission
     event = share_event(cast, case)
+    # A second officer at the UK and at the Italy office: the check is asked once per scope,
+    # and each answer must reach every member of that scope.
+    seconds = []
+    for code in ("GBR", "ITA"):
+        officer = get_user_model().objects.create_user(f"second.{code.lower()}")
+        services.membership_add(
+            acting_user=None, user=officer, role=Role.OFFICER, office=cast.offices[code]
+        )
+        seconds.append(officer)
     cast_members = [cast.uk, cast.italy, cast.spain, cast.focal_point, cast.provider, cast.hq]
+    cast_members += seconds
 
     def fresh():
         return list(get_user_model().objects.filter(pk__in=[u.pk for u in cast_members]))
@@ -140,10 +152,10 @@ def test_the_batch_access_check_agrees_with_visible_to_user_by_user(cast, assert
     one_by_one = {u.pk for u in fresh() if Case.objects.visible_to(u).filter(pk=case.pk).exists()}
     users = fresh()
     # 1. the six users' scopes in one UNION (access.remember_scopes)
-    # 2. one UNION ALL of the six visibility probes
+    # 2. one UNION ALL of the visibility probes, one per scope (six, for eight users)
     with assert_queries(2):
         batch = delivery.visible_among(event, users)
-    assert batch == one_by_one == {cast.uk.pk, cast.focal_point.pk, cast.hq.pk}
+    assert batch == one_by_one == {cast.uk.pk, seconds[0].pk, cast.focal_point.pk, cast.hq.pk}
 
 
 def test_more_recipients_cost_no_more_queries(cast):
