@@ -74,7 +74,8 @@ WITH office_permission AS (
     JOIN django_content_type ct ON ct.id = p.content_type_id
     WHERE ct.app_label = 'liaison_offices' AND p.codename IN (%(permissions)s)
 )
-SELECT g.user_id, 'office', g.content_object_id, op.codename
+SELECT g.user_id AS user_id, 'office' AS kind, g.content_object_id AS object_id,
+       op.codename AS codename
 FROM liaison_offices_linkofficeuserobjectpermission g
 JOIN office_permission op ON op.id = g.permission_id
 WHERE g.user_id IN (%(users)s)
@@ -110,6 +111,30 @@ def _scope_sql(batch_size: int) -> str:
     users = ", ".join(["%s"] * batch_size)
     permissions = ", ".join(["%s"] * len(OFFICE_PERMISSIONS))
     return _SCOPE_SQL % {"users": users, "permissions": permissions}
+
+
+def scope_json_sql(user_column: str) -> tuple[str, list]:
+    """SQL for the scope of the user in `user_column` (a column of the enclosing query), as JSON
+    text: a list of [kind, object id, codename]. API authentication reads it in the same query
+    as the token and its user (`remember_scope_rows`), one query fewer on every API request.
+    """
+    rows = _SCOPE_SQL % {
+        "users": user_column,
+        "permissions": ", ".join(["%s"] * len(OFFICE_PERMISSIONS)),
+    }
+    row = "scope.kind, scope.object_id, scope.codename"
+    if connection.vendor == "postgresql":
+        as_json = f"COALESCE(json_agg(json_build_array({row})), '[]')::text"
+    else:
+        as_json = f"json_group_array(json_array({row}))"
+    return f"(SELECT {as_json} FROM ({rows}) scope)", list(OFFICE_PERMISSIONS)  # noqa: S608
+
+
+def remember_scope_rows(user, rows) -> Scope:
+    """Remember on `user` the scope read by `scope_json_sql` (its rows, decoded)."""
+    scope = _scope_from_rows(user, [tuple(row) for row in rows])
+    setattr(user, _MEMO, scope)
+    return scope
 
 
 def _compute_scopes(users: list) -> dict[int, Scope]:

@@ -166,3 +166,21 @@ def test_a_malformed_or_foreign_body_is_a_4xx_problem_not_a_500(cast, api_client
     assert foreign.status_code == 415
     assert foreign.json()["status"] == 415
     assert client.delete(f"{API}/me/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_scope_read_with_the_token_is_the_users_scope(cast, api_client):
+    """API authentication reads the user's scope in the token's query: it must be exactly the
+    scope `scope_of` computes, for officers, a focal point, a provider, HQ and an extra grant."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIRequestFactory
+
+    from liaison_offices import access
+    from liaison_offices.authentication import TokenAuthentication
+
+    for user in (cast.uk, cast.italy, cast.focal_point, cast.provider, cast.hq):
+        client = api_client(user)
+        request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {client.token}")
+        authenticated, _ = TokenAuthentication().authenticate(request)
+        fresh = get_user_model().objects.get(pk=user.pk)
+        assert access.scope_of(authenticated) == access._compute_scope(fresh), user

@@ -169,9 +169,9 @@ def test_the_message_list_costs_the_same_queries_for_10_or_100_rows(
     )
     client = api_client(cast.uk)
     for size in (10, 100):
-        # 1 token, 2 scope, 3 the case with its access, 4 count, 5 the page
+        # 1 token, user and scope, 2 the case with its access, 3 count, 4 the page
         # (authors and organisations joined).
-        with assert_queries(5):
+        with assert_queries(4):
             response = client.get(messages_url(uk_case), {"page_size": size})
         assert len(response.json()["results"]) == size
 
@@ -314,7 +314,7 @@ def test_the_request_list_costs_the_same_queries_for_10_or_100_rows(
         )
     client = api_client(cast.uk)
     for size in (10, 100):
-        # 1 token, 2 scope, 3 count, 4 the page (case, offices, partner joined)
-        with assert_queries(4):
+        # 1 token, user and scope, 2 count, 3 the page (case, offices, partner joined)
+        with assert_queries(3):
             response = client.get(f"{API}/cooperation-requests/", {"page_size": size})
         assert len(response.json()["results"]) == size
