@@ -68,6 +68,11 @@ def _count_in_window(key: str, seconds: int) -> tuple[int, int]:
     pipe.incr(key)
     pipe.ttl(key)
     _, count, ttl = pipe.execute()
+    if ttl < 0:
+        # The window ended between SET and INCR, and INCR opened a key without an expiry: give
+        # it one, or this token would stay throttled for good once it reached the rate.
+        client.expire(key, seconds)
+        ttl = seconds
     return count, ttl
 
 

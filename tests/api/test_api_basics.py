@@ -184,3 +184,22 @@ def test_the_scope_read_with_the_token_is_the_users_scope(cast, api_client):
         authenticated, _ = TokenAuthentication().authenticate(request)
         fresh = get_user_model().objects.get(pk=user.pk)
         assert access.scope_of(authenticated) == access._compute_scope(fresh), user
+
+
+def test_a_throttle_window_always_ends():
+    """If a window expires between its SET and INCR, INCR opens a key without an expiry: it is
+    given one, or the token would stay throttled for good."""
+    from glo_act import drf_defaults
+
+    drf_defaults._redis.cache_clear()
+    client = drf_defaults._redis()
+    key = "throttle_test_window_without_expiry"
+    client.set(key, 5)  # the state that race leaves: a count, no expiry
+    try:
+        count, seconds_left = drf_defaults._count_in_window(key, 60)
+        assert (count, seconds_left) == (6, 60)
+        assert 0 < client.ttl(key) <= 60
+        count, seconds_left = drf_defaults._count_in_window(key, 60)
+        assert count == 7 and 0 < seconds_left <= 60
+    finally:
+        client.delete(key)
