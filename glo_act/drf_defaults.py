@@ -54,7 +54,10 @@ class TokenRateThrottle(SimpleRateThrottle):
 def _redis():
     from django.conf import settings
 
-    return redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    if not settings.REDIS_URL:
+        return None
+    # A Redis that hangs fails the request after 2 s instead of holding the worker.
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
 def _count_in_window(key: str, seconds: int) -> tuple[int, int]:

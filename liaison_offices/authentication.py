@@ -14,6 +14,7 @@ import binascii
 import json
 from hmac import compare_digest
 
+from django.db import connection
 from django.db.models import TextField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -38,8 +39,9 @@ class TokenAuthentication(KnoxTokenAuthentication):
         msg = _("Invalid token.")
         token = token.decode("utf-8")
         Token = get_token_model()
+        quote = connection.ops.quote_name
         scope_sql, scope_params = access.scope_json_sql(
-            f'"{Token._meta.db_table}"."{Token._meta.get_field("user").column}"'
+            f"{quote(Token._meta.db_table)}.{quote(Token._meta.get_field('user').column)}"
         )
         candidates = (
             Token.objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
