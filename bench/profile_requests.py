@@ -7,6 +7,10 @@ it uses the same environment as the benchmark's gunicorn (DEBUG off, the benchma
 For every scenario it prints the wall and CPU time of this process per request (CPU here is
 Python's share; the rest of the wall time is PostgreSQL and Redis), and the queries per request.
 With `--profile NAME` it prints cProfile's top functions, cumulative, for that scenario.
+
+The last row, `worker`, is the Celery task's share of a message POST: the events of
+`--requests` message POSTs are delivered in this process (`dispatch_event`, in-app and email
+to the dummy backend) and timed per event; `--profile worker` profiles that.
 """
 
 from __future__ import annotations
@@ -88,8 +92,49 @@ def main() -> None:
             for _ in range(args.requests):
                 one(scenario)
             profiler.disable()
-            stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
-            stats.print_stats(args.top)
+            print_profile(profiler, args.top)
+    if only is None or "worker" in only or args.profile == "worker":
+        profile_worker(one, run.scenarios(creds), args)
+
+
+def print_profile(profiler: cProfile.Profile, top: int) -> None:
+    stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
+    stats.print_stats(top)
+
+
+def profile_worker(one, scenarios, args) -> None:
+    """Deliver, in this process, the notification events of `--requests` message POSTs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from liaison_offices.delivery import dispatch_event
+    from liaison_offices.models import NotificationEvent
+
+    post = next(s for s in scenarios if s["name"] == "message_post")
+    first = NotificationEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    for _ in range(args.requests + 1):
+        one(post)
+    events = list(
+        NotificationEvent.objects.filter(pk__gt=first, dispatched_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        dispatch_event(events[0])
+    profiler = cProfile.Profile() if args.profile == "worker" else None
+    wall, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    for event_id in events[1:]:
+        dispatch_event(event_id)
+    if profiler:
+        profiler.disable()
+    done = len(events) - 1
+    wall = (time.perf_counter() - wall) * 1000 / done
+    cpu = (time.process_time() - cpu) * 1000 / done
+    print(f"{'worker':<18} {wall:8.2f} {cpu:8.2f} {len(captured):8d}   per event ({done} events)")
+    if profiler:
+        print_profile(profiler, args.top)
 
 
 if __name__ == "__main__":
