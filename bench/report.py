@@ -68,13 +68,20 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
                 ratio >= 0.6,
             )
     if "api_list_worst" in scenarios and "api_list_median" in scenarios:
-        worst = scenarios["api_list_worst"]["paced"]["p50_ms"]
-        median = scenarios["api_list_median"]["paced"]["p50_ms"]
-        add(
-            "API case list: worst user's p50 ≤ 1.2 × median user's",
-            f"{worst:.1f} / {median:.1f} ms = {worst / median:.2f} ×",
-            worst <= 1.2 * median,
-        )
+        median_paced = scenarios["api_list_median"]["paced"]
+        median = median_paced["p50_ms"]
+        own = scenarios["api_list_worst"]["paced"]
+        same_rate = scenarios["api_list_worst"].get("paced_at_median_rate")
+        # Judged at the same offered load (older results have only each list's own rate).
+        worst = (same_rate or own)["p50_ms"]
+        figure = f"{worst:.1f} / {median:.1f} ms = {worst / median:.2f} ×"
+        if same_rate:
+            figure = (
+                f"at the median user's rate ({median_paced['target_rps']}/s): {figure}; "
+                f"each at half its own saturation: {own['p50_ms']:.1f} ms at "
+                f"{own['target_rps']}/s = {own['p50_ms'] / median:.2f} ×"
+            )
+        add("API case list: worst user's p50 ≤ 1.2 × median user's", figure, worst <= 1.2 * median)
     reads = {
         name: s["paced"]["p99_ms"]
         for name, s in scenarios.items()
