@@ -13,11 +13,8 @@ partner ids, one query, remembered per request), never from a list of case or vi
 
 from __future__ import annotations
 
-from functools import reduce
-
 from django.db import models
-from django.db.models import Case as SqlCase
-from django.db.models import Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Exists, Expression, F, IntegerField, OuterRef, Q, Value
 from django.utils import timezone
 
 from liaison_offices.access import scope_of
@@ -49,38 +46,196 @@ def _service_groups() -> list[tuple[int, list[str]]]:
     return sorted(groups.items())
 
 
+class _VictimColumns(Expression):
+    """An expression over a victim's `id` and `recorded_by_office_id`, written as SQL by
+    `sql()` (as the case rule is: `cases.querysets.VisibleCases`).
+
+    The rules below were composed from `Q`, `Exists` and `Case`/`When`: building and compiling
+    them cost ~10 ms of CPU on every read of a case's victims (bench/ANALYSIS.md). The columns
+    stay Django expressions, so the alias is right wherever the query ends up; the rest is our
+    own table and column names and placeholders (S608), every value a parameter.
+    """
+
+    def __init__(self, scope, at, output_field):
+        super().__init__(output_field=output_field)
+        self.scope, self.at = scope, at
+        self.victim_id, self.recorded_by = F("pk"), F("recorded_by_office_id")
+
+    def get_source_expressions(self):
+        return [self.victim_id, self.recorded_by]
+
+    def set_source_expressions(self, exprs):
+        self.victim_id, self.recorded_by = exprs
+
+    def as_sql(self, compiler, connection):
+        victim_id = compiler.compile(self.victim_id)[0]
+        recorded_by = compiler.compile(self.recorded_by)[0]
+        return self.sql(victim_id, recorded_by, connection)
+
+    def _tables(self):
+        from cases.models import Case, CaseShare
+        from victims.models import Consent, Referral, VictimCaseLink
+
+        return {
+            "case": Case._meta.db_table,
+            "share": CaseShare._meta.db_table,
+            "link": VictimCaseLink._meta.db_table,
+            "consent": Consent._meta.db_table,
+            "referral": Referral._meta.db_table,
+        }
+
+    def _desks(self):
+        return sorted(self.scope.view_office_ids)
+
+    def _partners(self):
+        return sorted(self.scope.partner_ids)
+
+
+class VisibleVictims(_VictimColumns):
+    """Who sees a victim (DESIGN §4), for one non-HQ, non-empty scope: linked to a case led by
+    one of their desks or live-shared with them at the "full with victims" level; recorded by
+    one of their desks; or, for partner members, referred to their organisation (a referral
+    not revoked)."""
+
+    conditional = True
+
+    def __init__(self, scope, at):
+        super().__init__(scope, at, BooleanField())
+
+    def sql(self, victim_id, recorded_by, connection):
+        from cases.constants import ShareLevel
+        from cases.querysets import live_share_sql, sql_in
+        from victims.constants import ReferralStatus
+
+        t, desks, partners = self._tables(), self._desks(), self._partners()
+        share, share_params = live_share_sql(
+            self.scope, self.at, "victim_share", connection, ShareLevel.FULL_WITH_VICTIMS
+        )
+        linked_case = (
+            f"EXISTS(SELECT 1 FROM {t['share']} victim_share "  # noqa: S608
+            f"WHERE victim_share.case_id = victim_link.case_id AND {share})"
+        )
+        params, links = list(share_params), f"{t['link']} victim_link"
+        if desks:
+            led, led_params = sql_in("victim_case.lead_office_id", desks, connection)
+            linked_case = f"({led} OR {linked_case})"
+            params = led_params + params
+            links += f" JOIN {t['case']} victim_case ON victim_case.id = victim_link.case_id"
+        parts = [
+            f"EXISTS(SELECT 1 FROM {links} "  # noqa: S608
+            f"WHERE victim_link.victim_id = {victim_id} AND {linked_case})"
+        ]
+        if desks:
+            recorded, recorded_params = sql_in(recorded_by, desks, connection)
+            parts.append(recorded)
+            params += recorded_params
+        if partners:
+            to_partner, partner_params = sql_in("victim_referral.partner_id", partners, connection)
+            parts.append(
+                f"EXISTS(SELECT 1 FROM {t['referral']} victim_referral "  # noqa: S608
+                f"WHERE victim_referral.victim_id = {victim_id} AND {to_partner} "
+                "AND NOT (victim_referral.status = %s))"
+            )
+            params += [*partner_params, ReferralStatus.REVOKED]
+        return f"({' OR '.join(parts)})", params
+
+
+class PersonalAccess(_VictimColumns):
+    """The bit mask of a victim's personal fields one non-HQ, non-empty scope may see (the
+    rules of `VictimQuerySet.with_personal_access`): every field, or the OR of the fields of
+    the services its organisation works referrals for, or none."""
+
+    def __init__(self, scope, at):
+        super().__init__(scope, at, IntegerField())
+
+    def sql(self, victim_id, recorded_by, connection):
+        from victims.constants import ALL_PERSONAL_FIELDS
+
+        masks, params = [], []
+        full, full_params = self._full_access(victim_id, recorded_by, connection)
+        if full:
+            masks.append(f"CASE WHEN {full} THEN %s ELSE 0 END")
+            params += [*full_params, field_bits(ALL_PERSONAL_FIELDS)]
+        if self.scope.partner_ids:
+            for sql, part_params in self._referral_access(victim_id, connection):
+                masks.append(sql)
+                params += part_params
+        if not masks:
+            return "0", []
+        return f"({' | '.join(masks)})", params
+
+    def _full_access(self, victim_id, recorded_by, connection) -> tuple[str, list]:
+        """Rules 1 and 2: a desk of the recording or a lead office; a consented share."""
+        from cases.constants import ShareLevel
+        from cases.querysets import live_share_sql, sql_in
+        from victims.constants import ConsentPurpose
+
+        t, desks = self._tables(), self._desks()
+        parts, params = [], []
+        if desks:
+            recorded, recorded_params = sql_in(recorded_by, desks, connection)
+            led, led_params = sql_in("owner_case.lead_office_id", desks, connection)
+            parts += [
+                recorded,
+                f"EXISTS(SELECT 1 FROM {t['link']} owner_link JOIN {t['case']} owner_case "  # noqa: S608
+                f"ON owner_case.id = owner_link.case_id "
+                f"WHERE owner_link.victim_id = {victim_id} AND {led})",
+            ]
+            params += recorded_params + led_params
+        # The consent must name the share's own recipient: a consent to share with the British
+        # High Commission opens nothing to an office the case is also shared with.
+        share, share_params = live_share_sql(
+            self.scope, self.at, "consented_share", connection, ShareLevel.FULL_WITH_VICTIMS
+        )
+        parts.append(
+            f"EXISTS(SELECT 1 FROM {t['share']} consented_share JOIN {t['link']} consented_link "  # noqa: S608
+            f"ON consented_link.case_id = consented_share.case_id "
+            f"WHERE consented_link.victim_id = {victim_id} AND {share} "
+            f"AND EXISTS(SELECT 1 FROM {t['consent']} share_consent "
+            f"WHERE share_consent.victim_id = {victim_id} AND share_consent.purpose = %s "
+            "AND share_consent.withdrawn_at IS NULL "
+            "AND (share_consent.office_id = consented_share.office_id "
+            "OR share_consent.partner_id = consented_share.partner_id)))"
+        )
+        params += [*share_params, ConsentPurpose.SHARING]
+        return f"({' OR '.join(parts)})", params
+
+    def _referral_access(self, victim_id, connection) -> list[tuple[str, list]]:
+        """Rule 3: one probe per group of services that need the same fields."""
+        from cases.querysets import sql_in
+        from victims.constants import WORKING_REFERRAL_STATUSES
+
+        t = self._tables()
+        to_partner, partner_params = sql_in("working.partner_id", self._partners(), connection)
+        working, working_params = sql_in(
+            "working.status", sorted(WORKING_REFERRAL_STATUSES), connection
+        )
+        masks = []
+        for bits, services in _service_groups():
+            service, service_params = sql_in("working.service", services, connection)
+            masks.append(
+                (
+                    f"CASE WHEN EXISTS(SELECT 1 FROM {t['referral']} working "  # noqa: S608
+                    f"WHERE working.victim_id = {victim_id} AND {to_partner} AND {working} "
+                    f"AND {service} AND (working.consent_id IS NULL OR EXISTS("
+                    f"SELECT 1 FROM {t['consent']} working_consent "
+                    "WHERE working_consent.id = working.consent_id "
+                    "AND working_consent.withdrawn_at IS NULL))) THEN %s ELSE 0 END",
+                    [*partner_params, *working_params, *service_params, bits],
+                )
+            )
+        return masks
+
+
 class VictimQuerySet(models.QuerySet):
     def visible_to(self, user) -> VictimQuerySet:
-        """Victims the user may see (the code and non-identifying fields)."""
+        """Victims the user may see (the code and non-identifying fields): `VisibleVictims`."""
         scope = scope_of(user)
         if scope.is_hq:
             return self.all()
         if scope.is_empty:
             return self.none()
-        from cases.constants import ShareLevel
-        from cases.models import CaseShare
-        from victims.constants import ReferralStatus
-        from victims.models import Referral, VictimCaseLink
-
-        # A share shows a case's victims only at the "full with victims" level (DESIGN §3):
-        # summary and full shares show the case, not who was exploited in it.
-        linked_cases = Q(
-            case_id__in=CaseShare.objects.for_recipient(user)
-            .filter(level=ShareLevel.FULL_WITH_VICTIMS)
-            .values("case_id")
-        )
-        if scope.view_office_ids:
-            linked_cases |= Q(case__lead_office_id__in=sorted(scope.view_office_ids))
-        condition = Exists(VictimCaseLink.objects.filter(linked_cases, victim_id=OuterRef("pk")))
-        if scope.view_office_ids:
-            condition |= Q(recorded_by_office_id__in=sorted(scope.view_office_ids))
-        if scope.partner_ids:
-            condition |= Exists(
-                Referral.objects.filter(
-                    victim_id=OuterRef("pk"), partner_id__in=sorted(scope.partner_ids)
-                ).exclude(status=ReferralStatus.REVOKED)
-            )
-        return self.filter(condition)
+        return self.filter(VisibleVictims(scope, timezone.now()))
 
     def restrict(self, user, action: str = "view") -> VictimQuerySet:
         """`view` is `visible_to`; `change`: recorded by, or linked to a case led by, an office
@@ -110,7 +265,7 @@ class VictimQuerySet(models.QuerySet):
     def with_personal_access(self, user) -> VictimQuerySet:
         """Annotate `personal_access`: the bit mask of personal fields `user` may see per row.
 
-        The rules (DESIGN §4; `victims.access` documents them):
+        The rules (DESIGN §4; `victims.access` documents them; `PersonalAccess` writes them):
         1. HQ, and the desks of the recording office or of the lead office of a linked case:
            every field.
         2. A recipient of a live FULL_WITH_VICTIMS share of a linked case: every field, only
@@ -122,80 +277,13 @@ class VictimQuerySet(models.QuerySet):
         from victims.constants import ALL_PERSONAL_FIELDS
 
         scope = scope_of(user)
-        everything = field_bits(ALL_PERSONAL_FIELDS)
         stamp = {PERSONAL_ACCESS_USER: Value(getattr(user, "pk", None), IntegerField())}
         if scope.is_hq:
+            everything = field_bits(ALL_PERSONAL_FIELDS)
             return self.annotate(**{PERSONAL_ACCESS: Value(everything, IntegerField())}, **stamp)
-        parts: list = []
-        full = self._full_access_condition(scope)
-        if full is not None:
-            parts.append(SqlCase(When(full, then=Value(everything)), default=Value(0)))
-        if scope.partner_ids:
-            parts.extend(self._referral_access_parts(scope))
-        if not parts:
+        if scope.is_empty:
             return self.annotate(**{PERSONAL_ACCESS: Value(0, IntegerField())}, **stamp)
-        mask = reduce(lambda left, right: left.bitor(right), parts)
-        return self.annotate(
-            **{PERSONAL_ACCESS: models.ExpressionWrapper(mask, output_field=IntegerField())},
-            **stamp,
-        )
-
-    @staticmethod
-    def _full_access_condition(scope) -> Q | None:
-        from cases.constants import ShareLevel
-        from cases.models import CaseShare
-        from cases.querysets import live_share_q
-        from victims.constants import ConsentPurpose
-        from victims.models import Consent, VictimCaseLink
-
-        condition = Q()
-        if scope.view_office_ids:
-            desks = sorted(scope.view_office_ids)
-            condition |= Q(recorded_by_office_id__in=desks) | Exists(
-                VictimCaseLink.objects.filter(
-                    victim_id=OuterRef("pk"), case__lead_office_id__in=desks
-                )
-            )
-        recipients = Q()
-        if scope.view_office_ids:
-            recipients |= Q(office_id__in=sorted(scope.view_office_ids))
-        if scope.partner_ids:
-            recipients |= Q(partner_id__in=sorted(scope.partner_ids))
-        if recipients:
-            # The consent must name the share's own recipient: a consent to share with the
-            # British High Commission opens nothing to an office the case is also shared with.
-            consent = Consent.objects.filter(
-                victim_id=OuterRef(OuterRef("pk")),
-                purpose=ConsentPurpose.SHARING,
-                withdrawn_at__isnull=True,
-            ).filter(Q(office_id=OuterRef("office_id")) | Q(partner_id=OuterRef("partner_id")))
-            condition |= Exists(
-                CaseShare.objects.filter(
-                    live_share_q(),
-                    recipients,
-                    Exists(consent),
-                    level=ShareLevel.FULL_WITH_VICTIMS,
-                    case__victim_links__victim_id=OuterRef("pk"),
-                )
-            )
-        return condition or None
-
-    @staticmethod
-    def _referral_access_parts(scope) -> list:
-        from victims.constants import WORKING_REFERRAL_STATUSES
-        from victims.models import Referral
-
-        parts = []
-        for bits, services in _service_groups():
-            working = Referral.objects.filter(
-                Q(consent__isnull=True) | Q(consent__withdrawn_at__isnull=True),
-                victim_id=OuterRef("pk"),
-                partner_id__in=sorted(scope.partner_ids),
-                status__in=sorted(WORKING_REFERRAL_STATUSES),
-                service__in=services,
-            )
-            parts.append(SqlCase(When(Exists(working), then=Value(bits)), default=Value(0)))
-        return parts
+        return self.annotate(**{PERSONAL_ACCESS: PersonalAccess(scope, timezone.now())}, **stamp)
 
     def for_statistics(self) -> VictimQuerySet:
         """Victims with a live consent to use in statistics."""
