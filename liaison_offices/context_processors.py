@@ -20,20 +20,33 @@ NAV_ITEMS = [
 BADGE_CAP = 99
 
 
-def unread_for(request) -> int:
-    """The signed-in user's unread notifications: one index-only count, once per request."""
-    if not hasattr(request, "_glo_act_unread"):
-        from liaison_offices.notifications import unread_count
+def unread_for(request, *, up_to: int | None = None) -> int:
+    """The signed-in user's unread notifications, counted once per request.
 
-        request._glo_act_unread = unread_count(request.user)
-    return request._glo_act_unread
+    With `up_to` (the navigation badge, which shows "99+"), the count stops there: an officer
+    with thousands unread would otherwise have them all counted on every page (6 ms in
+    PostgreSQL for a user of the benchmark). A page that counted exactly shares its count.
+    """
+    from liaison_offices.notifications import unread_count
+
+    exact = getattr(request, "_glo_act_unread", None)
+    if up_to is None:
+        if exact is None:
+            exact = request._glo_act_unread = unread_count(request.user)
+        return exact
+    if exact is not None:
+        return min(exact, up_to)
+    bounded = getattr(request, "_glo_act_unread_up_to", None)
+    if bounded is None or bounded[0] != up_to:
+        bounded = request._glo_act_unread_up_to = (up_to, unread_count(request.user, up_to=up_to))
+    return bounded[1]
 
 
 def _badge(request):
     """Counted only if a page renders the navigation (htmx fragments do not)."""
 
     def badge() -> str:
-        unread = unread_for(request)
+        unread = unread_for(request, up_to=BADGE_CAP + 1)
         if not unread:
             return ""
         return f"{BADGE_CAP}+" if unread > BADGE_CAP else str(unread)

@@ -188,9 +188,11 @@ def publish(
 
 
 # --- Inbox --------------------------------------------------------------------------------------
-def unread_count(user) -> int:
-    """How many of the user's notifications are unread (one index-only count)."""
-    return Notification.objects.visible_to(user).unread().count()
+def unread_count(user, *, up_to: int | None = None) -> int:
+    """How many of the user's notifications are unread (one index-only count); with `up_to`,
+    counted no further than that."""
+    unread = Notification.objects.visible_to(user).unread()
+    return (unread[:up_to] if up_to is not None else unread).count()
 
 
 @transaction.atomic

@@ -7,7 +7,9 @@ import re
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from cases import services as case_services
 from cases.constants import CaseKind, CaseStatus, HandlingCode, RequestKind, ShareLevel, Urgency
 from cases.models import CooperationRequest
 from liaison_offices.constants import Channel, EventKind, NotificationMode
+from liaison_offices.context_processors import BADGE_CAP
 from liaison_offices.models import Notification, NotificationEvent, NotificationPreference
 from victims import services as victim_services
 from victims.constants import ConsentPurpose
@@ -250,6 +253,20 @@ def test_inbox_lists_unread_first_and_the_badge_counts_them(cast, login):
     nav = body.split("</nav>")[0]
     assert '<span class="badge" aria-hidden="true">2</span>' in nav
     assert "(2 unread)" in nav
+
+
+def test_the_badge_counts_only_as_far_as_it_shows_and_the_inbox_counts_all(cast, login):
+    for n in range(BADGE_CAP + 2):
+        notify(cast.uk, f"Unread {n}")
+    client = login(cast.uk)
+    with CaptureQueriesContext(connection) as queries:
+        page = text(client.get(reverse("cases:list")))
+    assert '<span class="badge" aria-hidden="true">99+</span>' in page.split("</nav>")[0]
+    counts = [q["sql"] for q in queries if "liaison_offices_notification" in q["sql"]]
+    assert len(counts) == 1 and f"LIMIT {BADGE_CAP + 1}" in counts[0]
+    inbox = text(client.get(reverse("inbox")))
+    assert f"Unread ({BADGE_CAP + 2})" in inbox
+    assert '<span class="badge" aria-hidden="true">99+</span>' in inbox.split("</nav>")[0]
 
 
 def test_no_badge_when_everything_is_read(cast, login):
