@@ -243,20 +243,26 @@ class CaseSummarySerializer(serializers.ModelSerializer):
         # The list's hot path, written out: the declared fields above document the schema,
         # but building them and walking them for every row cost ~1.5 ms of CPU per page of
         # 25 (bench/ANALYSIS.md). Same output: tests/api compare it with the fields' own.
+        # The list reads the lead office's code alone (`lead_office_code`), not the office.
+        lead_office_code = case.__dict__.get("lead_office_code") or case.lead_office.code
         return {
             "reference": case.reference,
             "kind": case.kind,
             "status": case.status,
             "title": case.title,
             "summary": case.summary,
-            "lead_office": case.lead_office.code,
+            "lead_office": lead_office_code,
             "forms_of_exploitation": list(case.forms_of_exploitation),
-            "updated_at": _DATETIME.to_representation(case.updated_at),
+            "updated_at": _iso_datetime(case.updated_at),
             "access": access_of(case, self.context["request"].user),
         }
 
 
-_DATETIME = serializers.DateTimeField()
+def _iso_datetime(value) -> str:
+    """An aware datetime as `serializers.DateTimeField()` writes it (ISO 8601 in the current
+    time zone, "Z" for UTC), without the field's per-call look-ups (~10 µs a row)."""
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class CaseDetailSerializer(CaseSummarySerializer):
