@@ -186,6 +186,35 @@ def test_the_scope_read_with_the_token_is_the_users_scope(cast, api_client):
         assert access.scope_of(authenticated) == access._compute_scope(fresh), user
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_token_statement_is_prepared_once_per_connection_and_again_after_a_reconnect(
+    cast, api_client
+):
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client(cast.focal_point)
+
+    def prepared_here() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name = 'glo_act_api_token'"
+            )
+            return cursor.fetchone()[0]
+
+    for _ in range(2):  # the first request on a connection may prepare; the next must not
+        assert client.get(f"{API}/me/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"{API}/me/").status_code == 200
+    sql = " ".join(q["sql"] for q in queries)
+    assert "EXECUTE glo_act_api_token" in sql and "PREPARE" not in sql
+    assert prepared_here() == 1
+    connection.close()  # a new connection knows no prepared statement: it prepares again
+    assert client.get(f"{API}/me/").status_code == 200
+    assert prepared_here() == 1
+    assert api_client(cast.uk).get(f"{API}/me/").json()["username"] == cast.uk.username
+
+
 def test_a_throttle_window_always_ends():
     """If a window expires between its SET and INCR, INCR opens a key without an expiry: it is
     given one, or the token would stay throttled for good."""
