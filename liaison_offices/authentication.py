@@ -13,7 +13,6 @@ from __future__ import annotations
 import binascii
 import functools
 import json
-import weakref
 from hmac import compare_digest
 
 from django.db import connection
@@ -27,6 +26,7 @@ from knox.settings import CONSTANTS
 from knox.signals import token_expired
 from rest_framework import exceptions
 
+from glo_act.db import execute_prepared
 from liaison_offices import access
 
 
@@ -103,7 +103,7 @@ def _tokens_with_user_and_scope(token_key: str):
     """
     sql, token_fields, user_fields, scope_params = _token_statement()
     with connection.cursor() as cursor:
-        _execute_prepared(cursor, "glo_act_api_token", sql, [*scope_params, token_key])
+        execute_prepared(cursor, "glo_act_api_token", sql, [*scope_params, token_key])
         rows = cursor.fetchall()
     if not rows:
         return
@@ -127,27 +127,3 @@ def _tokens_with_user_and_scope(token_key: str):
             connection.alias, [f.attname for f in user_fields], row[split : len(fields)]
         )
         yield token, row[-1]
-
-
-# The raw DB-API connections (PostgreSQL) and the statements prepared on each.
-_prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _execute_prepared(cursor, name: str, sql: str, params: list) -> None:
-    """Run `sql` as a statement prepared once per PostgreSQL connection: the token statement is
-    the same on every API request, and PostgreSQL took ~1.1 ms of CPU to plan it each time
-    (its scope part is five joined branches). Prepared statements outlive transactions and
-    live as long as the connection; a new connection prepares again. Elsewhere, plain.
-    """
-    if connection.vendor != "postgresql":
-        cursor.execute(sql, params)
-        return
-    connection.ensure_connection()
-    prepared = _prepared_on.setdefault(connection.connection, set())
-    if name not in prepared:
-        pieces = sql.split("%s")
-        assert len(pieces) == len(params) + 1 and "%%" not in sql, "placeholders are %s only"
-        numbered = "".join(f"{piece}${n}" for n, piece in enumerate(pieces[:-1], 1))
-        cursor.execute(f"PREPARE {name} AS {numbered}{pieces[-1]}")
-        prepared.add(name)
-    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
