@@ -317,6 +317,53 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(Q(reference__icontains=text) | Q(title__icontains=text) | deep)
 
 
+class VisibleShares(Expression):
+    """The share rule for one (non-HQ, non-empty) scope, as SQL around the share's `id`,
+    `case_id` and `passed_on_from_id`: the case is led by a desk; or the share itself, or the
+    share it was passed on from, is live and addressed to a desk or partner of the scope.
+
+    Each test is a probe by primary key, so a case page's few shares cost a few index
+    look-ups whatever the scope. Composed from `Q` with a subquery it cost ~4 ms of CPU to
+    build and compile on every case page (bench/ANALYSIS.md).
+    """
+
+    conditional = True
+
+    def __init__(self, scope: Scope, at):
+        super().__init__(output_field=BooleanField())
+        self.scope, self.at = scope, at
+        self.columns = [F("pk"), F("case_id"), F("passed_on_from_id")]
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        from cases.models import Case, CaseShare
+
+        share_id, case_id, passed_on_from = (compiler.compile(c)[0] for c in self.columns)
+        shares = _ShareSql(self.scope, self.at)
+        parts, params = [], []
+        if shares.desks:
+            led, led_params = sql_in("share_case.lead_office_id", shares.desks, connection)
+            parts.append(
+                f"EXISTS(SELECT 1 FROM {Case._meta.db_table} share_case "  # noqa: S608
+                f"WHERE share_case.id = {case_id} AND {led})"
+            )
+            params += led_params
+        # Our own table names, Django's compiled columns and placeholders only (S608).
+        for column, alias in ((share_id, "own_share"), (passed_on_from, "from_share")):
+            live, live_params = shares.where(alias, connection)
+            parts.append(
+                f"EXISTS(SELECT 1 FROM {CaseShare._meta.db_table} {alias} "  # noqa: S608
+                f"WHERE {alias}.id = {column} AND {live})"
+            )
+            params += live_params
+        return f"({' OR '.join(parts)})", params
+
+
 class CaseShareQuerySet(models.QuerySet):
     def live(self, at=None) -> CaseShareQuerySet:
         """Shares that grant access now (not revoked, not expired)."""
@@ -324,22 +371,14 @@ class CaseShareQuerySet(models.QuerySet):
 
     def visible_to(self, user) -> CaseShareQuerySet:
         """All shares of cases the user's desks lead; the live shares addressed to them; and the
-        shares they passed on from one of those (never other recipients' shares).
-        """
+        shares they passed on from one of those (never other recipients' shares):
+        `VisibleShares`."""
         scope = scope_of(user)
         if scope.is_hq:
             return self.all()
         if scope.is_empty:
             return self.none()
-        condition = Q()
-        if scope.view_office_ids:
-            condition |= Q(case__lead_office_id__in=sorted(scope.view_office_ids))
-        recipients = _share_recipient_q(scope)
-        if recipients is not None:
-            mine = recipients & live_share_q()
-            condition |= mine
-            condition |= Q(passed_on_from__in=self.model.objects.filter(mine).values("pk"))
-        return self.filter(condition)
+        return self.filter(VisibleShares(scope, timezone.now()))
 
     def for_recipient(self, user) -> CaseShareQuerySet:
         """Live shares addressed to the user's desks or partner organisations."""

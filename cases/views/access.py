@@ -100,7 +100,7 @@ def case_access(user, case: Case, shares: list[CaseShare] | None = None) -> Case
         shares = list(
             CaseShare.objects.for_recipient(user)
             .filter(case=case)
-            .select_related("office", "partner", "shared_by")
+            .select_related("office", "partner")
         )
     mine = [share for share in shares if _is_to(share, scope) and share.is_active()]
     return CaseAccess(
@@ -126,6 +126,6 @@ def shares_for_page(user, case: Case) -> list[CaseShare]:
     return list(
         CaseShare.objects.visible_to(user)
         .filter(case=case)
-        .select_related("office", "partner", "shared_by")
+        .select_related("office", "partner")
         .order_by("-created_at", "-id")
     )

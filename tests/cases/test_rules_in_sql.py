@@ -1,9 +1,11 @@
-"""The message and request rules, written as SQL (`VisibleMessages`, `VisibleRequests`), equal
-the rules as DESIGN §4 states them, composed here from Django's `Q` and `Exists`.
+"""The share, message and request rules, written as SQL (`VisibleShares`, `VisibleMessages`,
+`VisibleRequests`), equal the rules as DESIGN §4 states them, composed here from Django's `Q`
+and `Exists`.
 
 The world: cases led by two offices, shared at every level to offices and to partners (live,
-expired, revoked), each with its own thread; requests between offices and to partners, each
-with its thread. Every member of the cast, and a user who acts for two offices, is asked.
+expired, revoked), some passed on by their recipient, each case with its own thread; requests
+between offices and to partners, each with its thread. Every member of the cast, and a user
+who acts for two offices, is asked.
 """
 
 from __future__ import annotations
@@ -41,6 +43,22 @@ def requests_by_the_design(user):
     )
 
 
+def shares_by_the_design(user):
+    """All shares of cases led by a desk; live shares to a desk or partner; and the shares
+    passed on from one of those."""
+    scope = scope_of(user)
+    if scope.is_hq:
+        return CaseShare.objects.all()
+    mine = (Q(office_id__in=scope.view_office_ids) | Q(partner_id__in=scope.partner_ids)) & (
+        Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    )
+    return CaseShare.objects.filter(
+        Q(case__lead_office_id__in=scope.view_office_ids)
+        | mine
+        | Q(passed_on_from__in=CaseShare.objects.filter(mine).values("pk"))
+    )
+
+
 def messages_by_the_design(user):
     """A case's thread to those who see the case at FULL or more; a request's to its parties."""
     if scope_of(user).is_hq:
@@ -71,7 +89,15 @@ def world(cast):
                 lead_office=cast.offices[lead],
                 title="A case",
             )
-            CaseShare.objects.create(case=case, level=level, **recipient, **states[state])
+            shared = CaseShare.objects.create(case=case, level=level, **recipient, **states[state])
+            if "office" in recipient:  # the recipient office passes it on to a partner
+                CaseShare.objects.create(
+                    case=case,
+                    level=ShareLevel.SUMMARY,
+                    partner=cast.partners["IOM" if level % 2 else "BHC"],
+                    passed_on_from=shared,
+                    **states[["live", "expired", "revoked"][level % 3]],
+                )
             Message.objects.create(case=case, body="On the case", accuracy=2)
             # A request from the lead office to the share's recipient, with its thread.
             request = CooperationRequest.objects.create(
@@ -94,8 +120,9 @@ def askers(cast):
     return [*(fresh(user) for user in cast.users.values()), fresh(two_desks), make_user("nobody")]
 
 
-def test_messages_and_requests_visible_to_equal_the_rules_as_designed(world):
+def test_shares_messages_and_requests_visible_to_equal_the_rules_as_designed(world):
     for user in askers(world):
+        assert set(CaseShare.objects.visible_to(user)) == set(shares_by_the_design(user)), user
         assert set(Message.objects.visible_to(user)) == set(messages_by_the_design(user)), user
         assert set(CooperationRequest.objects.visible_to(user)) == set(
             requests_by_the_design(user)
@@ -103,6 +130,9 @@ def test_messages_and_requests_visible_to_equal_the_rules_as_designed(world):
     # The world is varied enough to tell the rules apart: the Italy officer sees some of the
     # case threads and some of the request threads, not all of either.
     italy = fresh(world.italy)
+    shares = CaseShare.objects.visible_to(italy)
+    for kind in (Q(passed_on_from__isnull=True), Q(passed_on_from__isnull=False)):
+        assert 0 < shares.filter(kind).count() < CaseShare.objects.filter(kind).count()
     seen = Message.objects.visible_to(italy)
     for kind in (Q(request__isnull=True), Q(request__isnull=False)):
         assert 0 < seen.filter(kind).count() < Message.objects.filter(kind).count()
