@@ -304,8 +304,11 @@ def test_the_case_list_costs_the_same_queries_for_10_or_100_rows(
             assert len(response.json()["results"]) == size
             count_sql, page_sql = (q["sql"] for q in queries.captured_queries[1:])
             assert count_sql.startswith("SELECT COUNT(*)")
-            # The access probe (AccessShare) runs for the page's rows only, never the count's.
+            # The access probe (AccessShare) runs for the page's rows only, never the count's;
+            # nor does the lead office's code (a join there would read every counted row's
+            # office: the worst user's count lost its index-only plan to one).
             assert "access_share" in page_sql and "access_share" not in count_sql
+            assert "linkoffice" in page_sql and "linkoffice" not in count_sql
             counts.append(size)
         assert counts == [10, 100]
 
