@@ -7,7 +7,7 @@ correlated probe into the live shares per row, no per-row query.
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -52,7 +52,6 @@ from glo_act.api import (
     problem_responses,
 )
 from glo_act.errors import ConflictError
-from liaison_offices.models import LinkOffice
 
 # What a share recipient sees of a case's timeline: the record's own history. Shares (who else
 # has the case), request threads and victim links belong to the lead office.
@@ -138,14 +137,13 @@ class CaseViewSet(
     def get_queryset(self):
         cases = super().get_queryset().with_access(self.request.user)
         if self.action == "list":
-            # A subquery, not a join: a join would stay in the page's count too.
-            office_code = LinkOffice.objects.filter(pk=OuterRef("lead_office_id")).values("code")
-            cases = (
-                cases.select_related(None)
-                .annotate(lead_office_code=Subquery(office_code))
-                .only(*self.LIST_COLUMNS)
-            )
+            cases = cases.select_related(None).only(*self.LIST_COLUMNS)
         return cases
+
+    def rows_for_page(self, cases):
+        """The page's rows read their lead office's code (BoundedCountPagination): joined
+        after the count, which would otherwise join every counted case to its office."""
+        return cases.annotate(lead_office_code=F("lead_office__code"))
 
     def get_serializer_class(self):
         if self.action == "list":
