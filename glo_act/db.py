@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import weakref
 
-from django.db import connection
-
 # The raw DB-API connections and the names prepared on each.
 _prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
-    """Run `sql` (placeholders `%s` only) as the prepared statement `name` of this connection;
-    plainly on a database other than PostgreSQL."""
+    """Run `sql` (placeholders `%s` only, no other `%`) as the prepared statement `name` of the
+    cursor's connection; plainly on a database other than PostgreSQL."""
+    connection = cursor.db
     if connection.vendor != "postgresql":
         cursor.execute(sql, params)
         return
@@ -29,7 +28,7 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
     prepared = _prepared_on.setdefault(connection.connection, set())
     if name not in prepared:
         pieces = sql.split("%s")
-        if len(pieces) != len(params) + 1 or "%%" in sql:
+        if len(pieces) != len(params) + 1 or "%" in "".join(pieces):
             raise ValueError(f"{name}: one %s placeholder per parameter, and no other %.")
         numbered = "".join(f"{piece}${n}" for n, piece in enumerate(pieces[:-1], 1))
         # Connection set-up, like the SET statements Django sends on connecting: on the raw
@@ -38,4 +37,5 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         with connection.connection.cursor() as raw:
             raw.execute(f"PREPARE {name} AS {numbered}{pieces[-1]}")
         prepared.add(name)
-    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
+    arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+    cursor.execute(f"EXECUTE {name}{arguments}", params or None)

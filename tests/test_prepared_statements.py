@@ -40,11 +40,14 @@ def test_the_scope_query_is_prepared_once_and_answers_as_the_plain_query(cast):
 
 
 def test_placeholders_must_match_the_parameters():
-    with connection.cursor() as cursor, pytest.raises(ValueError):
-        execute_prepared(cursor, "glo_act_test_mismatch", "SELECT %s, %s", [1])
-    assert prepared("glo_act_test_mismatch") == 0
+    for sql, params in (("SELECT %s, %s", [1]), ("SELECT 'a%' || %s", ["b"])):
+        with connection.cursor() as cursor, pytest.raises(ValueError):
+            execute_prepared(cursor, "glo_act_test_refused", sql, params)
+    assert prepared("glo_act_test_refused") == 0
     with connection.cursor() as cursor:
         execute_prepared(cursor, "glo_act_test_sum", "SELECT %s::int + %s::int", [2, 3])
         assert cursor.fetchone()[0] == 5
         execute_prepared(cursor, "glo_act_test_sum", "SELECT %s::int + %s::int", [4, 5])
         assert cursor.fetchone()[0] == 9
+        execute_prepared(cursor, "glo_act_test_constant", "SELECT 42", [])
+        assert cursor.fetchone()[0] == 42
