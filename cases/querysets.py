@@ -91,28 +91,40 @@ def live_share_sql(scope: Scope, at, alias: str, connection, min_level=ShareLeve
     return _ShareSql(scope, at, min_level).where(alias, connection)
 
 
-class _CaseColumns(Expression):
-    """An expression over a case's `id` and `lead_office_id`, written as SQL by `sql()`.
+class ColumnsSql(Expression):
+    """An expression written as SQL by `sql(*columns, compiler, connection)` around some of its
+    model's columns (`column_names`): the hot access rules of this project.
 
-    The two columns are kept as Django expressions so that their table alias is right wherever
-    the query ends up (a subquery relabels its tables); the SQL around them is ours.
+    The columns stay Django expressions, so that their table alias is right wherever the query
+    ends up (a subquery relabels its tables); the SQL around them is ours: our own table and
+    column names and placeholders only, every value a parameter (hence the S608 markers).
     """
+
+    column_names: tuple[str, ...] = ()
 
     def __init__(self, output_field):
         super().__init__(output_field=output_field)
-        self.case_id, self.lead_office_id = F("pk"), F("lead_office_id")
+        self.columns = [F(name) for name in self.column_names]
 
     def get_source_expressions(self):
-        return [self.case_id, self.lead_office_id]
+        return self.columns
 
     def set_source_expressions(self, exprs):
-        self.case_id, self.lead_office_id = exprs
+        self.columns = list(exprs)
 
     def as_sql(self, compiler, connection):
-        case_id, case_params = compiler.compile(self.case_id)
-        lead, lead_params = compiler.compile(self.lead_office_id)
-        assert not case_params and not lead_params  # plain columns
-        return self.sql(case_id, lead, compiler, connection)
+        compiled = []
+        for column in self.columns:
+            sql, params = compiler.compile(column)
+            assert not params  # plain columns
+            compiled.append(sql)
+        return self.sql(*compiled, compiler, connection)
+
+
+class _CaseColumns(ColumnsSql):
+    """Over a case's `id` and `lead_office_id`."""
+
+    column_names = ("pk", "lead_office_id")
 
 
 class VisibleCases(_CaseColumns):
@@ -317,7 +329,7 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(Q(reference__icontains=text) | Q(title__icontains=text) | deep)
 
 
-class VisibleShares(Expression):
+class VisibleShares(ColumnsSql):
     """The share rule for one (non-HQ, non-empty) scope, as SQL around the share's `id`,
     `case_id` and `passed_on_from_id`: the case is led by a desk; or the share itself, or the
     share it was passed on from, is live and addressed to a desk or partner of the scope.
@@ -329,21 +341,15 @@ class VisibleShares(Expression):
 
     conditional = True
 
+    column_names = ("pk", "case_id", "passed_on_from_id")
+
     def __init__(self, scope: Scope, at):
         super().__init__(output_field=BooleanField())
         self.scope, self.at = scope, at
-        self.columns = [F("pk"), F("case_id"), F("passed_on_from_id")]
 
-    def get_source_expressions(self):
-        return self.columns
-
-    def set_source_expressions(self, exprs):
-        self.columns = list(exprs)
-
-    def as_sql(self, compiler, connection):
+    def sql(self, share_id, case_id, passed_on_from, compiler, connection):
         from cases.models import Case, CaseShare
 
-        share_id, case_id, passed_on_from = (compiler.compile(c)[0] for c in self.columns)
         shares = _ShareSql(self.scope, self.at)
         parts, params = [], []
         if shares.desks:
@@ -404,25 +410,19 @@ def _request_parties_sql(scope: Scope, columns: tuple[str, str, str], connection
     return f"({' OR '.join(parts)})", params
 
 
-class VisibleRequests(Expression):
+class VisibleRequests(ColumnsSql):
     """The request rule for one (non-HQ, non-empty) scope, as SQL around the request's columns."""
 
     conditional = True
 
+    column_names = ("from_office_id", "to_office_id", "to_partner_id")
+
     def __init__(self, scope: Scope):
         super().__init__(output_field=BooleanField())
         self.scope = scope
-        self.columns = [F("from_office_id"), F("to_office_id"), F("to_partner_id")]
 
-    def get_source_expressions(self):
-        return self.columns
-
-    def set_source_expressions(self, exprs):
-        self.columns = list(exprs)
-
-    def as_sql(self, compiler, connection):
-        columns = tuple(compiler.compile(column)[0] for column in self.columns)
-        return _request_parties_sql(self.scope, columns, connection)
+    def sql(self, from_office, to_office, to_partner, compiler, connection):
+        return _request_parties_sql(self.scope, (from_office, to_office, to_partner), connection)
 
 
 class CooperationRequestQuerySet(models.QuerySet):
@@ -439,7 +439,7 @@ class CooperationRequestQuerySet(models.QuerySet):
         return self.filter(status="open", due_at__lt=at or timezone.now())
 
 
-class VisibleMessages(Expression):
+class VisibleMessages(ColumnsSql):
     """The message rule for one (non-HQ, non-empty) scope: a case's own thread to those who see
     the case at FULL level or more; a request's thread to the request's two parties.
 
@@ -453,22 +453,15 @@ class VisibleMessages(Expression):
 
     conditional = True
 
+    column_names = ("case_id", "request_id")
+
     def __init__(self, scope: Scope, at):
         super().__init__(output_field=BooleanField())
         self.scope, self.at = scope, at
-        self.case_id, self.request_id = F("case_id"), F("request_id")
 
-    def get_source_expressions(self):
-        return [self.case_id, self.request_id]
-
-    def set_source_expressions(self, exprs):
-        self.case_id, self.request_id = exprs
-
-    def as_sql(self, compiler, connection):
+    def sql(self, case_id, request_id, compiler, connection):
         from cases.models import Case, CooperationRequest
 
-        case_id = compiler.compile(self.case_id)[0]
-        request_id = compiler.compile(self.request_id)[0]
         case_visible, case_params = VisibleCases(self.scope, ShareLevel.FULL, self.at).sql(
             "message_case.id", "message_case.lead_office_id", compiler, connection
         )

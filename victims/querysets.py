@@ -14,9 +14,10 @@ partner ids, one query, remembered per request), never from a list of case or vi
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import BooleanField, Exists, Expression, F, IntegerField, OuterRef, Q, Value
+from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Q, Value
 from django.utils import timezone
 
+from cases.querysets import ColumnsSql
 from liaison_offices.access import scope_of
 
 PERSONAL_ACCESS = "personal_access"
@@ -46,31 +47,18 @@ def _service_groups() -> list[tuple[int, list[str]]]:
     return sorted(groups.items())
 
 
-class _VictimColumns(Expression):
-    """An expression over a victim's `id` and `recorded_by_office_id`, written as SQL by
-    `sql()` (as the case rule is: `cases.querysets.VisibleCases`).
-
-    The rules below were composed from `Q`, `Exists` and `Case`/`When`: building and compiling
-    them cost ~10 ms of CPU on every read of a case's victims (bench/ANALYSIS.md). The columns
-    stay Django expressions, so the alias is right wherever the query ends up; the rest is our
-    own table and column names and placeholders (S608), every value a parameter.
+class _VictimColumns(ColumnsSql):
+    """Over a victim's `id` and `recorded_by_office_id` (as the case rule is over a case's:
+    `cases.querysets.VisibleCases`). The rules below were composed from `Q`, `Exists` and
+    `Case`/`When`: building and compiling them cost ~10 ms of CPU on every read of a case's
+    victims (bench/ANALYSIS.md).
     """
+
+    column_names = ("pk", "recorded_by_office_id")
 
     def __init__(self, scope, at, output_field):
         super().__init__(output_field=output_field)
         self.scope, self.at = scope, at
-        self.victim_id, self.recorded_by = F("pk"), F("recorded_by_office_id")
-
-    def get_source_expressions(self):
-        return [self.victim_id, self.recorded_by]
-
-    def set_source_expressions(self, exprs):
-        self.victim_id, self.recorded_by = exprs
-
-    def as_sql(self, compiler, connection):
-        victim_id = compiler.compile(self.victim_id)[0]
-        recorded_by = compiler.compile(self.recorded_by)[0]
-        return self.sql(victim_id, recorded_by, connection)
 
     def _tables(self):
         from cases.models import Case, CaseShare
@@ -102,7 +90,7 @@ class VisibleVictims(_VictimColumns):
     def __init__(self, scope, at):
         super().__init__(scope, at, BooleanField())
 
-    def sql(self, victim_id, recorded_by, connection):
+    def sql(self, victim_id, recorded_by, compiler, connection):
         from cases.constants import ShareLevel
         from cases.querysets import live_share_sql, sql_in
         from victims.constants import ReferralStatus
@@ -148,7 +136,7 @@ class PersonalAccess(_VictimColumns):
     def __init__(self, scope, at):
         super().__init__(scope, at, IntegerField())
 
-    def sql(self, victim_id, recorded_by, connection):
+    def sql(self, victim_id, recorded_by, compiler, connection):
         from victims.constants import ALL_PERSONAL_FIELDS
 
         masks, params = [], []
