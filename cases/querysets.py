@@ -217,13 +217,13 @@ class AccessShare(_CaseColumns):
         return f"(CASE WHEN {led} THEN NULL ELSE {best} END)", led_params + params
 
 
-def _share_recipient_q(scope: Scope, prefix: str = "") -> Q | None:
+def _share_recipient_q(scope: Scope) -> Q | None:
     """Shares addressed to one of the scope's desks or partner organisations."""
     q = Q()
     if scope.view_office_ids:
-        q |= Q(**{f"{prefix}office_id__in": sorted(scope.view_office_ids)})
+        q |= Q(office_id__in=sorted(scope.view_office_ids))
     if scope.partner_ids:
-        q |= Q(**{f"{prefix}partner_id__in": sorted(scope.partner_ids)})
+        q |= Q(partner_id__in=sorted(scope.partner_ids))
     return q or None
 
 
