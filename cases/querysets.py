@@ -508,34 +508,3 @@ def get_case_for_user(user, reference: str, action: str = "view"):
     if action == "change" and not can_work_office(user, case.lead_office_id):
         raise PermissionDenied("Only the lead office can change this case.")
     return case
-
-
-def timeline_of(case, at=None) -> list:
-    """The case's timeline, newest first, with "share expired" lines derived from `expires_at`.
-
-    Expiry needs no job (DESIGN §4), so it is not stored: a share that ran out before it was
-    revoked appears here as an unsaved SHARE_EXPIRED entry at its expiry time. Two queries.
-    """
-    from cases.constants import TimelineKind
-    from cases.models import CaseShare, TimelineEvent
-
-    at = at or timezone.now()
-    events = list(TimelineEvent.objects.filter(case=case).select_related("actor"))
-    expired = (
-        CaseShare.objects.filter(case=case, expires_at__lte=at)
-        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=models.F("expires_at")))
-        .select_related("office", "partner")
-    )
-    for share in expired:
-        recipient = share.office.code if share.office_id else str(share.partner)
-        events.append(
-            TimelineEvent(
-                case=case,
-                kind=TimelineKind.SHARE_EXPIRED,
-                summary=f"Share to {recipient} expired",
-                changes={"share": share.pk, "recipient": recipient},
-                created_at=share.expires_at,
-            )
-        )
-    events.sort(key=lambda event: (event.created_at, event.pk or 0), reverse=True)
-    return events

@@ -283,7 +283,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
     recruiter_relationship = serializers.ChoiceField(
         choices=RecruiterRelationship.choices, allow_blank=True, required=False
     )
-    # The four parts below are read by `cases.api.full_parts.load_full_parts` (one query).
+    # The four parts below are read by `cases.full_parts.load_full_parts` (one query).
     route_legs = RouteLegSerializer(many=True, required=False, source="full_parts.route_legs")
     suspects = SuspectSerializer(many=True, required=False, source="full_parts.suspects")
     legal_provisions = LegalProvisionSerializer(
@@ -293,8 +293,9 @@ class CaseDetailSerializer(CaseSummarySerializer):
     timeline = TimelineEventSerializer(
         many=True,
         source="full_parts.timeline",
-        help_text="Newest first. Share recipients see creation, edits and status changes; "
-        "the lead office and HQ see every entry.",
+        help_text="Newest first. Share recipients see creation, edits, status changes and "
+        "messages on the case; the lead office and HQ see every entry, shares that expired "
+        "included.",
         required=False,
     )
     version = serializers.IntegerField(help_text="Increases with every change.", required=False)

@@ -20,7 +20,6 @@ from rest_framework.response import Response
 
 from cases import services
 from cases.api.filters import CaseFilter, CooperationRequestFilter
-from cases.api.full_parts import load_full_parts
 from cases.api.serializers import (
     LEAD_OFFICE,
     CaseDetailSerializer,
@@ -33,7 +32,8 @@ from cases.api.serializers import (
     access_level,
     load_case_sections,
 )
-from cases.constants import ShareLevel, TimelineKind
+from cases.constants import ShareLevel
+from cases.full_parts import load_full_parts
 from cases.models import Case, CooperationRequest, Message
 from glo_act.api import (
     ACTION_ERRORS,
@@ -52,11 +52,6 @@ from glo_act.api import (
     problem_responses,
 )
 from glo_act.errors import ConflictError
-
-# What a share recipient sees of a case's timeline: the record's own history. Shares (who else
-# has the case), request threads and victim links belong to the lead office.
-RECIPIENT_TIMELINE = (TimelineKind.CREATED, TimelineKind.EDITED, TimelineKind.STATUS_CHANGED)
-
 
 CASE_LIST_DESCRIPTION = """\
 The cases you may see: those led by your office, and those shared with your office or
@@ -78,8 +73,8 @@ One case, redacted to your access level:
 * `summary` share: reference, kind, status, title, summary, lead office, forms of
   exploitation, `updated_at` and `access` only;
 * `full`: also outcome, labour sector, means of control, recruiter relationship, route legs,
-  suspects, legal provisions, host-country law, timeline (creation, edits and status changes),
-  version, created and closed times;
+  suspects, legal provisions, host-country law, timeline (creation, edits, status changes and
+  messages on the case), version, created and closed times;
 * `full_with_victims`, lead office and HQ: also the victims (pseudonymous codes unless the
   victim consented to sharing their identity with your organisation).
 
@@ -160,10 +155,8 @@ class CaseViewSet(
 
     def _load_full(self, case: Case) -> None:
         """Route, suspects, legal basis and timeline (one query), then the apps' sections."""
-        recipient = access_level(case, self.request.user) <= ShareLevel.FULL_WITH_VICTIMS
-        case.full_parts = load_full_parts(
-            case, timeline_kinds=RECIPIENT_TIMELINE if recipient else None
-        )
+        owner = access_level(case, self.request.user) > ShareLevel.FULL_WITH_VICTIMS
+        case.full_parts = load_full_parts(case, owner=owner)
         load_case_sections(case, self.request.user)
 
     def retrieve(self, request, *args, **kwargs):

@@ -12,18 +12,16 @@ from django.views import View
 from cases import forms as case_forms
 from cases import services
 from cases.constants import (
+    AgeBand,
     Exploitation,
     MeansOfControl,
-    TimelineKind,
+    RouteStage,
+    Sex,
+    SuspectRole,
+    TransportMode,
 )
-from cases.models import (
-    Case,
-    CooperationRequest,
-    Message,
-    RouteLeg,
-    Suspect,
-)
-from cases.querysets import timeline_of
+from cases.full_parts import load_full_parts
+from cases.models import Case, CooperationRequest, LegalProvision, Message
 from cases.views.access import case_access, case_or_404, shares_for_page
 from glo_act.errors import DomainError
 from glo_act.pages import (
@@ -38,17 +36,6 @@ __all__ = ["CaseDetailView", "CaseFormBase", "MessagePostView", "case_page_conte
 # How much history the case page shows (the rest is in the admin's history).
 TIMELINE_LIMIT = 50
 MESSAGE_LIMIT = 50
-# Timeline lines that speak of other recipients or of requests between other offices: shown
-# to the lead office and HQ only (a recipient sees its own share and its own requests).
-OWNER_ONLY_TIMELINE = (
-    TimelineKind.SHARED,
-    TimelineKind.SHARE_REVOKED,
-    TimelineKind.SHARE_EXPIRED,
-    TimelineKind.REQUEST_SENT,
-    TimelineKind.REQUEST_ANSWERED,
-    TimelineKind.REQUEST_CLOSED,
-    TimelineKind.VICTIM_LINKED,
-)
 
 
 def case_page_context(request, case: Case, **extra) -> dict:
@@ -76,9 +63,9 @@ def case_page_context(request, case: Case, **extra) -> dict:
         "forms_of_exploitation": _labels(case.forms_of_exploitation, Exploitation),
     }
     if access.sees_full:
-        timeline = timeline_of(case, now)  # stored lines plus "share expired" (derived)
-        if not access.is_owner:
-            timeline = [e for e in timeline if e.kind not in OWNER_ONLY_TIMELINE]
+        # Route, suspects, legal basis and timeline in one query, as the API detail reads them;
+        # a recipient's timeline holds RECIPIENT_TIMELINE_KINDS only.
+        parts = load_full_parts(case, owner=access.is_owner, at=now)
         latest_messages = list(
             Message.objects.visible_to(user)
             .filter(case=case, request__isnull=True)
@@ -86,10 +73,10 @@ def case_page_context(request, case: Case, **extra) -> dict:
             .order_by("-created_at", "-id")[:MESSAGE_LIMIT]
         )
         context.update(
-            route=list(RouteLeg.objects.filter(case=case).select_related("country")),
-            suspects=list(Suspect.objects.filter(case=case).select_related("nationality")),
-            provisions=list(case.legal_provisions.all()),
-            timeline=timeline[:TIMELINE_LIMIT],
+            route=_with_labels(parts["route_legs"], stage=RouteStage, mode=TransportMode),
+            suspects=_with_labels(parts["suspects"], role=SuspectRole, sex=Sex, age_band=AgeBand),
+            provisions=[LegalProvision(**fields) for fields in parts["legal_provisions"]],
+            timeline=parts["timeline"][:TIMELINE_LIMIT],
             messages_list=latest_messages[::-1],
             means_of_control=_labels(case.means_of_control, MeansOfControl),
             message_form=extra.pop("message_form", None) or case_forms.MessageForm(),
@@ -109,6 +96,16 @@ def case_page_context(request, case: Case, **extra) -> dict:
 def _labels(values, choices) -> list[str]:
     labels = dict(choices.choices)
     return [str(labels.get(value, value)) for value in values or ()]
+
+
+def _with_labels(rows: list[dict], **choices_of) -> list[dict]:
+    """Give each row `<key>_label`, the display name of its `<key>` choice ("" when blank)."""
+    labels_of = {key: dict(choices.choices) for key, choices in choices_of.items()}
+    for row in rows:
+        for key, labels in labels_of.items():
+            value = row[key]
+            row[f"{key}_label"] = str(labels.get(value, value)) if value else ""
+    return rows
 
 
 class CaseDetailView(PageView):

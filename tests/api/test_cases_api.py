@@ -465,6 +465,22 @@ def test_the_full_parts_read_in_one_query_equal_the_records(cast, api_client, ma
     assert {e["kind"] for e in recipient["timeline"]} == {"created", "edited"}
     assert recipient["route_legs"] == lead["route_legs"]
 
+    # A message on the case is on a recipient's timeline too; a share that ran out is on the
+    # lead office's only, derived (no job stores it), newest first.
+    case_services.message_post(
+        acting_user=cast.uk, case=case, body="Update.", reliability="B", accuracy=2
+    )
+    ended = share(case, office="ITA", level=ShareLevel.FULL)
+    type(ended).objects.filter(pk=ended.pk).update(expires_at=timezone.now())
+    recipient = api_client(cast.focal_point).get(f"{API}/cases/{case.reference}/").json()
+    assert {e["kind"] for e in recipient["timeline"]} == {"created", "edited", "message"}
+    newest = api_client(cast.uk).get(f"{API}/cases/{case.reference}/").json()["timeline"][0]
+    assert (newest["kind"], newest["summary"], newest["actor"]) == (
+        "share_expired",
+        "Share to ITA expired",
+        None,
+    )
+
 
 def test_the_case_detail_costs_the_same_queries_however_long_the_case(
     cast, api_client, make_case, share, assert_queries

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from cases import services
 from cases.constants import HandlingCode, ShareLevel, TimelineKind
+from cases.full_parts import load_full_parts
 from cases.models import Case, CaseShare
-from cases.querysets import get_case_for_user, timeline_of
+from cases.querysets import get_case_for_user
 from glo_act.errors import DomainError, PermissionDenied
 from liaison_offices import services as office_services
 from liaison_offices.constants import CHANGE_CASES, VIEW_CASES, EventKind
@@ -250,22 +251,42 @@ def test_an_expired_share_grants_nothing_at_once(cast, uk_case):
         get_case_for_user(fresh(cast.italy), uk_case.reference)
 
 
+def timeline_of(case, at=None) -> list[dict]:
+    return load_full_parts(case, owner=True, at=at)["timeline"]
+
+
 def test_an_expired_share_shows_on_the_timeline_without_a_job(cast, uk_case):
     until = timezone.now() + dt.timedelta(hours=1)
     share(cast, uk_case, office="ITA", expires_at=until)
-    assert timeline_of(uk_case)[0].kind == TimelineKind.SHARED
+    assert timeline_of(uk_case)[0]["kind"] == TimelineKind.SHARED
     newest = timeline_of(uk_case, at=until + dt.timedelta(minutes=1))[0]
-    assert (newest.kind, newest.summary, newest.created_at) == (
+    assert (newest["kind"], newest["summary"], newest["created_at"]) == (
         TimelineKind.SHARE_EXPIRED,
         "Share to ITA expired",
         until,
     )
+    # At the very instant of expiry the share has ended (expires_at <= now grants nothing).
+    assert timeline_of(uk_case, at=until)[0]["kind"] == TimelineKind.SHARE_EXPIRED
+
+
+def test_an_expired_partner_share_names_the_partner(cast, uk_case):
+    until = timezone.now() + dt.timedelta(hours=1)
+    share(cast, uk_case, partner="BHC", expires_at=until)
+    partner = cast.partners["BHC"]
+    newest = timeline_of(uk_case, at=until + dt.timedelta(minutes=1))[0]
+    assert newest["summary"] == f"Share to {partner} expired"
+    # A share recipient is not told of other recipients' shares, expired or not.
+    later = until + dt.timedelta(minutes=1)
+    recipient_view = load_full_parts(uk_case, owner=False, at=later)["timeline"]
+    recipient_kinds = {event["kind"] for event in recipient_view}
+    assert "created" in recipient_kinds
+    assert recipient_kinds.isdisjoint({TimelineKind.SHARED, TimelineKind.SHARE_EXPIRED})
 
 
 def test_a_share_revoked_before_expiry_does_not_show_as_expired(cast, uk_case):
     granted = share(cast, uk_case, office="ITA", expires_at=timezone.now() + dt.timedelta(hours=1))
     services.share_revoke(acting_user=fresh(cast.uk), share=granted)
     later = timezone.now() + dt.timedelta(hours=2)
-    kinds = [event.kind for event in timeline_of(uk_case, at=later)]
+    kinds = [event["kind"] for event in timeline_of(uk_case, at=later)]
     assert TimelineKind.SHARE_EXPIRED not in kinds
     assert TimelineKind.SHARE_REVOKED in kinds

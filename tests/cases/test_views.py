@@ -280,6 +280,36 @@ def test_the_lead_office_sees_everything_in_route_order(cast, login, rich_case):
     assert "Opened by GBR" in body  # the timeline
 
 
+def test_the_case_page_shows_each_part_with_its_display_names(cast, login, rich_case):
+    """Route, suspects, legal basis and timeline come from one JSON query (cases.full_parts):
+    the page still shows country names, choice labels, the actor and derived expiry lines."""
+    from cases.models import LegalProvision
+
+    provision = LegalProvision.objects.order_by("id").first()
+    rich_case.legal_provisions.add(provision)
+    cast.uk.first_name, cast.uk.last_name = "Amir", "Khan"
+    cast.uk.save()
+    granted = share(cast, rich_case, to="BHC", expires_at=timezone.now() + dt.timedelta(hours=1))
+    leg = rich_case.route_legs.get(place="Tehran")
+    suspect = rich_case.suspects.get()
+
+    body = text(login(cast.uk).get(rich_case.get_absolute_url()))
+    assert re.search(r"Tehran, Iran[^<]*</span>\s*<span class=\"leg-meta\">by land</span>", body)
+    assert f'/route/{leg.pk}/remove/" aria-label="Remove the transit leg Tehran"' in body
+    assert "<strong>Agent Malik</strong> — Recruiter, Pakistan" in body
+    assert f"/suspects/{suspect.pk}/remove/" in body
+    assert str(provision) in body
+    timeline = body.split('id="timeline-title"')[1].split("</section>")[0]
+    assert "— Amir Khan" in timeline
+    assert "expired" not in timeline
+
+    type(granted).objects.filter(pk=granted.pk).update(expires_at=timezone.now())
+    later = text(login(cast.uk).get(rich_case.get_absolute_url()))
+    timeline = later.split('id="timeline-title"')[1].split("</section>")[0]
+    expired = timeline.index(f"Share to {cast.partners['BHC']} expired")
+    assert expired < timeline.index("Shared with")
+
+
 def test_a_summary_share_shows_the_summary_only(cast, login, rich_case):
     share(cast, rich_case, to="ITA", level=ShareLevel.SUMMARY, code=HandlingCode.H1)
     body = text(login(cast.italy).get(rich_case.get_absolute_url()))
@@ -439,16 +469,16 @@ def test_case_page_queries_do_not_grow_with_rows(cast, login, make_case, assert_
         )
     url = case.get_absolute_url()
     client = login(cast.uk)
-    # 1 session, 2 user, 3 scope, 4 the case (lead office joined), 5 shares (office, partner,
-    # sharer joined; one query for both "all shares" and "passed on by me"), 6 requests
-    # (offices and partner joined), 7 timeline events (actor joined), 8 expired shares for the
-    # timeline, 9 messages (author, office, partner joined), 10 route legs (country joined),
-    # 11 suspects (nationality joined), 12 legal provisions, 13 victims, 14 unread badge.
-    with assert_queries(14):
+    # 1 session, 2 user, 3 scope, 4 the case (lead office joined), 5 shares (office and
+    # partner joined; one query for both "all shares" and "passed on by me"), 6 requests
+    # (offices and partner joined), 7 route, suspects, legal basis, timeline and expired
+    # shares as JSON (cases.full_parts), 8 messages (author, office, partner joined),
+    # 9 victims, 10 unread badge.
+    with assert_queries(10):
         client.get(url)
     client = login(cast.italy)
-    # The same page through a FULL share without victims: no victims query (13).
-    with assert_queries(13):
+    # The same page through a FULL share without victims: no victims query (9).
+    with assert_queries(9):
         client.get(url)
 
 
