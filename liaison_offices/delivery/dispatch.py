@@ -26,6 +26,7 @@ from liaison_offices.delivery.channels import (
     OWN_TASK,
     WebhookChannel,
     channels_at,
+    write_inbox,
 )
 from liaison_offices.delivery.claims import claimed
 from liaison_offices.delivery.policy import (
@@ -73,11 +74,13 @@ class DispatchResult:
 
 
 def _plan(event: NotificationEvent, now: datetime) -> None:
-    """Resolve recipients and write every delivery row (idempotent: unique constraints)."""
+    """Resolve recipients, write every delivery row (idempotent: unique constraints) and the
+    inbox rows of the in-app ones, which are born sent."""
     users = list(candidate_users(event).only("pk", "email", "is_active", "is_superuser"))
     modes = notification_modes([u.pk for u in users])
     can_see_it = visible_among(event, users) if users else set()
     rows: list[Delivery] = []
+    inbox: list[int] = []
     for user in users:
         visible = user.pk in can_see_it
         for channel in (Channel.IN_APP, Channel.EMAIL):
@@ -87,9 +90,13 @@ def _plan(event: NotificationEvent, now: datetime) -> None:
                 row.status, row.last_error = DeliveryStatus.SKIPPED, "cannot see the subject"
             elif mode == NotificationMode.OFF:
                 row.status, row.last_error = DeliveryStatus.SKIPPED, "turned off by the user"
-            elif channel == Channel.EMAIL and not user.email:
+            elif channel == Channel.IN_APP:
+                # Delivered here: the inbox row and this `sent` mark commit with the plan.
+                row.status, row.delivered_at, row.attempts = DeliveryStatus.SENT, now, 1
+                inbox.append(user.pk)
+            elif not user.email:
                 row.status, row.last_error = DeliveryStatus.SKIPPED, "no email address"
-            elif channel == Channel.EMAIL and mode == NotificationMode.DAILY_DIGEST:
+            elif mode == NotificationMode.DAILY_DIGEST:
                 row.status, row.in_digest = DeliveryStatus.DIGEST, True
             rows.append(row)
     if event.partner_ids:
@@ -103,6 +110,8 @@ def _plan(event: NotificationEvent, now: datetime) -> None:
                 row.status, row.last_error = DeliveryStatus.SKIPPED, "cannot see the subject"
             rows.append(row)
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    if inbox:
+        write_inbox(event, inbox, now)
     NotificationEvent.objects.filter(pk=event.pk).update(
         status=EventStatus.PLANNED, planned_at=now, last_error=""
     )
@@ -112,21 +121,22 @@ def _plan(event: NotificationEvent, now: datetime) -> None:
 def dispatch_event(event_id: int) -> DispatchResult:
     """Plan an event's deliveries if not yet done, fill the inbox, send immediate emails."""
     result = DispatchResult()
-    event = NotificationEvent.objects.select_related("subject_type").filter(pk=event_id).first()
-    if event is None or event.dispatched_at is not None:
-        return result  # unknown (another database's message) or already complete
-    if event.planned_at is None:
-        NotificationEvent.objects.filter(pk=event_id).update(attempts=F("attempts") + 1)
+    # A planning attempt is counted before its transaction, so that one that keeps failing
+    # (rolled back each time) still ends, failed, after MAX_PLANNING_ATTEMPTS.
+    NotificationEvent.objects.filter(
+        pk=event_id, planned_at__isnull=True, dispatched_at__isnull=True
+    ).update(attempts=F("attempts") + 1)
     with transaction.atomic():
-        locked = NotificationEvent.objects.select_for_update().get(pk=event_id)
+        event = NotificationEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.dispatched_at is not None:
+            return result  # unknown (another database's message) or already complete
         now = timezone.now()
-        if locked.planned_at is None:
-            _plan(event, now)
+        if event.planned_at is None:
+            _plan(event, now)  # the inbox is written with the plan
             event.planned_at = now
         else:
-            event.planned_at = locked.planned_at
-        for channel in channels_at(IN_PLANNING):
-            channel().deliver(event, now)
+            for channel in channels_at(IN_PLANNING):  # rows put back to pending since
+                channel().deliver(event, now)
     for channel in channels_at(AFTER_PLANNING):
         delay = channel().deliver(event, timezone.now())
         if delay is not None:

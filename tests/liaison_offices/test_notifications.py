@@ -169,6 +169,11 @@ def test_more_recipients_cost_no_more_queries(cast):
     # Inbox rows, email claims and "sent" marks are written per batch, not per recipient, and
     # the recipients' access scopes are read in one query (access.remember_scopes).
     assert counts[1] == counts[0]
+    # 1 count the planning attempt, 2 savepoint (a transaction outside tests), 3 lock the
+    # event, 4 recipients, 5 preferences, 6 scopes, 7 visibility probes, 8 deliveries, 9 inbox
+    # rows, 10 planned, 11 savepoint released, 12 pending emails, 13 claim, 14 mark sent,
+    # 15 close the event.
+    assert counts[0] == 15
     assert len(mail.outbox) == 4
 
 
@@ -230,6 +235,31 @@ def test_the_same_task_run_twice_delivers_once(cast):
     assert Notification.objects.filter(event=event).count() == 1
     assert len(mail.outbox) == 1
     assert Delivery.objects.filter(event=event, status=DeliveryStatus.SENT).count() == 2
+
+
+def test_the_inbox_is_written_with_the_plan_and_a_row_put_back_is_written_later(cast):
+    event = share_event(cast, make_case(cast))
+    delivery.dispatch_event(event.pk)
+    event.refresh_from_db()
+    row = Delivery.objects.get(event=event, user=cast.focal_point, channel=Channel.IN_APP)
+    inbox = Notification.objects.get(event=event, user=cast.focal_point)
+    # Born sent, in planning's transaction, at the planning instant.
+    assert (row.status, row.attempts, row.delivered_at) == (
+        DeliveryStatus.SENT,
+        1,
+        event.planned_at,
+    )
+    assert inbox.created_at == event.planned_at
+
+    # An HQ retry puts the delivery back to pending; the next dispatch writes it again (the
+    # event is planned already, so the in-app channel's own pass does it).
+    inbox.delete()
+    Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.FAILED)
+    assert delivery.retry_deliveries([row.pk]) == 1
+    delivery.dispatch_event(event.pk)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 1)
+    assert told(event) == {cast.focal_point.username}
 
 
 def test_a_delivery_can_be_claimed_once(cast):
