@@ -2,8 +2,9 @@
 
 `dispatch_event(event_id)` resolves who is told *now* (members of the target offices and
 partners, plus named users, minus the actor, kept only if the subject's
-`objects.visible_to(user)` still finds it), writes one `Delivery` row per user × channel, fills
-the in-app inbox and sends the immediate emails. Webhooks go out one task per partner
+`objects.visible_to(user)` still finds it), writes one `Delivery` row per user × channel and,
+in the same transaction, the in-app inbox (those deliveries are born sent), then sends the
+immediate emails. Webhooks go out one task per partner
 (`send_webhook`), so a slow partner holds nobody else up. Every send first claims its row with a
 conditional UPDATE that must return 1, so a task that runs twice (a redelivered message, the
 sweeper, a retry) sends once. `sweep_undelivered` is the safety net for everything Redis or a
