@@ -7,6 +7,7 @@ for `make bench`'s duration); `bench/ANALYSIS.md`, written by hand, is appended 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 READ_P99_MS = 100
@@ -60,13 +61,26 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
         )
     for who in ("median", "worst"):
         ratio = _ratio(out, f"api_list_{who}")
-        if ratio is not None:
-            add(
-                f"API case list ≥ 0.6 × baseline throughput ({who} user)",
-                f"{ratio:.2f} × ({scenarios[f'api_list_{who}']['saturation']['rps']:.0f} vs "
-                f"{scenarios[f'baseline_{who}']['saturation']['rps']:.0f} req/s)",
-                ratio >= 0.6,
+        once = (
+            None
+            if ratio is None
+            else f"{ratio:.2f} × ({scenarios[f'api_list_{who}']['saturation']['rps']:.0f} vs "
+            f"{scenarios[f'baseline_{who}']['saturation']['rps']:.0f} req/s)"
+        )
+        rounds = (out.get("ratio_rounds") or {}).get(who)
+        if rounds:
+            # Judged on the alternating rounds (bench/run.py ratio_rounds): their median.
+            ratio = statistics.median(r["ratio"] for r in rounds)
+            figure = (
+                f"{ratio:.2f} ×, the median of {len(rounds)} alternating rounds ("
+                + ", ".join(f"{r['api_rps']:.0f}/{r['baseline_rps']:.0f}" for r in rounds)
+                + " req/s)"
+                + (f"; measured once in the table above: {once}" if once else "")
             )
+        else:
+            figure = once
+        if ratio is not None:
+            add(f"API case list ≥ 0.6 × baseline throughput ({who} user)", figure, ratio >= 0.6)
     if "api_list_worst" in scenarios and "api_list_median" in scenarios:
         median_paced = scenarios["api_list_median"]["paced"]
         median = median_paced["p50_ms"]
