@@ -115,6 +115,8 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
     errors = {
         name: s["saturation"]["errors"] + s["paced"]["errors"] for name, s in scenarios.items()
     }
+    for who, rounds in (out.get("ratio_rounds") or {}).items():
+        errors[f"ratio_rounds_{who}"] = sum(r.get("errors", 0) for r in rounds)
     add(
         "0 errors",
         f"{sum(errors.values())} errors"

@@ -416,21 +416,29 @@ def saturate(url: str, scenario: dict, seconds: float) -> dict:
 
 
 def ratio_rounds(base: str, creds: dict, rounds: int, seconds: float) -> dict:
-    """Each user's API list against its baseline in alternating rounds (baseline, API,
-    baseline, API, ...). A neighbouring VM's load comes and goes over minutes: measured once
+    """Each user's API list against its baseline in alternating rounds (baseline then API, API
+    then baseline, ...). A neighbouring VM's load comes and goes over minutes: measured once
     each, a minute apart, the two can meet different machines (one full run here had the
     median user's baseline at 8 CPU ms a request against 2.7 for the worst user's). Rounds a
-    few seconds apart meet the same machine; each round's ratio is kept."""
+    few seconds apart meet the same machine; each round's ratio and errors are kept."""
     by_name = {s["name"]: {"method": "GET", **s} for s in scenarios(creds)}
     out = {}
     for who in ("median", "worst"):
-        baseline, api = by_name[f"baseline_{who}"], by_name[f"api_list_{who}"]
+        pair = [by_name[f"baseline_{who}"], by_name[f"api_list_{who}"]]
         out[who] = []
-        for _ in range(rounds):
-            base_rps = saturate(base + baseline["path"], baseline, seconds)["rps"]
-            api_rps = saturate(base + api["path"], api, seconds)["rps"]
-            ratio = round(api_rps / base_rps, 3)
-            out[who].append({"baseline_rps": base_rps, "api_rps": api_rps, "ratio": ratio})
+        for number in range(rounds):
+            measured = {}
+            for scenario in pair if number % 2 == 0 else pair[::-1]:
+                measured[scenario["name"]] = saturate(base + scenario["path"], scenario, seconds)
+            baseline, api = (measured[s["name"]] for s in pair)
+            out[who].append(
+                {
+                    "baseline_rps": baseline["rps"],
+                    "api_rps": api["rps"],
+                    "ratio": round(api["rps"] / baseline["rps"], 3) if baseline["rps"] else 0.0,
+                    "errors": baseline["errors"] + api["errors"],
+                }
+            )
     return out
 
 

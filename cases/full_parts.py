@@ -1,9 +1,10 @@
 """The parts of a case shown at full level — route, suspects, legal basis, timeline — in one query.
 
-Read as four prefetches they cost four round trips and four ORM compilations on every read
-of a full case (the API detail ran 12 queries where issue 8 allows 6). Here the database builds
-each part as a JSON list, and one statement returns all four. Only our own table and column
-names are written into the SQL; the case id and timeline kinds are parameters.
+Both doors read them here: the API's case detail and the case page. Read as four prefetches
+(and a fifth for the expired shares the lead office's timeline derives) they cost five round
+trips and five ORM compilations on every read of a full case. Here the database builds each
+part as a JSON list, and one statement returns them all. Only our own table and column names
+are written into the SQL; the case id, the instant and the timeline kinds are parameters.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def _aware(text: str) -> dt.datetime:
 
 
 def load_full_parts(case, *, owner: bool, at: dt.datetime | None = None) -> dict[str, list]:
-    """The four parts of `case` as lists of dicts, in the keys the API's serializers read.
+    """The four parts of `case` as lists of dicts: the API's serializers read their keys, the
+    case page's template reads them too.
 
     The lead office and HQ (`owner`) see every timeline line, with "share expired" lines
     derived as at `at` (now by default); a share recipient sees RECIPIENT_TIMELINE_KINDS.

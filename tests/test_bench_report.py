@@ -53,3 +53,13 @@ def test_the_median_of_the_alternating_rounds_decides_and_the_single_run_is_show
     assert row["figure"].startswith("0.62 ×, the median of 3 alternating rounds")
     assert "measured once in the table above: 0.55 ×" in row["figure"]
     assert not _list_target(_run(100, 70, [(100, 50), (100, 59), (100, 90)]))["pass"]
+
+
+def test_errors_in_the_rounds_fail_the_zero_errors_target():
+    out = _run(100, 70, [(100, 70), (100, 65), (100, 66)])
+    (clean,) = [row for row in report.targets(out, 100) if row["target"] == "0 errors"]
+    assert clean["pass"]
+    out["ratio_rounds"]["median"][1]["errors"] = 3
+    (row,) = [row for row in report.targets(out, 100) if row["target"] == "0 errors"]
+    assert not row["pass"]
+    assert "ratio_rounds_median 3" in row["figure"]

@@ -155,7 +155,7 @@ class CaseViewSet(
 
     def _load_full(self, case: Case) -> None:
         """Route, suspects, legal basis and timeline (one query), then the apps' sections."""
-        owner = access_level(case, self.request.user) > ShareLevel.FULL_WITH_VICTIMS
+        owner = access_level(case, self.request.user) >= LEAD_OFFICE  # the lead office or HQ
         case.full_parts = load_full_parts(case, owner=owner)
         load_case_sections(case, self.request.user)
 

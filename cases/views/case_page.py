@@ -39,7 +39,8 @@ MESSAGE_LIMIT = 50
 
 
 def case_page_context(request, case: Case, **extra) -> dict:
-    """Everything the case page shows, one query per section, none for a hidden section."""
+    """Everything the case page shows: a query per section (route, suspects, legal basis and
+    timeline share one), none for a section hidden at the user's level."""
     user = request.user
     shares = shares_for_page(user, case)
     access = case_access(user, case, shares)

@@ -69,7 +69,7 @@ __all__ = [
 
 def write_inbox(event: NotificationEvent, user_ids: list[int], now: datetime) -> None:
     """The inbox rows of `user_ids` for `event`, in one INSERT (a row already there is kept).
-    The caller marks their deliveries sent in the same transaction."""
+    Planning calls it in the transaction that writes their deliveries, as sent."""
     title, text = render(event)
     Notification.objects.bulk_create(
         [
@@ -88,39 +88,17 @@ def write_inbox(event: NotificationEvent, user_ids: list[int], now: datetime) ->
     )
 
 
-def _deliver_in_app(event: NotificationEvent, now: datetime) -> None:
-    """Inbox rows for in-app deliveries pending after planning (planning writes the first
-    round itself; these were put back by an admin's retry), claimed by row lock in this
-    transaction: the rows and the `sent` marks commit together, or neither does."""
-    pending = list(
-        Delivery.objects.select_for_update(skip_locked=True)
-        .filter(event=event, channel=Channel.IN_APP, status=DeliveryStatus.PENDING)
-        .values_list("pk", "user_id")
-    )
-    if not pending:
-        return
-    write_inbox(event, [user_id for _, user_id in pending], now)
-    Delivery.objects.filter(pk__in=[pk for pk, _ in pending]).update(
-        status=DeliveryStatus.SENT, delivered_at=now, attempts=F("attempts") + 1, last_error=""
-    )
-
-
-# When a channel delivers: in planning's own transaction (planning writes the first round with
-# the plan; a later dispatch delivers rows put back to pending), after planning in the same
-# task, or in a task of its own per delivery (slow remote endpoints).
+# When a channel delivers: in planning's own transaction (the inbox, written with the plan),
+# after planning in the same task, or in a task of its own per delivery (slow remote endpoints).
 IN_PLANNING, AFTER_PLANNING, OWN_TASK = "in_planning", "after_planning", "own_task"
 
 
 class InAppChannel:
-    """Inbox rows: written with the plan (`write_inbox`), and here for in-app deliveries put
-    back to pending later (claimed by row lock)."""
+    """The inbox. Planning writes it in its own transaction (`write_inbox`), so an in-app
+    delivery is born sent: never pending, claimed or retried, and it has no send step."""
 
     channel = Channel.IN_APP
     stage = IN_PLANNING
-
-    def deliver(self, event: NotificationEvent, now: datetime) -> float | None:
-        _deliver_in_app(event, now)
-        return None
 
 
 # --- Email --------------------------------------------------------------------------------------

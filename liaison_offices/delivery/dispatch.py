@@ -22,7 +22,6 @@ from liaison_offices.constants import (
 )
 from liaison_offices.delivery.channels import (
     AFTER_PLANNING,
-    IN_PLANNING,
     OWN_TASK,
     WebhookChannel,
     channels_at,
@@ -134,9 +133,6 @@ def dispatch_event(event_id: int) -> DispatchResult:
         if event.planned_at is None:
             _plan(event, now)  # the inbox is written with the plan
             event.planned_at = now
-        else:
-            for channel in channels_at(IN_PLANNING):  # rows put back to pending since
-                channel().deliver(event, now)
     for channel in channels_at(AFTER_PLANNING):
         delay = channel().deliver(event, timezone.now())
         if delay is not None:

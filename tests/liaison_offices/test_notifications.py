@@ -237,29 +237,23 @@ def test_the_same_task_run_twice_delivers_once(cast):
     assert Delivery.objects.filter(event=event, status=DeliveryStatus.SENT).count() == 2
 
 
-def test_the_inbox_is_written_with_the_plan_and_a_row_put_back_is_written_later(cast):
+def test_the_inbox_is_written_with_the_plan_and_its_deliveries_are_born_sent(cast):
     event = share_event(cast, make_case(cast))
     delivery.dispatch_event(event.pk)
     event.refresh_from_db()
     row = Delivery.objects.get(event=event, user=cast.focal_point, channel=Channel.IN_APP)
     inbox = Notification.objects.get(event=event, user=cast.focal_point)
-    # Born sent, in planning's transaction, at the planning instant.
+    # Sent in planning's transaction, at the planning instant: nothing is left to retry.
     assert (row.status, row.attempts, row.delivered_at) == (
         DeliveryStatus.SENT,
         1,
         event.planned_at,
     )
     assert inbox.created_at == event.planned_at
-
-    # An HQ retry puts the delivery back to pending; the next dispatch writes it again (the
-    # event is planned already, so the in-app channel's own pass does it).
-    inbox.delete()
-    Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.FAILED)
-    assert delivery.retry_deliveries([row.pk]) == 1
-    delivery.dispatch_event(event.pk)
-    row.refresh_from_db()
-    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 1)
-    assert told(event) == {cast.focal_point.username}
+    assert delivery.retry_deliveries([row.pk]) == 0
+    assert not Delivery.objects.filter(event=event, channel=Channel.IN_APP).exclude(
+        status__in=[DeliveryStatus.SENT, DeliveryStatus.SKIPPED]
+    )
 
 
 def test_a_delivery_can_be_claimed_once(cast):
