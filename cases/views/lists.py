@@ -75,6 +75,9 @@ def with_my_share(queryset, user):
     )
 
 
+LIST_COLUMNS = ("reference", "title", "kind", "status", "lead_office_id", "updated_at")
+
+
 def list_row(case: Case, scope) -> dict:
     """What one row of the case list shows, as a dict of strings. The template engine finds a
     dict's key at its first try, where each attribute of a model instance costs it a failed
@@ -122,7 +125,13 @@ class CaseListView(VisibleMixin, PageView):
         data = valid_filters(form)
         cases = self.filter(self.visible(), data, form)
         sort = data.get("sort") or "updated"
-        rows = with_my_share(cases, user).select_related("lead_office")
+        # Only what a row shows (`list_row`): whole cases and offices cost ~1 ms more a page
+        # to fetch and build, for columns no row reads (a summary can be pages long).
+        rows = (
+            with_my_share(cases, user)
+            .select_related("lead_office")
+            .only(*LIST_COLUMNS, "lead_office__code", "lead_office__name")
+        )
         if sort == "status":
             rows = rows.annotate(status_order=STATUS_ORDER)
         page = paginate_bounded(self.request, rows.order_by(*SORTS[sort]))

@@ -443,9 +443,13 @@ def test_case_list_queries_do_not_grow_with_rows(cast, login, make_case, assert_
         # 1 session, 2 user, 3 access scope (desks and partners, one UNION),
         # 4 lead-office choices of the filter form, 5 bounded count, 6 the page (lead office
         # joined, the user's share level and handling code as subqueries), 7 unread badge.
-        with assert_queries(7):
+        with assert_queries(7) as queries:
             response = client.get(reverse("cases:list"))
         assert len(table_rows(response)) == min(n, pages.PAGE_SIZE)
+        # The page reads the columns a row shows, not whole cases (a summary can be long).
+        page_sql = queries.captured_queries[5]["sql"]
+        assert '"cases_case"."title"' in page_sql
+        assert '"cases_case"."summary"' not in page_sql
 
 
 @pytest.mark.parametrize("n", [1, 10])
