@@ -301,16 +301,20 @@ def message_post(
         case = request.case
         office, partner = _request_party(acting_user, request)
     else:
-        visible = Case.objects.visible_to(acting_user).select_related("lead_office")
         case_id = case.pk
-        case = visible.filter(pk=case_id).first()
-        if case is None:
+        case = (
+            Case.objects.visible_to(acting_user, ShareLevel.FULL)
+            .select_related("lead_office")
+            .filter(pk=case_id)
+            .first()
+        )
+        if case is None:  # a second query on this path only: hidden, or seen as a summary?
+            if Case.objects.visible_to(acting_user).filter(pk=case_id).exists():
+                raise PermissionDenied(
+                    "A summary share does not include the case's messages; "
+                    "ask the lead office for a full share."
+                )
             raise Http404("No such case.")
-        if not Case.objects.visible_to(acting_user, ShareLevel.FULL).filter(pk=case_id).exists():
-            raise PermissionDenied(
-                "A summary share does not include the case's messages; "
-                "ask the lead office for a full share."
-            )
         office, partner = acting_organisation(acting_user, case)
     message = Message.objects.create(
         case=case,

@@ -169,6 +169,21 @@ def test_a_share_recipient_posts_a_graded_message_heard_by_everyone_else(cast, s
     assert shared_case.timeline.first().summary == "Message from BHC (B2)"
 
 
+def test_posting_reads_the_case_once(cast, shared_case):
+    """Seen at FULL level, the case is read by one query; the summary-or-hidden question is
+    asked only when that query finds nothing (the two tests below)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    author = fresh(cast.focal_point)
+    with CaptureQueriesContext(connection) as queries:
+        services.message_post(
+            acting_user=author, case=shared_case, body="Noted.", reliability="C", accuracy=3
+        )
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    assert len(reads) == 1, reads
+
+
 def test_an_outsider_cannot_post(cast, uk_case):
     with pytest.raises(Http404):
         services.message_post(
