@@ -115,20 +115,27 @@ class CaseAccessSerializer(serializers.Serializer):
 
 def access_level(case: Case, user) -> int:
     """The caller's access rank on a case fetched through `with_access` (no query)."""
+    return _rank(case.lead_office_id, getattr(case, "access_share", None), user)
+
+
+def _rank(lead_office_id: int, share: dict | None, user) -> int:
     scope = scope_of(user)
     if scope.is_hq:
         return HQ
-    if case.lead_office_id in scope.view_office_ids:
+    if lead_office_id in scope.view_office_ids:
         return LEAD_OFFICE
-    share = getattr(case, "access_share", None) or {}
     # A share that expired between the visibility check and this read: the least level.
-    return share.get("level") or ShareLevel.SUMMARY
+    return (share or {}).get("level") or ShareLevel.SUMMARY
 
 
 def access_of(case: Case, user) -> dict:
     """The `access` block of a case fetched through `with_access`."""
-    level = access_level(case, user)
-    share = getattr(case, "access_share", None) or {}
+    return _access_block(case.lead_office_id, getattr(case, "access_share", None), user)
+
+
+def _access_block(lead_office_id: int, share: dict | None, user) -> dict:
+    level = _rank(lead_office_id, share, user)
+    share = share or {}
     expires = share.get("expires_at")
     if isinstance(expires, str):
         from django.utils.dateparse import parse_datetime
@@ -139,7 +146,7 @@ def access_of(case: Case, user) -> dict:
         "handling_code": share.get("handling_code") if level < LEAD_OFFICE else None,
         "handling_conditions": share.get("handling_conditions", "") if level < LEAD_OFFICE else "",
         "share_expires_at": expires if level < LEAD_OFFICE else None,
-        "can_edit": level >= LEAD_OFFICE and can_work_office(user, case.lead_office_id),
+        "can_edit": level >= LEAD_OFFICE and can_work_office(user, lead_office_id),
     }
 
 
@@ -239,22 +246,29 @@ class CaseSummarySerializer(serializers.ModelSerializer):
     def get_access(self, case) -> dict:
         return access_of(case, self.context["request"].user)
 
-    def to_representation(self, case) -> dict:
-        # The list's hot path, written out: the declared fields above document the schema,
-        # but building them and walking them for every row cost ~1.5 ms of CPU per page of
-        # 25 (bench/ANALYSIS.md). Same output: tests/api compare it with the fields' own.
-        # The list reads the lead office's code alone (`lead_office_code`), not the office.
-        lead_office_code = case.__dict__.get("lead_office_code") or case.lead_office.code
+    # What the list reads of each case (CaseViewSet.rows_for_page), as values() rows.
+    ROW_COLUMNS = (
+        "reference", "kind", "status", "title", "summary", "lead_office_id", "lead_office_code",
+        "forms_of_exploitation", "updated_at", "access_share",
+    )  # fmt: skip
+
+    def to_representation(self, row: dict) -> dict:
+        # The list's hot path, written out over values() rows (ROW_COLUMNS): the declared
+        # fields above document the schema, but building them, and a model instance, for
+        # every row cost ~2 ms of CPU per page of 25 (bench/ANALYSIS.md). Same output: tests/api
+        # compare it with the fields' own.
         return {
-            "reference": case.reference,
-            "kind": case.kind,
-            "status": case.status,
-            "title": case.title,
-            "summary": case.summary,
-            "lead_office": lead_office_code,
-            "forms_of_exploitation": list(case.forms_of_exploitation),
-            "updated_at": _iso_datetime(case.updated_at),
-            "access": access_of(case, self.context["request"].user),
+            "reference": row["reference"],
+            "kind": row["kind"],
+            "status": row["status"],
+            "title": row["title"],
+            "summary": row["summary"],
+            "lead_office": row["lead_office_code"],
+            "forms_of_exploitation": list(row["forms_of_exploitation"]),
+            "updated_at": _iso_datetime(row["updated_at"]),
+            "access": _access_block(
+                row["lead_office_id"], row["access_share"], self.context["request"].user
+            ),
         }
 
 
