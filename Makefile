@@ -3,6 +3,7 @@
 #   make test   install and run the whole suite on PostgreSQL and Redis
 #   make lint   ruff, Django's checks, missing migrations
 #   make bench  the quick benchmark profile (see bench/run.py; results in bench/RESULTS.md)
+#   make lock   recompile requirements.lock (runtime, the image) and requirements-dev.lock
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,12 +13,12 @@ STAMP  := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/glo_act
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test lint format bench worker beat clean
+.PHONY: install run test lint format bench worker beat clean lock
 
-$(STAMP): requirements.lock
+$(STAMP): requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -54,5 +55,12 @@ worker: install
 beat: install
 	DEBUG=1 $(VENV)/bin/celery -A glo_act beat --loglevel=INFO
 
+# uv compiles both locks from pyproject.toml, keeping every existing pin unless told otherwise
+# (`make lock UV_ARGS="--upgrade-package django"`); it lives in its own venv, outside the locks.
+lock:
+	@test -x .venv-lock/bin/uv || ($(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet uv)
+	.venv-lock/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet $(UV_ARGS) -o requirements.lock
+	.venv-lock/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --quiet $(UV_ARGS) -o requirements-dev.lock
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock staticfiles .pytest_cache .ruff_cache
