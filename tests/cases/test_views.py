@@ -400,7 +400,7 @@ def test_victims_show_by_code_only_and_from_full_with_victims(cast, login, rich_
     victim = victim_services.victim_register(
         acting_user=cast.uk,
         case=rich_case,
-        full_name="Ayesha Siddiqui",
+        full_name="Ayesha Fictiwala",
         sex="female",
         consents=[{"purpose": "data_processing"}],
     ).victim
