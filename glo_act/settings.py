@@ -225,6 +225,8 @@ STORAGES = {
 }
 
 LANGUAGE_CODE = "en-gb"
+# The admin writes times on the 24-hour clock, as the pages do (glo_act/formats).
+FORMAT_MODULE_PATH = ["glo_act.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

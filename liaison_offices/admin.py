@@ -37,7 +37,60 @@ class CountryAdmin(admin.ModelAdmin):
         return False
 
 
-class MembershipInline(admin.TabularInline):
+# The office permissions as HQ says them (the stock label reads "Link offices and partners |
+# link office | Can see the cases of this office").
+OFFICE_PERMISSION_WORDS = {
+    "view_office_cases": "See the office's cases",
+    "change_office_cases": "Work the office's cases (edit, share, refer)",
+}
+
+
+def permission_label(permission) -> str:
+    """A permission in words: the office ones by what they let one do, others by section."""
+    words = OFFICE_PERMISSION_WORDS.get(permission.codename)
+    if words and permission.content_type.app_label == "liaison_offices":
+        return words
+    from django.apps import apps
+
+    section = apps.get_app_config(permission.content_type.app_label).verbose_name
+    return f"{section}: {permission.name[:1].upper()}{permission.name[1:]}"
+
+
+class PermissionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return permission_label(obj)
+
+
+class PermissionsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return permission_label(obj)
+
+
+class LabelledInlineMixin:
+    """A tabular inline's cells have no <label>: each input and select gets an accessible
+    name (its column and row), the deletion box too."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        columns = {
+            name: str(field.label or name) for name, field in formset.form.base_fields.items()
+        }
+        verbose = str(self.verbose_name)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                row = f"{verbose} {index + 1}" if index is not None else f"new {verbose}"
+                for name, field in form.fields.items():
+                    label = "Remove" if name == "DELETE" else columns.get(name, name)
+                    # The admin wraps a foreign key's select (add/change links around it).
+                    widget = getattr(field.widget, "widget", field.widget)
+                    widget.attrs.setdefault("aria-label", f"{label} ({row})")
+
+        return Labelled
+
+
+class MembershipInline(LabelledInlineMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ["user", "role", "title", "created_at", "ended_at"]
@@ -73,7 +126,7 @@ class GrantForm(forms.ModelForm):
         return data
 
 
-class UserGrantInline(admin.TabularInline):
+class UserGrantInline(LabelledInlineMixin, admin.TabularInline):
     """Grants of this office's permissions to single users (joint investigation, leave cover),
     each with its reason and, for leave cover, its end."""
 
@@ -93,7 +146,8 @@ class UserGrantInline(admin.TabularInline):
             kwargs["queryset"] = Permission.objects.filter(
                 content_type__app_label="liaison_offices",
                 codename__in=["view_office_cases", "change_office_cases"],
-            )
+            ).select_related("content_type")
+            kwargs["form_class"] = PermissionChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="state")
@@ -239,7 +293,7 @@ class GrantListInline(admin.TabularInline):
 
     extra = 0
     can_delete = False
-    fields = ["content_object", "permission", "reason", "state", "granted_by", "granted_at"]
+    fields = ["content_object", "what", "reason", "state", "granted_by", "granted_at"]
     readonly_fields = fields
     verbose_name = "office permission granted"
     verbose_name_plural = "office permissions granted (made and revoked on the office's page)"
@@ -254,13 +308,17 @@ class GrantListInline(admin.TabularInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("content_object", "permission", "granted_by")
+            .select_related("content_object", "permission__content_type", "granted_by")
             .order_by("-granted_at")
         )
 
     @admin.display(description="state")
     def state(self, obj) -> str:
         return grant_state(obj)
+
+    @admin.display(description="permission")
+    def what(self, obj) -> str:
+        return permission_label(obj.permission)
 
 
 class UserGrantListInline(GrantListInline):
@@ -312,6 +370,11 @@ class HQGroupAdmin(GroupAdmin):
     is managed through memberships."""
 
     inlines = [GroupGrantListInline]
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["form_class"] = PermissionsChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(PartnerOrganisation)
