@@ -20,6 +20,7 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -29,7 +30,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from cases import charts
+from cases import charts, disclosure
 from cases.constants import CaseKind, CaseStatus
 from cases.models import Case
 from liaison_offices import access
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 ALL = ""
+# A count in a sentence whose table hides it (below the threshold, or given away by totals).
+UNPUBLISHED = "an unpublished number of"
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,11 @@ class TableRow:
 
 @dataclass
 class Table:
-    """A table shown under a chart (its accessible form) and offered as CSV."""
+    """A table shown under a chart (its accessible form) and offered as CSV.
+
+    Its counts are published through `publish`: a cell below the statistics threshold, or one
+    that the totals would give away, is shown as `disclosure.HIDDEN` on the page and in the CSV.
+    """
 
     slug: str
     title: str
@@ -99,6 +106,75 @@ class Table:
     totals_label: str = "Total"
     scale_max: int | None = None  # a peak shared with sibling tables, so shades compare
     collapsed: bool = False  # long tables start folded under their chart
+    # Tables counting the same things share their column totals and grand total (cases by
+    # status and cases by month): one name, so what one hides the other does not show.
+    margin: str = ""
+    hidden: frozenset = frozenset()
+
+    # --- the cells, as keys of the published set (see `publish`) ---
+
+    def cell_key(self, i: int, j: int) -> tuple:
+        return (self.slug, "cell", i, j)
+
+    def row_total_key(self, i: int) -> tuple:
+        return (self.slug, "row", i)
+
+    def column_total_key(self, j: int) -> tuple:
+        return (self.margin or self.slug, "column", j)
+
+    @property
+    def grand_total_key(self) -> tuple:
+        return (self.margin or self.slug, "grand")
+
+    def values_by_key(self) -> dict:
+        values = {
+            self.cell_key(i, j): value
+            for i, row in enumerate(self.rows)
+            for j, value in enumerate(row.values)
+        }
+        if self.with_total:
+            values.update({self.row_total_key(i): row.total for i, row in enumerate(self.rows)})
+            values.update({self.column_total_key(j): v for j, v in enumerate(self.column_totals)})
+            values[self.grand_total_key] = self.grand_total
+        return values
+
+    def equations(self) -> list[list[tuple]]:
+        """Row cells sum to the row total, column cells to the column total, totals to the
+        grand total (as `sum - total == 0`)."""
+        if not self.with_total:
+            return []
+        width = len(self.columns)
+        equations = [
+            [*((self.cell_key(i, j), 1) for j in range(width)), (self.row_total_key(i), -1)]
+            for i in range(len(self.rows))
+        ]
+        equations += [
+            [
+                *((self.cell_key(i, j), 1) for i in range(len(self.rows))),
+                (self.column_total_key(j), -1),
+            ]
+            for j in range(width)
+        ]
+        equations.append(
+            [
+                *((self.row_total_key(i), 1) for i in range(len(self.rows))),
+                (self.grand_total_key, -1),
+            ]
+        )
+        equations.append(
+            [*((self.column_total_key(j), 1) for j in range(width)), (self.grand_total_key, -1)]
+        )
+        return equations
+
+    def shown(self, key, value: int):
+        """The published form of one count: the number, or HIDDEN."""
+        return disclosure.HIDDEN if key in self.hidden else value
+
+    def shown_value(self, key, value: int) -> int:
+        """For charts and sentences: a hidden count counts as nothing."""
+        return 0 if key in self.hidden else value
+
+    # --- what the page and the CSV show ---
 
     @property
     def column_totals(self) -> list[int]:
@@ -109,25 +185,71 @@ class Table:
         return sum(row.total for row in self.rows)
 
     @property
+    def shown_column_totals(self) -> list:
+        return [self.shown(self.column_total_key(j), v) for j, v in enumerate(self.column_totals)]
+
+    @property
+    def shown_grand_total(self):
+        return self.shown(self.grand_total_key, self.grand_total)
+
+    def shown_rows(self) -> list[list[int]]:
+        """The rows' values with hidden cells as 0 (for charts)."""
+        return [
+            [self.shown_value(self.cell_key(i, j), v) for j, v in enumerate(row.values)]
+            for i, row in enumerate(self.rows)
+        ]
+
+    @property
     def peak(self) -> int:
-        return self.scale_max or max([1, *(v for row in self.rows for v in row.values)])
+        if self.scale_max:
+            return self.scale_max
+        return max([1, *(v for row in self.shown_rows() for v in row)])
 
     def cells(self):
-        """Rows for the template: (row, [(value, heat level)])."""
+        """Rows for the template: (row, [(shown value, heat level)], shown row total)."""
         peak = self.peak
-        for row in self.rows:
-            yield row, [(value, heat_level(value, peak)) for value in row.values]
+        for i, row in enumerate(self.rows):
+            shown = []
+            for j, value in enumerate(row.values):
+                key = self.cell_key(i, j)
+                level = 0 if key in self.hidden else heat_level(value, peak)
+                shown.append((self.shown(key, value), level))
+            yield row, shown, self.shown(self.row_total_key(i), row.total)
+
+    @property
+    def has_hidden(self) -> bool:
+        return bool(self.hidden)
 
     def csv_rows(self) -> list[list]:
         header = [self.row_header, *self.columns]
         if self.with_total:
             header.append(self.totals_label)
         lines = [header]
-        for row in self.rows:
-            lines.append([row.label, *row.values, *([row.total] if self.with_total else [])])
+        for row, shown, total in self.cells():
+            lines.append([row.label, *(v for v, _ in shown), *([total] if self.with_total else [])])
         if self.with_total:
-            lines.append(["Total", *self.column_totals, self.grand_total])
+            lines.append(["Total", *self.shown_column_totals, self.shown_grand_total])
         return lines
+
+
+def min_cell() -> int:
+    """The statistics threshold k: counts from 1 to k-1 are never published."""
+    return settings.STATS_MIN_CELL
+
+
+def publish(tables: Sequence[Table], *, equations: Sequence = (), k: int | None = None) -> None:
+    """Decide which counts of these tables are hidden (below k, or given away by totals),
+    together: tables that share totals, or whose cells sum to another table's, are passed in
+    one call with the `equations` that tie them."""
+    k = min_cell() if k is None else k
+    values: dict = {}
+    all_equations: list = list(equations)
+    for table in tables:
+        values.update(table.values_by_key())
+        all_equations += table.equations()
+    hidden = disclosure.suppress(values, all_equations, k)
+    for table in tables:
+        table.hidden = frozenset(key for key in table.values_by_key() if key in hidden)
 
 
 @dataclass
@@ -222,6 +344,7 @@ def case_sections(query: StatsQuery) -> list[Section]:
         row_header="Status",
         columns=kind_names,
         rows=status_rows,
+        margin="cases-by-kind",
     )
     monthly = {
         (_as_date(row["month"]), row["kind"]): row["n"]
@@ -241,25 +364,37 @@ def case_sections(query: StatsQuery) -> list[Section]:
         columns=kind_names,
         rows=month_rows,
         collapsed=len(month_rows) > 6,
+        margin="cases-by-kind",
     )
+    publish([by_status, by_month])
     total = by_status.grand_total
+    total_text = _shown_count(by_status, by_status.grand_total_key, total)
+    if total_text == UNPUBLISHED:
+        total = 2  # the plural, which says nothing of the number
+    kind_texts = [
+        _shown_count(by_status, by_status.column_total_key(j), n)
+        for j, n in enumerate(by_status.column_totals)
+    ]
     colours = charts.PALETTE[:2]
     return [
         Section(
             slug="cases",
             title="Cases",
             lede=(
-                f"{total} case{'s' if total != 1 else ''} opened in the period: "
+                f"{total_text} case{'s' if total != 1 else ''} opened in the period: "
                 + ", ".join(
                     f"{count} {name.lower()}"
-                    for name, count in zip(kind_names, by_status.column_totals, strict=True)
+                    for name, count in zip(kind_names, kind_texts, strict=True)
                 )
                 + "."
             ),
             charts=[
                 charts.legend(kind_names, colours),
                 charts.stacked_bar_chart(
-                    [(row.label, row.values) for row in status_rows],
+                    [
+                        (row.label, values)
+                        for row, values in zip(status_rows, by_status.shown_rows(), strict=True)
+                    ],
                     series=kind_names,
                     colours=colours,
                     title="Cases by status, split by kind",
@@ -271,7 +406,7 @@ def case_sections(query: StatsQuery) -> list[Section]:
                         for i, m in enumerate(months)
                     ],
                     [
-                        (name, [row.values[i] for row in month_rows])
+                        (name, [values[i] for values in by_month.shown_rows()])
                         for i, name in enumerate(kind_names)
                     ],
                     colours=colours,
@@ -282,6 +417,13 @@ def case_sections(query: StatsQuery) -> list[Section]:
             tables=[by_status, by_month],
         )
     ]
+
+
+def _shown_count(table: Table, key, value: int) -> str:
+    """A published count for a sentence: hidden in the table → hidden here too."""
+    if key in table.hidden:
+        return UNPUBLISHED
+    return str(value)
 
 
 def _as_date(value) -> dt.date:
@@ -361,6 +503,8 @@ def stats(request):
             "query": query,
             "query_string": query_string,
             "is_hq": scope.is_hq,
+            "min_cell": min_cell(),
+            "hidden_mark": disclosure.HIDDEN,
         },
     )
 

@@ -166,6 +166,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# --- Statistics --------------------------------------------------------------------------------
+# No published count (statistics page, its CSVs, the anonymised record export) is below this,
+# except 0: CTDC's threshold for trafficking data.
+STATS_MIN_CELL = env_int("STATS_MIN_CELL", 11)
+if STATS_MIN_CELL < 1:
+    raise ImproperlyConfigured("STATS_MIN_CELL must be 1 or more.")
+
 # --- Sessions, cookies, security headers --------------------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -218,6 +225,8 @@ STORAGES = {
 }
 
 LANGUAGE_CODE = "en-gb"
+# The admin writes times on the 24-hour clock, as the pages do (glo_act/formats).
+FORMAT_MODULE_PATH = ["glo_act.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

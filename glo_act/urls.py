@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from cases.stats import stats
 from glo_act import views
+from victims.ctdc import ctdc_export
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("victims/", include("victims.urls")),
     path("statistics/", stats, name="stats"),
+    path("statistics/ctdc-records.csv", ctdc_export, name="ctdc_export"),
 ]
 
 if settings.BENCH_VIEWS:

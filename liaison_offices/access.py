@@ -68,7 +68,9 @@ def forget(user) -> None:
 # Written by hand: the ORM's UNION of five joined querysets cost ~4 ms of CPU to compile and,
 # joining every branch through auth_permission and django_content_type, ~2 ms for PostgreSQL
 # to plan — on every request (bench/ANALYSIS.md). Here the two office permissions are found
-# once, in `office_permission`, and each branch joins only its own grant table.
+# once, in `office_permission`, and each branch joins only its own grant table. A grant whose
+# end has passed grants nothing (`ends_at`, compared with the statement's own clock, not the
+# transaction's, so the prepared statement's parameters stay the same).
 _SCOPE_SQL = """
 WITH office_permission AS (
     SELECT p.id, p.codename FROM auth_permission p
@@ -79,13 +81,13 @@ SELECT g.user_id AS user_id, 'office' AS kind, g.content_object_id AS object_id,
        op.codename AS codename
 FROM liaison_offices_linkofficeuserobjectpermission g
 JOIN office_permission op ON op.id = g.permission_id
-WHERE g.user_id IN (%(users)s)
+WHERE g.user_id IN (%(users)s) AND (g.ends_at IS NULL OR g.ends_at > %(now)s)
 UNION ALL
 SELECT ug.user_id, 'office', g.content_object_id, op.codename
 FROM auth_user_groups ug
 JOIN liaison_offices_linkofficegroupobjectpermission g ON g.group_id = ug.group_id
 JOIN office_permission op ON op.id = g.permission_id
-WHERE ug.user_id IN (%(users)s)
+WHERE ug.user_id IN (%(users)s) AND (g.ends_at IS NULL OR g.ends_at > %(now)s)
 UNION ALL
 SELECT up.user_id, 'global', NULL, op.codename
 FROM auth_user_user_permissions up
@@ -111,7 +113,13 @@ def _scope_sql(batch_size: int) -> str:
     """The scope query for `batch_size` users: placeholders only, values go as parameters."""
     users = ", ".join(["%s"] * batch_size)
     permissions = ", ".join(["%s"] * len(OFFICE_PERMISSIONS))
-    return _SCOPE_SQL % {"users": users, "permissions": permissions}
+    return _SCOPE_SQL % {"users": users, "permissions": permissions, "now": _now_sql()}
+
+
+def _now_sql() -> str:
+    """The current time in SQL: of the statement on PostgreSQL (CURRENT_TIMESTAMP there is the
+    transaction's start), CURRENT_TIMESTAMP (UTC text, as Django stores it) on SQLite."""
+    return "statement_timestamp()" if connection.vendor == "postgresql" else "CURRENT_TIMESTAMP"
 
 
 def scope_json_sql(user_column: str) -> tuple[str, list]:
@@ -122,6 +130,7 @@ def scope_json_sql(user_column: str) -> tuple[str, list]:
     rows = _SCOPE_SQL % {
         "users": user_column,
         "permissions": ", ".join(["%s"] * len(OFFICE_PERMISSIONS)),
+        "now": _now_sql(),
     }
     row = "scope.kind, scope.object_id, scope.codename"
     if connection.vendor == "postgresql":

@@ -5,8 +5,11 @@ Saves go through `liaison_offices.services`, the same write path as every other 
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -34,7 +37,60 @@ class CountryAdmin(admin.ModelAdmin):
         return False
 
 
-class MembershipInline(admin.TabularInline):
+# The office permissions as HQ says them (the stock label reads "Link offices and partners |
+# link office | Can see the cases of this office").
+OFFICE_PERMISSION_WORDS = {
+    "view_office_cases": "See the office's cases",
+    "change_office_cases": "Work the office's cases (edit, share, refer)",
+}
+
+
+def permission_label(permission) -> str:
+    """A permission in words: the office ones by what they let one do, others by section."""
+    words = OFFICE_PERMISSION_WORDS.get(permission.codename)
+    if words and permission.content_type.app_label == "liaison_offices":
+        return words
+    from django.apps import apps
+
+    section = apps.get_app_config(permission.content_type.app_label).verbose_name
+    return f"{section}: {permission.name[:1].upper()}{permission.name[1:]}"
+
+
+class PermissionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return permission_label(obj)
+
+
+class PermissionsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return permission_label(obj)
+
+
+class LabelledInlineMixin:
+    """A tabular inline's cells have no <label>: each input and select gets an accessible
+    name (its column and row), the deletion box too."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        columns = {
+            name: str(field.label or name) for name, field in formset.form.base_fields.items()
+        }
+        verbose = str(self.verbose_name)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                row = f"{verbose} {index + 1}" if index is not None else f"new {verbose}"
+                for name, field in form.fields.items():
+                    label = "Remove" if name == "DELETE" else columns.get(name, name)
+                    # The admin wraps a foreign key's select (add/change links around it).
+                    widget = getattr(field.widget, "widget", field.widget)
+                    widget.attrs.setdefault("aria-label", f"{label} ({row})")
+
+        return Labelled
+
+
+class MembershipInline(LabelledInlineMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ["user", "role", "title", "created_at", "ended_at"]
@@ -52,12 +108,33 @@ class PartnerMembershipInline(MembershipInline):
     fk_name = "partner"
 
 
-class UserGrantInline(admin.TabularInline):
-    """Grants of this office's permissions to single users (joint investigation, leave cover)."""
+class GrantForm(forms.ModelForm):
+    """A grant made or changed here needs its reason (an office's own group holds its
+    permissions without one)."""
+
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="The joint investigation, or whose leave it covers.",
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.has_changed() and not data.get("DELETE") and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Say why this grant is made.")
+        return data
+
+
+class UserGrantInline(LabelledInlineMixin, admin.TabularInline):
+    """Grants of this office's permissions to single users (joint investigation, leave cover),
+    each with its reason and, for leave cover, its end."""
 
     model = LinkOfficeUserObjectPermission
+    form = GrantForm
     extra = 0
-    fields = ["user", "permission"]
+    fields = ["user", "permission", "reason", "ends_at", "granted_by", "granted_at", "state"]
+    readonly_fields = ["granted_by", "granted_at", "state"]
     autocomplete_fields = ["user"]
     verbose_name = "grant to a user"
     verbose_name_plural = "grants to users (joint investigations, leave cover)"
@@ -69,13 +146,27 @@ class UserGrantInline(admin.TabularInline):
             kwargs["queryset"] = Permission.objects.filter(
                 content_type__app_label="liaison_offices",
                 codename__in=["view_office_cases", "change_office_cases"],
-            )
+            ).select_related("content_type")
+            kwargs["form_class"] = PermissionChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="state")
+    def state(self, obj) -> str:
+        return grant_state(obj)
+
+
+def grant_state(grant) -> str:
+    if grant.pk is None:
+        return ""
+    if grant.ends_at is None:
+        return "until revoked"
+    when = timezone.localtime(grant.ends_at).strftime("%d %b %Y, %H:%M")
+    return f"ends {when}" if grant.is_live else f"ended {when}"
 
 
 class GroupGrantInline(UserGrantInline):
     model = LinkOfficeGroupObjectPermission
-    fields = ["group", "permission"]
+    fields = ["group", "permission", "reason", "ends_at", "granted_by", "granted_at", "state"]
     autocomplete_fields = ["group"]
     verbose_name = "grant to a group"
     verbose_name_plural = "grants to groups (the office's own group holds both)"
@@ -129,14 +220,17 @@ class ServiceSavingAdmin(DomainErrorsAsMessages):
                 obj._history_user = request.user
                 obj.save(update_fields=["title", "updated_at"])
         elif isinstance(obj, LinkOfficeUserObjectPermission | LinkOfficeGroupObjectPermission):
-            if obj.pk is None:
-                services.office_permission_grant(
-                    acting_user=request.user,
-                    office=parent,
-                    permission=obj.permission.codename,
-                    user=getattr(obj, "user", None),
-                    group=getattr(obj, "group", None),
-                )
+            # New, or its reason or end changed: granted (again) through the service, which
+            # records who and why in the office's history.
+            services.office_permission_grant(
+                acting_user=request.user,
+                office=parent,
+                permission=obj.permission.codename,
+                user=getattr(obj, "user", None),
+                group=getattr(obj, "group", None),
+                reason=obj.reason,
+                ends_at=obj.ends_at,
+            )
 
 
 @admin.register(LinkOffice)
@@ -149,6 +243,22 @@ class LinkOfficeAdmin(ServiceSavingAdmin, GuardedModelAdmin, SimpleHistoryAdmin)
 
     def get_readonly_fields(self, request, obj=None):
         return ["code", "group"] if obj else ["group"]
+
+    # guardian's object-permission pages list the grants; they may not make one, since a grant
+    # made there would have no reason, no end and no line in the history.
+    def obj_perms_manage_user_view(self, request, object_pk, user_id):
+        return self._grant_on_the_office_page(request, object_pk)
+
+    def obj_perms_manage_group_view(self, request, object_pk, group_id):
+        return self._grant_on_the_office_page(request, object_pk)
+
+    def _grant_on_the_office_page(self, request, object_pk):
+        messages.error(
+            request, "Grant or revoke office permissions on the office's page, with a reason."
+        )
+        return HttpResponseRedirect(
+            reverse("admin:liaison_offices_linkoffice_change", args=[object_pk])
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -169,6 +279,102 @@ class LinkOfficeAdmin(ServiceSavingAdmin, GuardedModelAdmin, SimpleHistoryAdmin)
             )
             obj.pk = created.pk
             obj.group = created.group
+
+
+# --- Grantees' pages: users and groups ------------------------------------------------------------
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.admin import GroupAdmin, UserAdmin  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+
+
+class GrantListInline(admin.TabularInline):
+    """The office permissions a user or group holds, with why, who granted them and until
+    when. Read-only: grants are made and revoked on the office's page."""
+
+    extra = 0
+    can_delete = False
+    fields = ["content_object", "what", "reason", "state", "granted_by", "granted_at"]
+    readonly_fields = fields
+    verbose_name = "office permission granted"
+    verbose_name_plural = "office permissions granted (made and revoked on the office's page)"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("content_object", "permission__content_type", "granted_by")
+            .order_by("-granted_at")
+        )
+
+    @admin.display(description="state")
+    def state(self, obj) -> str:
+        return grant_state(obj)
+
+    @admin.display(description="permission")
+    def what(self, obj) -> str:
+        return permission_label(obj.permission)
+
+
+class UserGrantListInline(GrantListInline):
+    model = LinkOfficeUserObjectPermission
+    fk_name = "user"
+
+
+class GroupGrantListInline(GrantListInline):
+    model = LinkOfficeGroupObjectPermission
+
+
+class MembershipListInline(admin.TabularInline):
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ["office", "partner", "role", "title", "created_at", "ended_at"]
+    readonly_fields = fields
+    verbose_name_plural = "memberships (made and ended under Memberships)"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class HQUserAdmin(UserAdmin):
+    """The stock user page, except that groups and permissions cannot be changed on it: an
+    office's or partner's group follows its memberships, and an office permission is granted,
+    with its reason, on the office's page. Both are listed here."""
+
+    inlines = [MembershipListInline, UserGrantListInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "groups", "user_permissions", "last_login", "date_joined"]
+
+
+@admin.register(Group)
+class HQGroupAdmin(GroupAdmin):
+    """Groups with the office permissions granted to them; an office's or partner's own group
+    is managed through memberships."""
+
+    inlines = [GroupGrantListInline]
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["form_class"] = PermissionsChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(PartnerOrganisation)

@@ -69,6 +69,12 @@ class EventKind(models.TextChoices):
     REFERRAL_COMPLETED = "referral_completed", "Referral completed"
     REFERRAL_REVOKED = "referral_revoked", "Referral revoked"
     REFERRAL_UNANSWERED = "referral_unanswered", "Referral still unanswered"
+    REFERRAL_PAUSED = "referral_paused", "Referral paused: the victim withdrew consent"
+    REFERRAL_RESUMED = "referral_resumed", "Referral resumed"
+    SHARING_CONSENT_WITHDRAWN = (
+        "sharing_consent_withdrawn",
+        "A victim withdrew consent to share their data with you",
+    )
     FOLLOWUP_DUE = "followup_due", "Reintegration follow-up due"
     PAKISTANI_VICTIM_IDENTIFIED = (
         "pakistani_victim_identified",

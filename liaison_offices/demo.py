@@ -67,38 +67,46 @@ PARTNERS = [
     ),
 ]
 
+# Fictional personas: no real official is meant (roles and titles are the real ones).
 # username, first, last, organisation (office code or partner short name), role, title
 USERS = [
-    ("hq.admin", "Alam", "Shinwari", HQ_CODE, Role.HQ_ADMIN, "Director Immigration"),
+    ("hq.admin", "Farhan", "Qadirzai", HQ_CODE, Role.HQ_ADMIN, "Director Immigration"),
     (
         "hq.adg",
-        "Ashraf Zubair",
-        "Siddiqui",
+        "Nasreen",
+        "Malikzada",
         HQ_CODE,
         Role.OFFICE_LEAD,
         "Additional Director General",
     ),
-    ("fp.gbr", "Coran", "Oakley", "BHC", Role.FOCAL_POINT, "Immigration Liaison Officer"),
-    ("fp.tur", "Dogan", "Cangul", "Embassy TUR", Role.FOCAL_POINT, "Immigration Liaison Officer"),
+    ("fp.gbr", "Harriet", "Pembleton", "BHC", Role.FOCAL_POINT, "Immigration Liaison Officer"),
+    (
+        "fp.tur",
+        "Selin",
+        "Karadumanli",
+        "Embassy TUR",
+        Role.FOCAL_POINT,
+        "Immigration Liaison Officer",
+    ),
     (
         "fp.grc",
-        "Konstantinos",
-        "Tzagkaraki",
+        "Eleni",
+        "Papadakou",
         "Embassy GRC",
         Role.FOCAL_POINT,
         "Police Liaison Officer",
     ),
     ("fp.frontex", "Frontex", "Liaison", "Frontex", Role.FOCAL_POINT, "Liaison Officer"),
-    ("unodc.pk", "Waqar Haider", "Awan", "UNODC", Role.FOCAL_POINT, "UNODC Consultant"),
+    ("unodc.pk", "Rabia", "Hamdanifar", "UNODC", Role.FOCAL_POINT, "UNODC Consultant"),
     (
         "iom.pk",
-        "Sibgha",
-        "Ajaz",
+        "Tahira",
+        "Bukhtiar",
         "IOM",
         Role.CASEWORKER,
         "Programme Coordinator Migration Management",
     ),
-    ("inspire.pk", "Qaiser", "Siddiqui", "Inspire", Role.CASEWORKER, "Chief Executive Officer"),
+    ("inspire.pk", "Mehwish", "Rizvani", "Inspire", Role.CASEWORKER, "Chief Executive Officer"),
 ]
 
 
@@ -169,6 +177,10 @@ def seed(ctx: DemoContext) -> None:
                 email=f"{username}@demo.glo-act.invalid",
                 password=ctx.password,
             )
+        elif (user.first_name, user.last_name) != (first, last):
+            # A demo seeded before the personas were fictional carried real officials' names.
+            user.first_name, user.last_name = first, last
+            user.save(update_fields=["first_name", "last_name"])
         ctx.users[username] = user
         office = ctx.offices.get(org)
         partner = ctx.partners.get(org) if office is None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -161,7 +162,43 @@ class Membership(TimeStampedModel):
 
 # Office permissions live in direct foreign-key tables: the generic guardian tables compare
 # `object_pk` as text and are the slow path (PERFORMANCE.md, lesson 4).
-class LinkOfficeUserObjectPermission(UserObjectPermissionBase):
+class GrantTerms(models.Model):
+    """Why HQ granted an office's permission, who did, and until when.
+
+    A grant whose `ends_at` has passed grants nothing: the access scope (`liaison_offices.access`)
+    and the notification recipients ignore it. The row stays, so the grantee's page lists it
+    as ended; granting again renews it. An office's own group holds its permissions with no
+    reason and no end.
+    """
+
+    reason = models.CharField(max_length=300, blank=True)
+    ends_at = models.DateTimeField(
+        "ends", null=True, blank=True, help_text="Empty: until HQ revokes it."
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    granted_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_live(self) -> bool:
+        return self.ends_at is None or self.ends_at > timezone.now()
+
+
+def live_grant_q(now=None) -> models.Q:
+    """Grants not yet ended."""
+    return models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now or timezone.now())
+
+
+class LinkOfficeUserObjectPermission(UserObjectPermissionBase, GrantTerms):
     """A per-user grant of an office permission (joint investigation, leave cover)."""
 
     content_object = models.ForeignKey(LinkOffice, on_delete=models.CASCADE)
@@ -169,14 +206,20 @@ class LinkOfficeUserObjectPermission(UserObjectPermissionBase):
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "office permission granted to a user"
 
+    def __str__(self) -> str:
+        return f"{self.permission.name} — {self.content_object} — {self.user}"
 
-class LinkOfficeGroupObjectPermission(GroupObjectPermissionBase):
+
+class LinkOfficeGroupObjectPermission(GroupObjectPermissionBase, GrantTerms):
     """A per-group grant of an office permission; each office's own group holds both."""
 
     content_object = models.ForeignKey(LinkOffice, on_delete=models.CASCADE)
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = "office permission granted to a group"
+
+    def __str__(self) -> str:
+        return f"{self.permission.name} — {self.content_object} — {self.group}"
 
 
 # Notifications (outbox, deliveries, inbox, preferences, webhooks) live in their own module.

@@ -200,28 +200,80 @@ def _check_grant_target(user, group) -> None:
         raise DomainError("Grant an office permission to exactly one user or one group.")
 
 
+def _record_on_office(office: LinkOffice, acting_user, reason: str) -> None:
+    """A line in the office's History (admin): who changed its grants, and why."""
+    office._history_user = acting_user
+    # simple_history keeps 100 characters of a change reason; the grant row keeps all of it.
+    office._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+    office.save(update_fields=["updated_at"])
+
+
+def _grant_target_name(user, group) -> str:
+    return f"user {user.get_username()}" if user is not None else f"group {group.name}"
+
+
 @transaction.atomic
 def office_permission_grant(
-    *, acting_user, office: LinkOffice, permission: str, user=None, group=None
-) -> None:
-    """Grant another office's permission to a user or group (joint investigation, leave cover)."""
+    *,
+    acting_user,
+    office: LinkOffice,
+    permission: str,
+    user=None,
+    group=None,
+    reason: str = "",
+    ends_at: dt.datetime | None = None,
+):
+    """Grant an office's permission to a user or group (joint investigation, leave cover),
+    saying why, until `ends_at` (None: until revoked). It stops granting at that time.
+    Granting again renews the grant with the new reason and end. Returns the grant row.
+    """
     _check_grant_target(user, group)
     if permission not in OFFICE_PERMISSIONS:
         raise DomainError(f"Unknown office permission {permission!r}.", field="permission")
-    assign_perm(f"liaison_offices.{permission}", user or group, office)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(
+            "Say why this grant is made (e.g. the joint investigation, or whose leave it covers).",
+            field="reason",
+        )
+    if len(reason) > 300:
+        raise DomainError("The reason is too long (300 characters at most).", field="reason")
+    now = timezone.now()
+    if ends_at is not None and ends_at <= now:
+        raise DomainError("The end of the grant is in the past.", field="ends_at")
+    grant = assign_perm(f"liaison_offices.{permission}", user or group, office)
+    grant.reason = reason
+    grant.ends_at = ends_at
+    grant.granted_by = acting_user if getattr(acting_user, "pk", None) else None
+    grant.granted_at = now
+    grant.save(update_fields=["reason", "ends_at", "granted_by", "granted_at"])
+    until = f" until {timezone.localtime(ends_at):%Y-%m-%d %H:%M}" if ends_at else ""
+    _record_on_office(
+        office,
+        acting_user,
+        f"Granted {permission} to {_grant_target_name(user, group)}{until}: {reason}",
+    )
     if user is not None:
         access.forget(user)
+    return grant
 
 
 @transaction.atomic
 def office_permission_revoke(
-    *, acting_user, office: LinkOffice, permission: str, user=None, group=None
+    *, acting_user, office: LinkOffice, permission: str, user=None, group=None, reason: str = ""
 ) -> None:
     """Take back an office permission; it stops granting anything at once."""
     _check_grant_target(user, group)
     if group is not None and group == office.group:
         raise DomainError("An office's own group always holds its office permissions.")
     remove_perm(f"liaison_offices.{permission}", user or group, office)
+    why = " ".join((reason or "").split())
+    _record_on_office(
+        office,
+        acting_user,
+        f"Revoked {permission} from {_grant_target_name(user, group)}"
+        + (f": {why}" if why else ""),
+    )
     if user is not None:
         access.forget(user)
 

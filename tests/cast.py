@@ -3,7 +3,7 @@
 - `uk`: an officer of the UK link office (London)
 - `italy`: an officer of the Italy link office, who must get 404 on UK data
 - `spain`: an officer of the Spain office, a bystander for "another country"
-- `focal_point`: Coran Oakley of the British High Commission (embassy focal point)
+- `focal_point`: a focal point of the British High Commission (embassy focal point)
 - `provider`: a caseworker of IOM (service provider)
 - `hq`: the Director Immigration at HQ, Islamabad (sees everything, may use the admin)
 """

@@ -25,6 +25,13 @@ URL = "/statistics/"
 STATS = {"purpose": ConsentPurpose.STATISTICS}
 
 
+@pytest.fixture(autouse=True)
+def every_count_published(settings):
+    """These tests read exact small counts; small-count suppression has its own tests
+    (tests/test_stats_disclosure.py)."""
+    settings.STATS_MIN_CELL = 1
+
+
 def open_case(cast, who="uk", office="GBR", kind=CaseKind.TIP, **fields):
     fields.setdefault("title", f"{kind} case of {office}")
     return case_services.case_create(

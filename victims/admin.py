@@ -23,7 +23,14 @@ from glo_act.errors import DomainError
 from liaison_offices.admin import DomainErrorsAsMessages
 from liaison_offices.constants import Service
 from victims import access, services
-from victims.constants import ALL_PERSONAL_FIELDS, AccessDoor, PersonalField, Vulnerability
+from victims.constants import (
+    ALL_PERSONAL_FIELDS,
+    RECORDABLE_LAWFUL_BASES,
+    AccessDoor,
+    ConsentPurpose,
+    PersonalField,
+    Vulnerability,
+)
 from victims.crypto import PersonalDataUnreadable
 from victims.models import (
     Consent,
@@ -74,6 +81,21 @@ class VictimAddForm(VictimFactsForm):
     cnic_number = forms.CharField(label="CNIC number", required=False, max_length=40)
     phone = forms.CharField(required=False, max_length=40)
     address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    processing_consent = forms.BooleanField(
+        label="The victim consents to the processing of their personal data",
+        required=False,
+    )
+    lawful_basis = forms.ChoiceField(
+        label="Or: lawful basis without consent",
+        required=False,
+        choices=[("", "None")] + RECORDABLE_LAWFUL_BASES,
+        help_text="Personal data is stored only with that consent or on one of these bases.",
+    )
+    lawful_basis_note = forms.CharField(
+        label="Why this basis applies", required=False, max_length=300
+    )
+
+    BASIS_FIELDS = ["processing_consent", "lawful_basis", "lawful_basis_note"]
 
 
 class CaseLinkInline(admin.TabularInline):
@@ -99,7 +121,13 @@ class VictimAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
         "identification_status",
         "created_at",
     ]
-    list_filter = ["identification_status", "sex", "is_child", "recorded_by_office"]
+    list_filter = [
+        "identification_status",
+        "sex",
+        "is_child",
+        "recorded_by_office",
+        "lawful_basis",
+    ]
     search_fields = ["code"]
     inlines = [CaseLinkInline]
     # The history pages must not compare or show encrypted fields either.
@@ -118,10 +146,22 @@ class VictimAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
             personal = ["case", *ALL_PERSONAL_FIELDS]
             return [
                 (None, {"fields": personal}),
+                ("Basis for holding personal data", {"fields": VictimAddForm.BASIS_FIELDS}),
                 ("Facts", {"fields": FACT_FIELDS}),
             ]
         return [
-            (None, {"fields": ["code", "recorded_by_office", "personal_data"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "code",
+                        "recorded_by_office",
+                        "personal_data",
+                        "lawful_basis",
+                        "lawful_basis_note",
+                    ]
+                },
+            ),
             ("Facts", {"fields": FACT_FIELDS + ["age_band", "is_child"]}),
             ("Record", {"fields": ["recorded_by", "created_at", "updated_at"]}),
         ]
@@ -133,6 +173,8 @@ class VictimAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
             "code",
             "recorded_by_office",
             "personal_data",
+            "lawful_basis",
+            "lawful_basis_note",
             "age_band",
             "is_child",
             "recorded_by",
@@ -166,6 +208,11 @@ class VictimAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
             case=data["case"],
             **{name: data[name] for name in FACT_FIELDS},
             **{name: data[name] for name in ALL_PERSONAL_FIELDS},
+            consents=(
+                [{"purpose": ConsentPurpose.DATA_PROCESSING}] if data["processing_consent"] else []
+            ),
+            lawful_basis=data["lawful_basis"],
+            lawful_basis_note=data["lawful_basis_note"],
         )
         obj.pk = result.victim.pk
         obj.code = result.victim.code

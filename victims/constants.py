@@ -52,6 +52,29 @@ class ConsentPurpose(models.TextChoices):
     STATISTICS = "statistics", "Use in statistics"
 
 
+class LawfulBasis(models.TextChoices):
+    """Why personal data may be held without the victim's consent to its processing."""
+
+    LEGAL_OBLIGATION = (
+        "legal_obligation",
+        "Legal obligation: a criminal investigation or proceedings need it",
+    )
+    VITAL_INTERESTS = "vital_interests", "Vital interests: to protect the person's life or safety"
+    PUBLIC_TASK = "public_task", "Public task: FIA's statutory duty towards victims"
+    # Set by the migration on records that held personal data before the rule existed; never
+    # chosen on a form. HQ reviews them (the admin lists victims by lawful basis).
+    HELD_BEFORE_RULE = (
+        "held_before_rule",
+        "Held before a basis was required (to be reviewed)",
+    )
+
+
+# The bases an officer may record; HELD_BEFORE_RULE only comes from the migration.
+RECORDABLE_LAWFUL_BASES = [
+    (value, label) for value, label in LawfulBasis.choices if value != LawfulBasis.HELD_BEFORE_RULE
+]
+
+
 class ReferralStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"
@@ -96,6 +119,8 @@ class UpdateKind(models.TextChoices):
     STATUS = "status", "Status change"
     NOTE = "note", "Note"
     CONSENT_OVERRIDE = "consent_override", "Sent without consent (override)"
+    PAUSED = "paused", "Paused: consent withdrawn"
+    RESUMED = "resumed", "Resumed"
 
 
 class AccessDoor(models.TextChoices):

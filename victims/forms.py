@@ -17,6 +17,7 @@ from glo_act.pages import PageForm
 from liaison_offices.constants import Service
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 from victims.constants import (
+    RECORDABLE_LAWFUL_BASES,
     ConsentPurpose,
     IdentificationStatus,
     IdentifiedBy,
@@ -115,6 +116,19 @@ class VictimForm(PageForm):
     migration_status = forms.ChoiceField(
         label="Migration status", choices=MigrationStatus.choices, initial=MigrationStatus.UNKNOWN
     )
+    lawful_basis = forms.ChoiceField(
+        label="Lawful basis without consent",
+        required=False,
+        choices=_blank(RECORDABLE_LAWFUL_BASES, "None: the victim consents to processing"),
+        help_text="Personal data is stored only with the victim's consent to processing of "
+        "personal data, or on one of these bases.",
+    )
+    lawful_basis_note = forms.CharField(
+        label="Why this basis applies",
+        required=False,
+        max_length=300,
+        help_text="e.g. the investigation or the risk to the person. Needed with a basis.",
+    )
 
     def __init__(self, *args, countries: Sequence[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,8 +147,21 @@ class VictimForm(PageForm):
             raise forms.ValidationError("The date of birth is in the future.")
         return born
 
+    def clean(self):
+        data = super().clean()
+        if data.get("lawful_basis") and not (data.get("lawful_basis_note") or "").strip():
+            self.add_error("lawful_basis_note", "Say why this basis applies.")
+        return data
+
     def personal_data(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in PERSONAL_FIELDS}
+
+    def basis(self) -> dict:
+        """The lawful basis, when given or changed (an unchanged one is left as it is)."""
+        names = ("lawful_basis", "lawful_basis_note")
+        if not any(name in self.changed_data for name in names):
+            return {}
+        return {name: self.cleaned_data.get(name) or "" for name in names}
 
     def facts(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in FACT_FIELDS}
@@ -351,6 +378,19 @@ class DeclineForm(PageForm):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The referring office reads this to find another provider.",
+    )
+
+
+class ResumeForm(PageForm):
+    """Resume a referral paused by a withdrawn consent: on a new consent, or an override."""
+
+    override_reason = forms.CharField(
+        label="Reason for resuming without the victim's consent",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Leave blank when the victim has consented again. Otherwise only holders of "
+        "the consent-override permission may resume, with a written reason.",
     )
 
 

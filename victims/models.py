@@ -19,6 +19,7 @@ from victims.constants import (
     ConsentPurpose,
     IdentificationStatus,
     IdentifiedBy,
+    LawfulBasis,
     MigrationStatus,
     ReferralStatus,
     UpdateKind,
@@ -70,6 +71,12 @@ class Victim(models.Model):
     passport_index = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     cnic_index = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     name_dob_index = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # Personal data is held on the victim's consent to its processing or, without it, on a
+    # recorded lawful basis (victims.services: `_check_basis_for_personal_data`).
+    lawful_basis = models.CharField(
+        max_length=20, choices=LawfulBasis.choices, blank=True, editable=False
+    )
+    lawful_basis_note = models.CharField(max_length=300, blank=True, editable=False)
 
     # Non-identifying facts, shown to everyone who sees the victim.
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
@@ -254,6 +261,9 @@ class Referral(models.Model):
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set when the victim withdraws the consent the referral relies on: the provider may not
+    # take it further (and sees no personal data) until a new consent or an override resumes it.
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
     decline_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -28,6 +28,7 @@ from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
 from liaison_offices.notifications import publish
 from victims.constants import (
     OPEN_REFERRAL_STATUSES,
+    RECORDABLE_LAWFUL_BASES,
     REFERRAL_TRANSITIONS,
     ConsentPurpose,
     IdentificationStatus,
@@ -78,6 +79,7 @@ FACT_INPUTS = (
     "vulnerabilities",
     "migration_status",
 )
+BASIS_INPUTS = ("lawful_basis", "lawful_basis_note")
 PAKISTAN = "PAK"
 
 
@@ -343,6 +345,48 @@ def _link_case(victim: Victim, case: Case, acting_user) -> VictimCaseLink:
     return link
 
 
+def _has_personal_data(victim: Victim) -> bool:
+    return any(getattr(victim, name) not in (None, "") for name in PERSONAL_INPUTS)
+
+
+def _apply_basis(victim: Victim, basis, note) -> None:
+    """Record (or clear, with a blank basis) the lawful basis for holding personal data."""
+    basis = "" if basis in (None, "") else str(basis)
+    note = " ".join(str(note or "").split())
+    if basis and basis not in dict(RECORDABLE_LAWFUL_BASES):
+        raise DomainError(f"{basis!r} is not a lawful basis one may record.", field="lawful_basis")
+    if basis and not note:
+        raise DomainError(
+            "Say why this basis applies (e.g. the investigation or the risk).",
+            field="lawful_basis_note",
+        )
+    if len(note) > 300:
+        raise DomainError("The reason for the lawful basis is too long.", field="lawful_basis_note")
+    victim.lawful_basis = basis
+    victim.lawful_basis_note = note if basis else ""
+
+
+def _check_basis_for_personal_data(victim: Victim, *, consented: bool) -> None:
+    """Personal data is stored only on the victim's consent to its processing, or on a lawful
+    basis recorded with its reason."""
+    if consented or victim.lawful_basis or not _has_personal_data(victim):
+        return
+    raise ConsentRequired(
+        "Personal data (name, date of birth, documents, phone, address) can be stored only "
+        "with the victim's consent to processing of personal data, or a lawful basis recorded "
+        "with its reason. Record one, or leave the personal fields blank.",
+        field="lawful_basis",
+    )
+
+
+def _has_live_processing_consent(victim: Victim) -> bool:
+    return (
+        Consent.objects.live()
+        .filter(victim=victim, purpose=ConsentPurpose.DATA_PROCESSING)
+        .exists()
+    )
+
+
 # --- victims ------------------------------------------------------------------------------------
 
 
@@ -369,12 +413,16 @@ def victim_register(
     vulnerabilities: Iterable[str] = (),
     migration_status: str = MigrationStatus.UNKNOWN,
     consents: Iterable[dict] = (),
+    lawful_basis: str = "",
+    lawful_basis_note: str = "",
 ) -> Registration:
     """Record a victim on a case for an office the user works; returns it and duplicate hints.
 
     `office` defaults to the case's lead office. `consents`: dicts of `consent_record`'s
-    arguments (purpose, partner, office, service, note).
+    arguments (purpose, partner, office, service, note). Personal data needs a consent to its
+    processing among them, or a `lawful_basis` (LawfulBasis) with `lawful_basis_note`.
     """
+    consents = list(consents)
     _check_case_visible(acting_user, case)
     office = office or case.lead_office
     if not can_work_office(acting_user, office.pk):
@@ -407,6 +455,11 @@ def victim_register(
         },
     )
     _derive_age(victim)
+    _apply_basis(victim, lawful_basis, lawful_basis_note)
+    _check_basis_for_personal_data(
+        victim,
+        consented=any(spec.get("purpose") == ConsentPurpose.DATA_PROCESSING for spec in consents),
+    )
     now = timezone.now()
     victim.code = _next_code(office, timezone.localdate(now).year)
     victim.created_at = victim.updated_at = now
@@ -433,13 +486,31 @@ def victim_update(*, acting_user, victim: Victim, **changes) -> Victim:
     """Change a victim's personal data or facts; every encrypted field is re-sealed under the
     newest key. A blank personal value clears it.
     """
-    unknown = set(changes) - set(PERSONAL_INPUTS) - set(FACT_INPUTS)
+    unknown = set(changes) - set(PERSONAL_INPUTS) - set(FACT_INPUTS) - set(BASIS_INPUTS)
     if unknown:
         raise DomainError(f"These victim fields cannot be changed: {', '.join(sorted(unknown))}.")
     locked = _lock_victim_for_change(acting_user, victim)
     was_pakistani_actual = _is_pakistani_actual(locked)
     _apply_facts(locked, {k: v for k, v in changes.items() if k in FACT_INPUTS})
-    _apply_personal(locked, {k: v for k, v in changes.items() if k in PERSONAL_INPUTS})
+    personal = {k: v for k, v in changes.items() if k in PERSONAL_INPUTS}
+    before = {name: _plain(getattr(locked, name)) for name in personal}
+    _apply_personal(locked, personal)
+    stored = [
+        name
+        for name in personal
+        if getattr(locked, name) not in (None, "") and _plain(getattr(locked, name)) != before[name]
+    ]
+    if set(BASIS_INPUTS) & set(changes):
+        _apply_basis(
+            locked,
+            changes.get("lawful_basis", locked.lawful_basis),
+            changes.get("lawful_basis_note", locked.lawful_basis_note),
+        )
+    if stored or set(BASIS_INPUTS) & set(changes):
+        # Checked only when personal data is stored anew or its basis changes: a record held
+        # under a consent since withdrawn can still have its facts corrected (or its personal
+        # data cleared).
+        _check_basis_for_personal_data(locked, consented=_has_live_processing_consent(locked))
     if "age_at_identification" not in changes and {"date_of_birth", "identified_on"} & set(changes):
         born = _plain(locked.date_of_birth)
         if born is not None:
@@ -534,9 +605,12 @@ def consent_record(
     service: str = "",
     note: str = "",
 ) -> Consent:
-    """Record what the victim agreed to: one purpose, for a named organisation (and service)."""
+    """Record what the victim agreed to: one purpose, for a named organisation (and service).
+
+    A consent to referral resumes the referrals that the withdrawal of the same consent paused.
+    """
     locked = _lock_victim_for_change(acting_user, victim)
-    return _consent_create(
+    consent = _consent_create(
         acting_user=acting_user,
         victim=locked,
         purpose=purpose,
@@ -545,30 +619,155 @@ def consent_record(
         service=service,
         note=note,
     )
+    if consent.purpose == ConsentPurpose.REFERRAL:
+        _resume_on_new_consent(consent, acting_user)
+    return consent
 
 
 @transaction.atomic
 def consent_withdraw(*, acting_user, consent: Consent) -> Consent:
-    """Withdraw a consent; it stops opening anything at once (reads are computed from it)."""
-    _lock_victim_for_change(acting_user, consent.victim)
+    """Withdraw a consent; it stops opening anything at once (reads are computed from it).
+
+    Open referrals relying on it are paused: the provider is told, loses the victim's personal
+    fields at once and may not take the referral further until the referring office resumes
+    it (a new consent, or an override with its reason: `referral_resume`). The office or
+    organisation a consent to sharing named is told that it no longer sees the personal data.
+    """
+    locked_victim = _lock_victim_for_change(acting_user, consent.victim)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_at is not None:
         raise DomainError("This consent was already withdrawn.")
-    consent.withdrawn_at = timezone.now()
+    now = timezone.now()
+    consent.withdrawn_at = now
     consent.withdrawn_by = acting_user
     consent._history_user = acting_user
     consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
-    # Open referrals relying on it stay in the thread, but the provider is told and stops
-    # seeing the victim's personal data (victims.access).
-    for referral in Referral.objects.filter(consent=consent, status__in=OPEN_REFERRAL_STATUSES):
+    relying = (
+        Referral.objects.select_for_update()
+        .select_related("victim", "from_office", "partner")
+        .filter(consent=consent, status__in=OPEN_REFERRAL_STATUSES, paused_at__isnull=True)
+    )
+    for referral in relying:
+        referral.paused_at = now
+        referral.updated_at = now
+        referral._history_user = acting_user
+        referral.save(update_fields=["paused_at", "updated_at"])
         ReferralUpdate.objects.create(
             referral=referral,
-            kind=UpdateKind.NOTE,
-            body="The victim withdrew the consent this referral relies on.",
+            kind=UpdateKind.PAUSED,
+            body=(
+                "The victim withdrew the consent this referral relies on. It is paused: the "
+                "victim's personal data is no longer shown, and the referral cannot be taken "
+                "further until the referring office records a new consent or an override."
+            ),
             author=acting_user,
+        )
+        logger.info("Referral %s paused: consent %s withdrawn", referral.pk, consent.pk)
+        publish(
+            kind=EventKind.REFERRAL_PAUSED,
+            subject=referral,
+            actor=acting_user,
+            offices=[referral.from_office],
+            partners=[referral.partner],
+            payload={**_referral_payload(referral), "paused": True},
+        )
+    if consent.purpose == ConsentPurpose.SHARING:
+        publish(
+            kind=EventKind.SHARING_CONSENT_WITHDRAWN,
+            subject=locked_victim,
+            actor=acting_user,
+            offices=[consent.office] if consent.office_id else [],
+            partners=[consent.partner] if consent.partner_id else [],
+            payload={"victim": locked_victim.code, "consent": consent.pk},
+            # Told even though the recipient may no longer see the victim at all.
+            check_visibility=False,
         )
     logger.info("Consent %s of victim %s withdrawn", consent.pk, consent.victim.code)
     return consent
+
+
+def _resume(referral: Referral, *, acting_user, consent: Consent | None, reason: str) -> Referral:
+    now = timezone.now()
+    referral.paused_at = None
+    referral.updated_at = now
+    referral.consent = consent
+    if consent is None:
+        referral.override_reason = reason
+        referral.overridden_by = acting_user
+    referral._history_user = acting_user
+    referral.save()
+    ReferralUpdate.objects.create(
+        referral=referral,
+        kind=UpdateKind.RESUMED if consent is not None else UpdateKind.CONSENT_OVERRIDE,
+        body=(
+            "Resumed on the victim's new consent."
+            if consent is not None
+            else f"Resumed without the victim's consent (override): {reason}"
+        ),
+        author=acting_user,
+    )
+    logger.info("Referral %s resumed (%s)", referral.pk, "new consent" if consent else "override")
+    publish(
+        kind=EventKind.REFERRAL_RESUMED,
+        subject=referral,
+        actor=acting_user,
+        offices=[referral.from_office],
+        partners=[referral.partner],
+        payload={**_referral_payload(referral), "override": consent is None},
+    )
+    return referral
+
+
+def _resume_on_new_consent(consent: Consent, acting_user) -> None:
+    """A consent to referral recorded again resumes the referrals its withdrawal paused."""
+    paused = (
+        Referral.objects.select_for_update()
+        .select_related("victim", "from_office", "partner")
+        .filter(
+            victim_id=consent.victim_id,
+            partner_id=consent.partner_id,
+            service=consent.service,
+            status__in=OPEN_REFERRAL_STATUSES,
+            paused_at__isnull=False,
+        )
+    )
+    for referral in paused:
+        _resume(referral, acting_user=acting_user, consent=consent, reason="")
+
+
+@transaction.atomic
+def referral_resume(*, acting_user, referral: Referral, override_reason: str = "") -> Referral:
+    """The referring office resumes a paused referral: on the victim's live consent to it if
+    there is one, else (holders of the override permission) on a written reason."""
+    locked = _lock_referral(referral)
+    _check_referring_office(acting_user, locked)
+    if locked.paused_at is None:
+        raise DomainError("This referral is not paused.")
+    if not locked.is_open:
+        raise InvalidTransition("Only an open referral can be resumed.")
+    consent = (
+        Consent.objects.for_referral(
+            victim=locked.victim, partner=locked.partner, service=locked.service
+        )
+        .order_by("-recorded_at")
+        .first()
+    )
+    reason = (override_reason or "").strip()
+    if consent is None:
+        if not reason:
+            raise ConsentRequired(
+                f"{locked.victim.code} has no live consent to this referral. Record the "
+                "victim's consent again (the referral then resumes), or give the reason for "
+                "an override.",
+                field="override_reason",
+            )
+        if not acting_user.has_perm(OVERRIDE_PERMISSION):
+            raise PermissionDenied(
+                "Resuming without the victim's consent needs the consent-override permission, "
+                "which you do not hold.",
+                field="override_reason",
+            )
+    return _resume(locked, acting_user=acting_user, consent=consent, reason=reason)
 
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -714,6 +913,15 @@ def _lock_referral(referral: Referral) -> Referral:
     )
 
 
+def _check_not_paused(referral: Referral) -> None:
+    if referral.paused_at is not None:
+        raise ConsentRequired(
+            "This referral is paused: the victim withdrew the consent it relies on. It can go "
+            "further when the referring office records a new consent or an override.",
+            field="status",
+        )
+
+
 def _check_partner_member(user, referral: Referral) -> None:
     if referral.partner_id not in scope_of(user).partner_ids:
         if not Referral.objects.visible_to(user).filter(pk=referral.pk).exists():
@@ -781,6 +989,7 @@ def referral_accept(*, acting_user, referral: Referral, note: str = "") -> Refer
     """The partner takes the referral on; the referring office is told."""
     locked = _lock_referral(referral)
     _check_partner_member(acting_user, locked)
+    _check_not_paused(locked)
     return _move(
         locked,
         ReferralStatus.ACCEPTED,
@@ -815,6 +1024,7 @@ def referral_progress(*, acting_user, referral: Referral, note: str) -> Referral
     """The partner reports progress (the first report starts the work: in progress)."""
     locked = _lock_referral(referral)
     _check_partner_member(acting_user, locked)
+    _check_not_paused(locked)
     note = (note or "").strip()
     if not note:
         raise DomainError("Write what has been done.", field="note")
@@ -833,6 +1043,7 @@ def referral_complete(*, acting_user, referral: Referral, note: str = "") -> Ref
     """The partner has delivered the service; the referring office is told."""
     locked = _lock_referral(referral)
     _check_partner_member(acting_user, locked)
+    _check_not_paused(locked)
     return _move(
         locked,
         ReferralStatus.COMPLETED,

@@ -12,7 +12,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from cases import charts
 from cases.constants import SEXUAL_FORMS, AgeBand, Exploitation, Sex
-from cases.stats import Section, StatsQuery, Table, TableRow
+from cases.disclosure import count_text
+from cases.stats import UNPUBLISHED, Section, StatsQuery, Table, TableRow, min_cell, publish
 from liaison_offices.constants import Service
 from victims.constants import ConsentPurpose, ReferralStatus
 from victims.models import Consent, Referral, Victim
@@ -98,16 +99,7 @@ def victim_section(query: StatsQuery) -> Section:
     for key, label, sex, child in PANELS:
         bands = [b for b in AgeBand.values if b != AgeBand.UNKNOWN and (b in CHILD_BANDS) == child]
         totals = [sum(values(sex, b)[i] for b in bands) for i in range(len(FORM_GROUPS))]
-        panel_rows.append((key, label, totals, sum(victims_in(sex, b) for b in bands)))
-    panels = charts.small_multiples(
-        [
-            (label, [charts.Bar(name, v) for name, v in zip(form_names, totals, strict=True)])
-            for _, label, totals, _ in panel_rows
-        ],
-        title="Victims by form of exploitation",
-        desc="Bars on one scale across the four panels: compare lengths between panels.",
-        colours=PANEL_COLOURS,
-    )
+        panel_rows.append((key, label, sex, bands, totals))
     groups_table = Table(
         slug="victims-by-group-and-exploitation",
         title="Victims by group and form of exploitation",
@@ -115,20 +107,20 @@ def victim_section(query: StatsQuery) -> Section:
         columns=form_names,
         rows=[
             TableRow(label, totals, highlight=key in ("boys", "girls"))
-            for key, label, totals, _ in panel_rows
+            for key, label, _, _, totals in panel_rows
         ],
         with_total=False,
         heat=True,
         note="A victim exploited in several forms is counted under each of them.",
     )
-    heat_tables = []
+    k = min_cell()
+    heat_tables = {}
     titles = {
         Sex.FEMALE: "Female victims",
         Sex.MALE: "Male victims",
         Sex.OTHER: "Victims of another sex",
         Sex.UNKNOWN: "Victims whose sex is not recorded",
     }
-    shared_peak = max([1, *(v for row in counted for v in (row[k] for k, _, _ in FORM_GROUPS))])
     for sex in (Sex.FEMALE, Sex.MALE, Sex.OTHER, Sex.UNKNOWN):
         table_rows = [
             TableRow(
@@ -138,22 +130,49 @@ def victim_section(query: StatsQuery) -> Section:
             )
             for band in AgeBand.values
         ]
-        if sex in (Sex.OTHER, Sex.UNKNOWN) and not any(
+        # Shown only when enough people are recorded so: a table of hidden cells would still
+        # say that someone of another sex was identified.
+        if sex in (Sex.OTHER, Sex.UNKNOWN) and sum(
             victims_in(sex, band) for band in AgeBand.values
-        ):
-            continue  # shown only when someone is recorded so
-        heat_tables.append(
-            Table(
-                slug=f"victims-{sex.value}-by-age-and-exploitation",
-                title=f"{titles[sex]} by CTDC age band and form of exploitation",
-                row_header="Age band",
-                columns=form_names,
-                rows=table_rows,
-                with_total=False,
-                heat=True,
-                scale_max=shared_peak,
-            )
+        ) < max(k, 1):
+            continue
+        heat_tables[sex] = Table(
+            slug=f"victims-{sex.value}-by-age-and-exploitation",
+            title=f"{titles[sex]} by CTDC age band and form of exploitation",
+            row_header="Age band",
+            columns=form_names,
+            rows=table_rows,
+            with_total=False,
+            heat=True,
         )
+    # A panel's cell is the sum of its age bands' cells: hidden together, so that neither
+    # table gives away what the other hides.
+    band_index = {band: i for i, band in enumerate(AgeBand.values)}
+    equations = [
+        [
+            (groups_table.cell_key(p, j), -1),
+            *((heat_tables[sex].cell_key(band_index[b], j), 1) for b in bands),
+        ]
+        for p, (_, _, sex, bands, _) in enumerate(panel_rows)
+        for j in range(len(FORM_GROUPS))
+    ]
+    publish([groups_table, *heat_tables.values()], equations=equations, k=k)
+    shared_peak = max(
+        [1, *(v for table in heat_tables.values() for row in table.shown_rows() for v in row)]
+    )
+    for table in heat_tables.values():
+        table.scale_max = shared_peak
+    panels = charts.small_multiples(
+        [
+            (label, [charts.Bar(name, v) for name, v in zip(form_names, shown, strict=True)])
+            for (_, label, _, _, _), shown in zip(
+                panel_rows, groups_table.shown_rows(), strict=True
+            )
+        ],
+        title="Victims by form of exploitation",
+        desc="Bars on one scale across the four panels: compare lengths between panels.",
+        colours=PANEL_COLOURS,
+    )
     total = sum(row["victims"] for row in counted)
     in_no_panel = sum(
         row["victims"]
@@ -161,26 +180,33 @@ def victim_section(query: StatsQuery) -> Section:
         if row["age_band"] == AgeBand.UNKNOWN or row["sex"] not in (Sex.MALE, Sex.FEMALE)
     )
     note = (
-        f"{left_out} victim{'s' if left_out != 1 else ''} without a live consent to use in "
-        "statistics " + ("is" if left_out == 1 else "are") + " not counted."
+        f"{_people(left_out, k, 'victim')} without a live consent to use in statistics "
+        + ("is" if left_out == 1 else "are")
+        + " not counted."
     )
     if in_no_panel:
         note += (
-            f" {in_no_panel} counted victim(s) of unrecorded age or sex other than male or "
-            "female are in the tables but in no panel."
+            f" {count_text(in_no_panel, k).capitalize()} counted victim(s) of unrecorded age or "
+            "sex other than male or female are in the tables but in no panel."
         )
     return Section(
         slug="victims",
         title="Victims: sex, age and form of exploitation",
         lede=(
-            f"{total} victim{'s' if total != 1 else ''} identified in the period. Each panel "
+            f"{_people(total, k, 'victim').capitalize()} identified in the period. Each panel "
             "shows one group on the same scale; darker cells in the tables hold more victims, "
             "and child age bands are marked."
         ),
         panels=panels,
-        tables=[groups_table, *heat_tables],
+        tables=[groups_table, *heat_tables.values()],
         note=note,
     )
+
+
+def _people(n: int, k: int, noun: str) -> str:
+    """'12 victims', '1 victim', 'fewer than 11 victims' (never the singular below k)."""
+    text = count_text(n, k)
+    return f"{text} {noun}" if n == 1 and text == "1" else f"{text} {noun}s"
 
 
 def referral_section(query: StatsQuery) -> Section:
@@ -215,16 +241,24 @@ def referral_section(query: StatsQuery) -> Section:
         columns=[str(s.label) for s in statuses],
         rows=rows,
     )
-    shown = [row for row in rows if row.total]
-    total = table.grand_total
+    publish([table])
+    shown = [
+        (row.label, values)
+        for row, values in zip(rows, table.shown_rows(), strict=True)
+        if any(values)
+    ]
+    if table.grand_total_key in table.hidden:
+        lede = f"{UNPUBLISHED.capitalize()} referrals sent in the period."
+    else:
+        lede = f"{_people(table.grand_total, 1, 'referral').capitalize()} sent in the period."
     return Section(
         slug="referrals",
         title="Referrals: service and outcome",
-        lede=f"{total} referral{'s' if total != 1 else ''} sent in the period.",
+        lede=lede,
         charts=[
             charts.legend([str(s.label) for s in statuses]),
             charts.stacked_bar_chart(
-                [(row.label, row.values) for row in shown],
+                shown,
                 series=[str(s.label) for s in statuses],
                 title="Referrals by service, split by status",
                 desc="One bar per service; the segments are the referrals' statuses.",

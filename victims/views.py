@@ -47,6 +47,7 @@ from victims.constants import (
     REFERRAL_TRANSITIONS,
     AccessDoor,
     ConsentPurpose,
+    LawfulBasis,
     PersonalField,
     ReferralStatus,
     Vulnerability,
@@ -302,6 +303,7 @@ class VictimRegisterView(LoginRequiredMixin, View):
                 consents=consent_form.specs(),
                 **victim_form.personal_data(),
                 **victim_form.facts(),
+                **victim_form.basis(),
             )
         except DomainError as exc:
             # A fact or personal field on the victim form; a consent's shape on the consents.
@@ -359,6 +361,12 @@ class VictimEditView(VictimFormBase):
             "forms_of_exploitation": victim.forms_of_exploitation,
             "vulnerabilities": victim.vulnerabilities,
             "migration_status": victim.migration_status,
+            # A record held from before the rule shows no basis: the officer records a real one.
+            **(
+                {"lawful_basis": victim.lawful_basis, "lawful_basis_note": victim.lawful_basis_note}
+                if victim.lawful_basis != LawfulBasis.HELD_BEFORE_RULE
+                else {}
+            ),
         }
         if self.request.method == "GET":
             revealed = reveal_personal_data(
@@ -376,6 +384,7 @@ class VictimEditView(VictimFormBase):
             victim=self.victim,
             **form.personal_data(),
             **form.facts(),
+            **form.basis(),
         )
 
 
@@ -625,10 +634,16 @@ class Role:
         self.is_sender = can_work_office(user, referral.from_office_id)
         allowed = REFERRAL_TRANSITIONS[referral.status]
         status = referral.status
-        self.can_accept = self.is_provider and ReferralStatus.ACCEPTED in allowed
+        paused = referral.paused_at is not None
+        self.is_paused = paused
+        self.can_resume = self.is_sender and paused and referral.is_open
+        # A paused referral may be declined, closed or revoked, not taken further.
+        self.can_accept = self.is_provider and ReferralStatus.ACCEPTED in allowed and not paused
         self.can_decline = self.is_provider and ReferralStatus.DECLINED in allowed
-        self.can_progress = self.is_provider and ReferralStatus.IN_PROGRESS in allowed
-        self.can_complete = self.is_provider and ReferralStatus.COMPLETED in allowed
+        self.can_progress = (
+            self.is_provider and ReferralStatus.IN_PROGRESS in allowed and not paused
+        )
+        self.can_complete = self.is_provider and ReferralStatus.COMPLETED in allowed and not paused
         self.can_close = (self.is_provider or self.is_sender) and ReferralStatus.CLOSED in allowed
         self.can_revoke = self.is_sender and ReferralStatus.REVOKED in allowed
         self.can_follow_up = (self.is_provider or self.is_sender) and status in (
@@ -647,6 +662,7 @@ class Role:
                 self.can_complete,
                 self.can_close,
                 self.can_revoke,
+                self.can_resume,
             )
         )
 
@@ -720,6 +736,14 @@ ACTIONS = {
         ),
         "Referral revoked; {partner} is told to stop.",
         "Revoke this referral",
+    ),
+    "resume": (
+        victim_forms.ResumeForm,
+        lambda user, r, d: services.referral_resume(
+            acting_user=user, referral=r, override_reason=d["override_reason"]
+        ),
+        "Referral resumed; {partner} is told.",
+        "Resume this paused referral",
     ),
 }
 

@@ -20,6 +20,7 @@ from liaison_offices.models import (
     Membership,
     NotificationEvent,
     NotificationPreference,
+    live_grant_q,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def candidate_users(event: NotificationEvent):
     condition = Q(pk__in=event.user_ids)
     if event.office_ids:
         desk = Q(
+            live_grant_q(),  # an ended grant no longer seats anyone at the desk
             content_object_id__in=event.office_ids,
             permission__codename=VIEW_CASES,
             permission__content_type__app_label="liaison_offices",

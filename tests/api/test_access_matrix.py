@@ -51,7 +51,10 @@ def world(cast, uk_case, share) -> World:
         question="Can the embassy driver give a statement?",
     )
     victim = victim_services.victim_register(
-        acting_user=cast.uk, case=uk_case, full_name="Invented Person"
+        acting_user=cast.uk,
+        case=uk_case,
+        full_name="Invented Person",
+        consents=[{"purpose": "data_processing"}],
     ).victim
     victim_services.consent_record(
         acting_user=cast.uk,

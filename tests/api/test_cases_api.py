@@ -496,7 +496,12 @@ def test_the_case_detail_costs_the_same_queries_however_long_the_case(
             suspects=[{"role": SuspectRole.SMUGGLER, "name": f"S{i}"} for i in range(n)],
         )
         for i in range(n):
-            victim_services.victim_register(acting_user=cast.uk, case=case, full_name=f"P{i}")
+            victim_services.victim_register(
+                acting_user=cast.uk,
+                case=case,
+                full_name=f"P{i}",
+                consents=[{"purpose": "data_processing"}],
+            )
         share(case, partner="BHC", level=ShareLevel.FULL_WITH_VICTIMS)
         return case
 

@@ -129,6 +129,7 @@ def seed(cast, make_case, share) -> World:
         date_of_birth=dt.date(2001, 5, 6),
         phone="+44 7700 900000",
         consents=[
+            {"purpose": ConsentPurpose.DATA_PROCESSING},
             {"purpose": ConsentPurpose.SHARING, "partner": cast.partners["BHC"]},
             {
                 "purpose": ConsentPurpose.REFERRAL,
@@ -143,7 +144,10 @@ def seed(cast, make_case, share) -> World:
         ],
     ).victim
     pseudonymous = victim_services.victim_register(
-        acting_user=cast.uk, case=with_victims, full_name="Invented Person Two"
+        acting_user=cast.uk,
+        case=with_victims,
+        full_name="Invented Person Two",
+        consents=[{"purpose": "data_processing"}],
     ).victim
     world.victims = [consented.code, pseudonymous.code]
     pending = victim_services.referral_create(

@@ -30,7 +30,12 @@ ZARMINA = {
 @pytest.fixture
 def victim(cast, uk_case):
     return services.victim_register(
-        acting_user=cast.uk, case=uk_case, sex="female", age_at_identification=24, **ZARMINA
+        acting_user=cast.uk,
+        case=uk_case,
+        sex="female",
+        age_at_identification=24,
+        consents=[{"purpose": "data_processing"}],
+        **ZARMINA,
     ).victim
 
 
@@ -152,7 +157,12 @@ def test_the_victim_list_costs_the_same_queries_for_10_or_100_rows(
     cast, api_client, uk_case, assert_queries
 ):
     for i in range(105):
-        services.victim_register(acting_user=cast.uk, case=uk_case, full_name=f"Person {i}")
+        services.victim_register(
+            acting_user=cast.uk,
+            case=uk_case,
+            full_name=f"Person {i}",
+            consents=[{"purpose": "data_processing"}],
+        )
     for user in (cast.uk, cast.hq):
         client = api_client(user)
         for size in (10, 100):
@@ -269,7 +279,10 @@ def test_referral_filters_and_query_counts(cast, api_client, uk_case, assert_que
     iom = cast.partners["IOM"]
     for i in range(105):
         person = services.victim_register(
-            acting_user=cast.uk, case=uk_case, full_name=f"Person {i}"
+            acting_user=cast.uk,
+            case=uk_case,
+            full_name=f"Person {i}",
+            consents=[{"purpose": "data_processing"}],
         ).victim
         consent(cast, person, purpose=ConsentPurpose.REFERRAL, partner=iom, service=Service.RETURN)
         services.referral_create(acting_user=cast.uk, victim=person, partner=iom, service="return")

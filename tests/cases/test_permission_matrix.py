@@ -41,6 +41,7 @@ def _grant(*permissions):
                 office=cast.offices["GBR"],
                 permission=permission,
                 user=cast.italy,
+                reason="Joint investigation",
             )
 
     return setup

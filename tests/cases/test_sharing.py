@@ -107,7 +107,11 @@ def test_an_outsider_cannot_share_and_gets_404(cast, uk_case):
 
 def test_a_view_only_grant_on_the_lead_office_does_not_allow_sharing(cast, uk_case):
     office_services.office_permission_grant(
-        acting_user=cast.hq, office=cast.offices["GBR"], permission=VIEW_CASES, user=cast.spain
+        acting_user=cast.hq,
+        office=cast.offices["GBR"],
+        permission=VIEW_CASES,
+        user=cast.spain,
+        reason="Joint investigation",
     )
     assert sees(cast, "spain", uk_case)
     with pytest.raises(PermissionDenied, match="Only the lead office"):
@@ -117,7 +121,11 @@ def test_a_view_only_grant_on_the_lead_office_does_not_allow_sharing(cast, uk_ca
 def test_a_change_grant_on_the_lead_office_allows_sharing(cast, uk_case):
     for permission in (VIEW_CASES, CHANGE_CASES):
         office_services.office_permission_grant(
-            acting_user=cast.hq, office=cast.offices["GBR"], permission=permission, user=cast.spain
+            acting_user=cast.hq,
+            office=cast.offices["GBR"],
+            permission=permission,
+            user=cast.spain,
+            reason="Joint investigation",
         )
     created = share(cast, uk_case, by="spain", office="ITA")
     assert created.passed_on_from is None

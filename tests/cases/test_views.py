@@ -398,7 +398,11 @@ def test_victims_show_by_code_only_and_from_full_with_victims(cast, login, rich_
     from victims import services as victim_services
 
     victim = victim_services.victim_register(
-        acting_user=cast.uk, case=rich_case, full_name="Ayesha Siddiqui", sex="female"
+        acting_user=cast.uk,
+        case=rich_case,
+        full_name="Ayesha Fictiwala",
+        sex="female",
+        consents=[{"purpose": "data_processing"}],
     ).victim
     share(cast, rich_case, to="ITA", level=ShareLevel.FULL)
     share(cast, rich_case, to="ESP", level=ShareLevel.FULL_WITH_VICTIMS)

@@ -62,7 +62,11 @@ def test_listing_costs_the_scope_query_and_the_list_query(
     granted, elsewhere = others[: desks - 1], others[desks - 1 :]
     for office in granted:
         office_services.office_permission_grant(
-            acting_user=cast.hq, office=office, permission=VIEW_CASES, user=cast.uk
+            acting_user=cast.hq,
+            office=office,
+            permission=VIEW_CASES,
+            user=cast.uk,
+            reason="Joint investigation",
         )
     cases_led_by(granted, per_office=2)
     shared = cases_led_by(elsewhere, per_office=60)[:shares]

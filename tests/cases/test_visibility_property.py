@@ -151,7 +151,11 @@ def build(users, leads, inactive_partners, shares):
         ):
             for i in grants:
                 office_services.office_permission_grant(
-                    acting_user=None, office=offices[i], permission=permission, user=user
+                    acting_user=None,
+                    office=offices[i],
+                    permission=permission,
+                    user=user,
+                    reason="Joint investigation",
                 )
         if spec.hq:
             office_services.membership_add(

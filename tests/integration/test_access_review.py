@@ -102,7 +102,10 @@ def test_api_victim_case_filter_ignores_cases_the_caller_cannot_see(
     api_client,  # noqa: F811
 ):
     victim = victim_services.victim_register(
-        acting_user=fresh(cast.uk), case=uk_case, full_name="Zarmina Testwala"
+        acting_user=fresh(cast.uk),
+        case=uk_case,
+        full_name="Zarmina Testwala",
+        consents=[{"purpose": "data_processing"}],
     ).victim
     victim_services.consent_record(
         acting_user=fresh(cast.uk),

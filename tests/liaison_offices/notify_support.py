@@ -16,10 +16,10 @@ from cases.models import Case, CaseShare
 
 # A victim's and a suspect's personal data, written into the case: it must never come out
 # through a notification, an email or a webhook body.
-VICTIM_NAME = "Ayesha Siddiqui"
+VICTIM_NAME = "Ayesha Fictiwala"
 PASSPORT = "AB1234567"
 SUSPECT_NAME = "Tariq Mehmood"
-PERSONAL = (VICTIM_NAME, PASSPORT, SUSPECT_NAME, "Ayesha", "Siddiqui", "Tariq")
+PERSONAL = (VICTIM_NAME, PASSPORT, SUSPECT_NAME, "Ayesha", "Fictiwala", "Tariq")
 
 _sequence = itertools.count(1)
 

@@ -37,7 +37,11 @@ def test_hq_sits_at_every_desk(cast):
 def test_a_granted_colleague_gains_the_office_and_loses_it_on_revoke(cast):
     uk_office = cast.offices["GBR"]
     services.office_permission_grant(
-        acting_user=cast.hq, office=uk_office, permission=VIEW_CASES, user=cast.italy
+        acting_user=cast.hq,
+        office=uk_office,
+        permission=VIEW_CASES,
+        user=cast.italy,
+        reason="Joint investigation",
     )
     italy = fresh(cast.italy)
     assert set(access.offices_of(italy).values_list("code", flat=True)) == {"ITA", "GBR"}
@@ -57,12 +61,14 @@ def test_a_group_grant_reaches_every_member_of_the_group(cast):
         office=cast.offices["GBR"],
         permission=VIEW_CASES,
         group=cast.offices["ESP"].group,
+        reason="Joint investigation",
     )
     services.office_permission_grant(
         acting_user=cast.hq,
         office=cast.offices["GBR"],
         permission=CHANGE_CASES,
         group=cast.offices["ESP"].group,
+        reason="Joint investigation",
     )
     spain = fresh(cast.spain)
     assert access.can_work_office(spain, cast.offices["GBR"].pk)
@@ -94,7 +100,11 @@ def test_group_membership_follows_memberships(cast):
 @pytest.mark.django_db
 def test_scopes_remembered_in_one_batch_equal_one_by_one(cast, assert_queries):
     services.office_permission_grant(
-        acting_user=cast.hq, office=cast.offices["GBR"], permission=VIEW_CASES, user=cast.italy
+        acting_user=cast.hq,
+        office=cast.offices["GBR"],
+        permission=VIEW_CASES,
+        user=cast.italy,
+        reason="Joint investigation",
     )
     keys = ["uk", "italy", "spain", "focal_point", "provider", "hq"]
     one_by_one = {key: access.scope_of(fresh(cast.users[key])) for key in keys}

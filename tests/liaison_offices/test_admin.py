@@ -142,6 +142,7 @@ def test_hq_grants_another_office_through_the_office_inline_and_revokes_it(cast,
     data[f"{prefix}-TOTAL_FORMS"] = index + 1
     data[f"{prefix}-{index}-user"] = cast.italy.pk
     data[f"{prefix}-{index}-permission"] = permission_id(VIEW_CASES)
+    data[f"{prefix}-{index}-reason"] = "Joint investigation"
 
     response = client.post(url, data)
     assert response.status_code == 302, response.context and response.context["errors"]

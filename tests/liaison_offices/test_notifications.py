@@ -95,10 +95,10 @@ def test_a_rolled_back_change_leaves_no_event(cast):
 @pytest.mark.parametrize(
     "payload",
     [
-        {"name": "Ayesha Siddiqui"},
+        {"name": "Ayesha Fictiwala"},
         {"passport_number": "AB1234567"},
         {"summary": "x"},
-        {"note": "Ayesha Siddiqui was recruited in Lahore by an agent of the employer"},
+        {"note": "Ayesha Fictiwala was recruited in Lahore by an agent of the employer"},
         {"nested": {"victim": 1}},
     ],
 )
@@ -183,6 +183,7 @@ def test_a_granted_colleague_at_the_desk_is_told_too(cast):
         office=cast.offices["GBR"],
         permission="view_office_cases",
         user=cast.italy,
+        reason="Joint investigation",
     )
     event = share_event(cast, make_case(cast))
     delivery.dispatch_event(event.pk)

@@ -123,3 +123,17 @@ def test_force_seeds_even_when_debug_is_off(settings):
     settings.DEBUG = False
     seed(force=True)
     assert set(LinkOffice.objects.values_list("code", flat=True)) == LINK_OFFICES
+
+
+@pytest.mark.django_db
+def test_seeding_again_gives_earlier_demo_users_their_fictional_names(debug_on):
+    from liaison_offices.demo import USERS
+
+    seed()
+    User = get_user_model()
+    User.objects.filter(username="hq.admin").update(first_name="Earlier", last_name="Name")
+    seed()
+    expected = {username: (first, last) for username, first, last, *_ in USERS}
+    for user in User.objects.filter(username__in=expected):
+        assert (user.first_name, user.last_name) == expected[user.username]
+        assert user.email.endswith("@demo.glo-act.invalid")

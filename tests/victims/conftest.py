@@ -20,6 +20,8 @@ from victims.constants import ConsentPurpose, IdentificationStatus, IdentifiedBy
 
 _numbers = itertools.count(1)
 
+PROCESSING = {"purpose": ConsentPurpose.DATA_PROCESSING}
+
 # Invented people: no real person is meant.
 ALICE = {
     "full_name": "Zarmina Testwala",
@@ -60,8 +62,11 @@ def uk_case(cast) -> Case:
 def register(cast, uk_case):
     """`register(**fields)`: a victim recorded by the UK officer on the UK case."""
 
-    def _register(*, acting_user=None, case=None, **fields):
+    def _register(*, acting_user=None, case=None, processing_consent=True, **fields):
+        """The victim consents to the processing of their personal data unless told not to."""
         values = {**ALICE, **fields}
+        if processing_consent:
+            values["consents"] = [PROCESSING, *values.get("consents", ())]
         return services.victim_register(
             acting_user=acting_user or cast.uk, case=case or uk_case, **values
         )

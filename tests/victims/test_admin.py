@@ -64,6 +64,7 @@ def test_hq_registers_a_victim_through_the_service(cast, login, uk_case):
             "migration_status": "unknown",
             "languages": "[]",
             "age_at_identification": "16",
+            "processing_consent": "on",
         },
     )
     assert response.status_code == 302, response.text
@@ -122,7 +123,7 @@ def test_hq_withdraws_consents_and_revokes_referrals_with_admin_actions(cast, lo
         {"action": "withdraw", "_selected_action": [consent.pk]},
     )
     assert Referral.objects.get().status == ReferralStatus.REVOKED
-    assert Consent.objects.get().withdrawn_by == cast.hq
+    assert Consent.objects.get(pk=consent.pk).withdrawn_by == cast.hq
 
 
 @pytest.mark.django_db

@@ -25,7 +25,11 @@ def test_concurrent_registrations_get_distinct_consecutive_codes(cast):
         try:
             barrier.wait()
             services.victim_register(
-                acting_user=cast.uk, case=case, full_name=f"Writer {n}", passport_number=f"W{n}"
+                acting_user=cast.uk,
+                case=case,
+                full_name=f"Writer {n}",
+                passport_number=f"W{n}",
+                consents=[{"purpose": "data_processing"}],
             )
         except BaseException as exc:  # noqa: BLE001 -- reported by the assertion below
             failures.append(exc)

@@ -13,7 +13,7 @@ from cases.models import TimelineEvent
 from glo_act.errors import DomainError, PermissionDenied
 from liaison_offices.constants import EventKind, Service
 from liaison_offices.models import NotificationEvent
-from tests.victims.conftest import ACTUAL, ALICE, make_case, share
+from tests.victims.conftest import ACTUAL, ALICE, PROCESSING, make_case, share
 from victims import access, services
 from victims.constants import AccessDoor, ConsentPurpose, IdentificationStatus
 from victims.models import PersonalDataAccess, Victim
@@ -60,15 +60,25 @@ def test_age_band_and_child_flag_follow_the_age_at_identification(cast, register
 @pytest.mark.django_db
 def test_a_victim_is_recorded_only_for_an_office_the_user_works(cast, uk_case):
     with pytest.raises(Http404):  # Italy does not even see the UK case
-        services.victim_register(acting_user=cast.italy, case=uk_case, **ALICE)
+        services.victim_register(
+            acting_user=cast.italy, case=uk_case, **ALICE, consents=[PROCESSING]
+        )
     share(uk_case, office=cast.offices["ITA"])
     with pytest.raises(PermissionDenied):
         services.victim_register(
-            acting_user=cast.italy, case=uk_case, office=cast.offices["GBR"], **ALICE
+            acting_user=cast.italy,
+            case=uk_case,
+            office=cast.offices["GBR"],
+            consents=[PROCESSING],
+            **ALICE,
         )
     # Italy may record, for its own office, a victim it met on the shared UK case.
     victim = services.victim_register(
-        acting_user=cast.italy, case=uk_case, office=cast.offices["ITA"], **ALICE
+        acting_user=cast.italy,
+        case=uk_case,
+        office=cast.offices["ITA"],
+        consents=[PROCESSING],
+        **ALICE,
     ).victim
     assert victim.recorded_by_office == cast.offices["ITA"]
     assert not Victim.objects.exclude(pk=victim.pk).exists()
@@ -102,6 +112,7 @@ def test_the_duplicate_hint_names_only_the_matched_fields_and_the_office(cast, r
         passport_number="ab-123 4567",
         cnic_number="99999-9999999-9",
         phone="+39 000",
+        consents=[PROCESSING],
     )
     assert len(result.duplicate_hints) == 1
     hint = result.duplicate_hints[0]
@@ -123,6 +134,7 @@ def test_a_cnic_alone_is_a_match_and_the_own_office_gives_no_hint(cast, register
         case=make_case(cast.offices["ITA"]),
         full_name="Different Person",
         cnic_number="3520212345671",
+        consents=[PROCESSING],
     )
     assert [h.matched_fields for h in result.duplicate_hints] == [("cnic_number",)]
 
@@ -135,6 +147,7 @@ def test_no_hint_without_a_match(cast, register):
         case=make_case(cast.offices["ITA"]),
         full_name=ALICE["full_name"],  # same name, no date of birth: not enough
         passport_number="ZZ000",
+        consents=[PROCESSING],
     )
     assert result.duplicate_hints == []
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from cases.constants import HandlingCode, ShareLevel
 from glo_act import pages
 from liaison_offices.constants import Service
-from tests.victims.conftest import ALICE, fresh, make_case, share
+from tests.victims.conftest import ALICE, PROCESSING, fresh, make_case, share
 from victims import services
 from victims.constants import AccessDoor, ConsentPurpose
 from victims.models import Consent, PersonalDataAccess, Victim
@@ -43,6 +43,7 @@ def registration_data(case, **extra) -> dict:
         "forms_of_exploitation": ["domestic_servitude"],
         "languages": "Urdu, English",
         "nationality": "PAK",
+        "consent-data_processing": "on",
     }
     data.update(extra)
     return data
@@ -150,7 +151,7 @@ def test_the_list_shows_codes_of_visible_victims_only(cast, login, register):
     uk_victim = register().victim
     italy_case = make_case(cast.offices["ITA"])
     italy_victim = services.victim_register(
-        acting_user=cast.italy, case=italy_case, full_name="Other Person"
+        acting_user=cast.italy, case=italy_case, full_name="Other Person", consents=[PROCESSING]
     ).victim
     html = text(login(cast.uk).get(reverse("victims:list")))
     assert uk_victim.code in html and italy_victim.code not in html
@@ -262,7 +263,9 @@ def test_registering_records_the_victim_and_each_consent(cast, login, uk_case):
 
 
 def test_registering_without_any_consent_records_none(cast, login, uk_case):
-    login(cast.uk).post(reverse("victims:register"), registration_data(uk_case))
+    data = registration_data(uk_case, full_name="", date_of_birth="", passport_number="")
+    del data["consent-data_processing"]
+    login(cast.uk).post(reverse("victims:register"), data)
     assert Victim.objects.count() == 1 and not Consent.objects.exists()
 
 
@@ -356,6 +359,7 @@ def test_recording_consent_offers_only_what_is_not_yet_given(cast, login, victim
     response = client.post(url, {"statistics": "on", "referral": [f"{iom.pk}:return"]})
     assert response.status_code == 302
     assert set(Consent.objects.live().filter(victim=victim).values_list("purpose", "service")) == {
+        (ConsentPurpose.DATA_PROCESSING, ""),
         (ConsentPurpose.REFERRAL, Service.SHELTER),
         (ConsentPurpose.REFERRAL, Service.RETURN),
         (ConsentPurpose.STATISTICS, ""),

@@ -50,7 +50,11 @@ def test_the_lead_office_of_any_linked_case_sees_personal_data(cast, victim):
 @pytest.mark.django_db
 def test_a_granted_colleague_sees_what_the_desk_sees(cast, victim):
     office_services.office_permission_grant(
-        acting_user=cast.hq, office=cast.offices["GBR"], permission=VIEW_CASES, user=cast.italy
+        acting_user=cast.hq,
+        office=cast.offices["GBR"],
+        permission=VIEW_CASES,
+        user=cast.italy,
+        reason="Joint investigation",
     )
     italy = fresh(cast.italy)
     assert visible_codes(italy) == {victim.code}

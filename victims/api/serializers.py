@@ -200,6 +200,13 @@ class ReferralSerializer(serializers.ModelSerializer):
     service = serializers.ChoiceField(choices=Service.choices)
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
     sent_without_consent = serializers.SerializerMethodField()
+    paused_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Set while the referral is paused because the victim withdrew the consent it "
+        "relies on: no personal data is shown and it cannot be accepted, progressed or "
+        "completed until the referring office resumes it.",
+    )
 
     class Meta:
         model = Referral
@@ -213,6 +220,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "note",
             "decline_reason",
             "sent_without_consent",
+            "paused_at",
             "created_at",
             "updated_at",
             "responded_at",

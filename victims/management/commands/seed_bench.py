@@ -493,7 +493,11 @@ class BenchSeeder:
         for office in self.offices[1:WORST_DESKS]:
             for permission in (VIEW_CASES, CHANGE_CASES):
                 services.office_permission_grant(
-                    acting_user=None, office=office, permission=permission, user=worst
+                    acting_user=None,
+                    office=office,
+                    permission=permission,
+                    user=worst,
+                    reason="Joint investigation",
                 )
         self.officers_by_office: dict[int, list[int]] = defaultdict(list)
         self.members_by_partner: dict[int, list[int]] = defaultdict(list)
