@@ -26,6 +26,7 @@ from cases.constants import (
 )
 from cases.models import (
     Case,
+    CaseGrant,
     CaseShare,
     CooperationRequest,
     LegalProvision,
@@ -33,7 +34,6 @@ from cases.models import (
     Suspect,
     TimelineEvent,
 )
-from cases.querysets import live_share_q
 from glo_act.errors import ConflictError, DomainError
 
 
@@ -77,8 +77,8 @@ class ShareHandlingCodeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in HandlingCode.values:
             return queryset
-        live = CaseShare.objects.filter(
-            live_share_q(), case_id=OuterRef("pk"), handling_code=self.value()
+        live = CaseGrant.objects.live_for().filter(
+            case_id=OuterRef("pk"), is_lead=False, handling_code=self.value()
         )
         return queryset.filter(Exists(live))
 
@@ -95,7 +95,7 @@ class ShareStateFilter(admin.SimpleListFilter):
         if self.value() == "live":
             return queryset.live(now)
         if self.value() == "expired":
-            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+            return queryset.filter(revoked_at__isnull=True).exclude(pk__in=queryset.live(now))
         if self.value() == "revoked":
             return queryset.filter(revoked_at__isnull=False)
         return queryset
@@ -433,7 +433,7 @@ class CaseShareAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     actions = ["revoke_shares"]
 
     def get_queryset(self, request):
-        return CaseShare.objects.visible_to(request.user)
+        return CaseShare.objects.visible_to(request.user).with_liveness()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -450,7 +450,7 @@ class CaseShareAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     def state(self, share: CaseShare) -> str:
         if share.revoked_at is not None:
             return "revoked"
-        return "live" if share.is_active() else "expired"
+        return "live" if share.live else "expired"
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the row is the record of who could see what

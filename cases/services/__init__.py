@@ -33,10 +33,11 @@ from cases.services.records import (
     suspect_add,
     suspect_remove,
 )
-from cases.services.sharing import case_share, share_revoke
+from cases.services.sharing import case_change_lead_office, case_share, share_revoke
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "case_change_lead_office",
     "case_create",
     "case_set_legal_provisions",
     "case_set_route",

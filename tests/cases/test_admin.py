@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.constants import Exploitation, TimelineKind
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare, CooperationRequest, RouteLeg
 from liaison_offices.constants import EventKind
 from liaison_offices.models import NotificationEvent
@@ -286,6 +287,7 @@ def test_the_shares_list_filters_by_state(hq_client, cast, cases):
         expires_at=timezone.now() + dt.timedelta(hours=1),
     )
     CaseShare.objects.filter(pk=expiring.pk).update(expires_at=timezone.now())
+    sync_case_grants(expiring.case_id)
     response = hq_client.get("/admin/cases/caseshare/", {"state": "expired"})
     assert [s.pk for s in response.context["cl"].result_list] == [expiring.pk]
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from cases.constants import CaseKind, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare, CooperationRequest, Message
 from liaison_offices.access import scope_of
 from liaison_offices.constants import VIEW_CASES
@@ -110,6 +111,7 @@ def world(cast):
                 due_at=now + timedelta(days=7),
             )
             Message.objects.create(case=case, request=request, body="On the request", accuracy=2)
+    sync_case_grants(Case.objects.all())  # as the case services write them
     return cast
 
 

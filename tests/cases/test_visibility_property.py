@@ -18,6 +18,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from liaison_offices import services as office_services
 from liaison_offices.constants import CHANGE_CASES, HQ_CODE, VIEW_CASES, PartnerKind, Role
@@ -185,6 +186,7 @@ def build(users, leads, inactive_partners, shares):
             for s in shares
         ]
     )
+    sync_case_grants(cases)  # as the case services write them
     return people, cases
 
 
