@@ -35,6 +35,7 @@ from cases.models import (
     TimelineEvent,
 )
 from glo_act.errors import ConflictError, DomainError
+from liaison_offices.access import is_hq
 
 
 class DomainErrorsAsMessages:
@@ -303,6 +304,8 @@ class CaseAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
         fixed = ["reference", "version", "created_at", "created_by", "updated_at", "updated_by"]
         if obj is None:
             return fixed
+        if is_hq(request.user):  # HQ hands a case to another lead office (the service's rule)
+            return ["kind", *fixed]
         return ["lead_office", "kind", *fixed]
 
     def get_fields(self, request, obj=None):
@@ -350,6 +353,10 @@ class CaseAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
                 outcome=data.get("outcome") or "",
                 reason=data.get("reason") or "",
                 expected_version=version,
+            )
+        if "lead_office" in form.changed_data:
+            services.case_change_lead_office(
+                acting_user=request.user, case=case, office=data["lead_office"]
             )
         obj.refresh_from_db()
 

@@ -361,7 +361,7 @@ def case_change_lead_office(*, acting_user, case: Case, office: LinkOffice) -> C
         TimelineKind.EDITED,
         acting_user,
         f"Lead office {former.code} → {office.code}; {former.code} keeps a full share (H0)",
-        {"lead_office": [former.code, office.code]},
+        {"fields": {"lead_office": [former.code, office.code]}},
         version=locked.version,
     )
     publish(

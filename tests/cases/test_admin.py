@@ -328,3 +328,15 @@ def test_the_case_changelist_costs_the_same_for_2_or_20_cases(hq_client, cast, m
     for _ in range(18):
         make_case("ESP")
     assert cost() == small
+
+
+def test_hq_hands_a_case_to_another_lead_office_in_the_admin(hq_client, cast, cases):
+    uk, _ = cases
+    data = form_data(hq_client.get(change_url(uk)))
+    data["lead_office"] = cast.offices["ESP"].pk
+    response = hq_client.post(change_url(uk), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    uk.refresh_from_db()
+    assert uk.lead_office == cast.offices["ESP"]
+    assert uk.grants.get(is_lead=True).office == cast.offices["ESP"]
+    assert uk.shares.get(revoked_at__isnull=True, office=cast.offices["GBR"]).level == 3

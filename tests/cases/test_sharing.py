@@ -310,3 +310,35 @@ def test_a_share_revoked_before_expiry_does_not_show_as_expired(cast, uk_case):
     kinds = [event["kind"] for event in timeline_of(uk_case, at=later)]
     assert TimelineKind.SHARE_EXPIRED not in kinds
     assert TimelineKind.SHARE_REVOKED in kinds
+
+
+# --- changing the lead office ------------------------------------------------------------------
+
+
+def test_hq_hands_a_case_to_another_lead_office_and_the_grants_follow(cast, uk_case):
+    from cases.grants import grant_drift
+
+    held = share(cast, uk_case, office="ITA", level=ShareLevel.FULL, code="H1")
+    onward = share(cast, uk_case, by="italy", partner="BHC", level=ShareLevel.SUMMARY, code="H1")
+    with pytest.raises(PermissionDenied):
+        services.case_change_lead_office(
+            acting_user=fresh(cast.uk), case=uk_case, office=cast.offices["ITA"]
+        )
+    services.case_change_lead_office(
+        acting_user=fresh(cast.hq), case=uk_case, office=cast.offices["ITA"]
+    )
+    uk_case.refresh_from_db()
+    assert uk_case.lead_office == cast.offices["ITA"]
+    # Italy leads it now: its share ended, what it passed on is its own sharing.
+    held.refresh_from_db()
+    onward.refresh_from_db()
+    assert held.revoked_at is not None
+    assert (onward.revoked_at, onward.passed_on_from) == (None, None)
+    assert Case.objects.restrict(fresh(cast.italy), "change").filter(pk=uk_case.pk).exists()
+    # The UK keeps a full-with-victims share, and may no longer change the case.
+    uk = fresh(cast.uk)
+    fetched = Case.objects.visible_to(uk).with_access(uk).get(pk=uk_case.pk)
+    access = case_access(uk, fetched)
+    assert (access.level, access.handling_code, access.can_change) == (3, "H0", False)
+    assert sees(cast, "focal_point", uk_case)
+    assert grant_drift() == []
