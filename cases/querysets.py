@@ -210,14 +210,18 @@ class CaseQuerySet(VisibleQuerySet):
         return self.filter(CaseGranted(grant))
 
     def shared_with(self, user, handling_code: str | None = None) -> CaseQuerySet:
-        """Cases the user holds through a live share (not as the lead office), optionally under
-        one handling code: the case list's "shared with me" filters."""
-        grant = GrantSql(
-            scope_of(user), timezone.now(), shares_only=True, handling_code=handling_code
-        )
+        """Cases the user holds through a live share and not as their lead office, optionally
+        under one handling code: the case list's "shared with me" filters."""
+        scope = scope_of(user)
+        now = timezone.now()
+        grant = GrantSql(scope, now, shares_only=True, handling_code=handling_code)
         if grant.reaches_nobody:
             return self.none()
-        return self.filter(CaseGranted(grant))
+        shared = self.filter(CaseGranted(grant))
+        if scope.view_office_ids:
+            led = GrantSql(scope, now, offices=scope.view_office_ids, lead_only=True)
+            shared = shared.exclude(CaseGranted(led))
+        return shared
 
     def with_exploitation(self, form: str) -> CaseQuerySet:
         """Cases whose forms of exploitation include `form`."""

@@ -110,8 +110,11 @@ def test_it_seeds_the_promised_volumes_and_named_users():
 @pytest.mark.django_db
 def test_visible_cases_count_the_rows_they_fetch():
     """visible_to's count, whole or bounded, is that of the rows it fetches, for one desk, many
-    desks and a partner."""
+    desks and a partner; and the seeder's grants are those the case services would write."""
     call_command(*_command(4), stdout=io.StringIO())
+    from cases.grants import grant_drift
+
+    assert grant_drift() == []
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects

@@ -289,6 +289,7 @@ def share(cast, case, actor=None) -> NotificationEvent:
         CaseShare.objects.get_or_create(
             case=case, partner=cast.partners["BHC"], defaults={"level": 2, "handling_code": "H1"}
         )
+        sync_case_grants(case)  # as case_share does
         return publish(
             kind=EventKind.CASE_SHARED,
             subject=case,
