@@ -13,15 +13,19 @@ list and detail read).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 
 from cases import services
-from cases.access import case_access
+from cases.access import ACCESS_NAMES, case_access
 from cases.constants import AccessLevel, CaseKind, HandlingCode
 from cases.grants import grant_drift, sync_case_grants
 from cases.models import Case, CaseShare
@@ -164,14 +168,46 @@ def test_no_drift_and_every_door_agrees_after_any_sequence_of_services(cast, ste
         now = timezone.now()
         for user in cast.users.values():
             user = fresh(user)
-            visible = set(Case.objects.visible_to(user).values_list("pk", flat=True))
-            listed = {c.pk: c for c in Case.objects.visible_to(user).with_access(user)}
+            expected = {}
             for case in Case.objects.prefetch_related("shares"):
                 level, code = reference_access(user, case, now)
-                assert (case.pk in visible) == bool(level), (user, case, steps)
                 if level:
-                    access = case_access(user, listed[case.pk])
-                    assert (access.level, access.handling_code) == (level, code), (user, steps)
-                    alone = case_access(user, case)  # asked on its own: the same answer
-                    assert (alone.level, alone.handling_code) == (level, code)
+                    expected[case.reference] = (level, code)
+            # The doors: the querysets, the API list and detail, the page list.
+            listed = {c.reference: c for c in Case.objects.visible_to(user).with_access(user)}
+            assert set(listed) == set(expected), (user, steps)
+            for reference, case in listed.items():
+                access = case_access(user, case)
+                assert (access.level, access.handling_code) == expected[reference], (user, steps)
+            assert api_doors(user) == {
+                ref: (ACCESS_NAMES[level], code or None) for ref, (level, code) in expected.items()
+            }, (user, steps)
+            assert page_doors(user) == {
+                ref: code if level < AccessLevel.LEAD_OFFICE else ""
+                for ref, (level, code) in expected.items()
+            }, (user, steps)
         transaction.set_rollback(True)
+
+
+def api_doors(user) -> dict[str, tuple[str, str | None]]:
+    """What the API list and each case's detail say of the user's access."""
+    client = APIClient()
+    client.force_authenticate(user)
+    rows = client.get("/api/v1/cases/", {"page_size": 100}).json()["results"]
+    seen = {}
+    for row in rows:
+        detail = client.get(f"/api/v1/cases/{row['reference']}/").json()["access"]
+        assert detail == row["access"], (user, row["reference"])
+        seen[row["reference"]] = (row["access"]["level"], row["access"]["handling_code"])
+    return seen
+
+
+def page_doors(user) -> dict[str, str]:
+    """The handling code the case list page shows on each row ("" where none binds)."""
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    html = client.get(reverse("cases:list")).content.decode()
+    rows = re.findall(
+        r'<tr[^>]*>\s*<th scope="row"[^>]*><a [^>]*>([^<]+)</a>(.*?)</tr>', html, re.S
+    )
+    return {reference: (re.findall(r"\bH[0-3]\b", row) or [""])[0] for reference, row in rows}
