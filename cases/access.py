@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cases.constants import AccessLevel, HandlingCode, ShareLevel
@@ -134,6 +135,8 @@ def access_from_grant(user, lead_office_id: int, grant) -> CaseAccess:
     expires = grant.get("expires_at")
     if isinstance(expires, str):
         expires = parse_datetime(expires)
+        if expires is not None and timezone.is_naive(expires):  # SQLite's text, in UTC
+            expires = timezone.make_aware(expires, dt.UTC)
     office_id = grant.get("office_id")
     return CaseAccess(
         level=int(grant["level"]),
