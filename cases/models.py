@@ -321,23 +321,21 @@ class CaseGrant(models.Model):
         ]
         # The probes of every rule: "a live grant of this case to my desks or organisation"
         # (by case, a case's few rows), and "the cases granted to my desks" (by recipient).
-        # The columns the rules test are included, so that both are answered from the index.
+        # The columns the rules test follow as keys, so that both are answered from the index
+        # (as keys rather than INCLUDE columns, which SQLite, the demo's database, lacks).
         indexes = [
             models.Index(
-                fields=["office", "case"],
-                include=["level", "expires_at", "is_lead"],
+                fields=["office", "case", "expires_at", "level", "is_lead"],
                 condition=Q(office__isnull=False),
                 name="grant_office_case",
             ),
             models.Index(
-                fields=["partner", "case"],
-                include=["level", "expires_at", "is_lead"],
+                fields=["partner", "case", "expires_at", "level", "is_lead"],
                 condition=Q(partner__isnull=False),
                 name="grant_partner_case",
             ),
             models.Index(
-                fields=["case", "office", "partner"],
-                include=["level", "expires_at", "is_lead"],
+                fields=["case", "office", "partner", "expires_at", "level", "is_lead"],
                 name="grant_case_recipient",
             ),
         ]

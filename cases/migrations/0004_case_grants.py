@@ -83,15 +83,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='casegrant',
-            index=models.Index(condition=models.Q(('office__isnull', False)), fields=['office', 'case'], include=('level', 'expires_at', 'is_lead'), name='grant_office_case'),
+            index=models.Index(condition=models.Q(('office__isnull', False)), fields=['office', 'case', 'expires_at', 'level', 'is_lead'], name='grant_office_case'),
         ),
         migrations.AddIndex(
             model_name='casegrant',
-            index=models.Index(condition=models.Q(('partner__isnull', False)), fields=['partner', 'case'], include=('level', 'expires_at', 'is_lead'), name='grant_partner_case'),
+            index=models.Index(condition=models.Q(('partner__isnull', False)), fields=['partner', 'case', 'expires_at', 'level', 'is_lead'], name='grant_partner_case'),
         ),
         migrations.AddIndex(
             model_name='casegrant',
-            index=models.Index(fields=['case', 'office', 'partner'], include=('level', 'expires_at', 'is_lead'), name='grant_case_recipient'),
+            index=models.Index(fields=['case', 'office', 'partner', 'expires_at', 'level', 'is_lead'], name='grant_case_recipient'),
         ),
         migrations.AddConstraint(
             model_name='casegrant',
