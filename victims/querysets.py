@@ -240,7 +240,7 @@ class VictimQuerySet(VisibleQuerySet):
     def with_personal_access(self, user) -> VictimQuerySet:
         """Annotate `personal_access`: the bit mask of personal fields `user` may see per row.
 
-        The rules (DESIGN §4; `victims.access` documents them; `PersonalAccess` writes them):
+        The rules (`victims.access` documents them; `PersonalAccess` writes them):
         1. HQ, and the desks of the recording office or of the lead office of a linked case:
            every field.
         2. A recipient of a live FULL_WITH_VICTIMS share of a linked case: every field, only

@@ -148,7 +148,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 class CaseSection:
     """A part of the case detail that an app above `cases` contributes.
 
-    Arrows run one way (DESIGN §2): `cases` never imports `victims`, so the victims API
+    Arrows run one way (docs/architecture.md): `cases` never imports `victims`, so the victims API
     registers its section here. `field()` builds the serializer field (it documents the
     section in the schema, too); `load(case, user)` returns its data for a caller who sees the
     case at `min_level` or above. Below that level the section is left out of the response.

@@ -1,4 +1,4 @@
-"""Every write on cases: one function per use case (DESIGN §2, STYLE "Writes are services").
+"""Every write on cases: one function per use case (docs/architecture.md).
 
 All take keyword-only arguments with `acting_user` first, run in one transaction, re-check the
 user's access on the locked row inside it, write the timeline entry and publish the outbox event

@@ -1,4 +1,4 @@
-"""The cases demo: what DESIGN §7 promises of it, and that seeding twice changes nothing."""
+"""The cases demo: what the demo promises, and that seeding twice changes nothing."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The share, message and request rules, written as SQL (`VisibleShares`, `VisibleMessages`,
-`VisibleRequests`), equal the rules as DESIGN §4 states them, composed here from Django's `Q`
-and `Exists`.
+`VisibleRequests`), equal the rules as docs/architecture.md states them, composed here from
+Django's `Q` and `Exists` over the cases and shares (not the grants).
 
 The world: cases led by two offices, shared at every level to offices and to partners (live,
 expired, revoked), some passed on by their recipient, each case with its own thread; requests

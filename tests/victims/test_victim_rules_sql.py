@@ -1,6 +1,6 @@
 """The victim rules written as SQL (`VisibleVictims`, `PersonalAccess`) equal the rules as
-DESIGN §4 states them, composed here from Django's `Q`, `Exists` and `Case`/`When` (the form
-they were first written in).
+docs/architecture.md states them, composed here from Django's `Q`, `Exists` and `Case`/`When`
+over the cases and shares (not the grants).
 
 The world, drawn with a fixed seed: victims recorded by three offices and linked to cases led
 by them; shares of those cases at every level to offices and partners (live, expired,

@@ -1,4 +1,4 @@
-"""Who sees which victim, and which of its personal fields (DESIGN §4; victims.access)."""
+"""Who sees which victim, and which of its personal fields (see victims.access)."""
 
 from __future__ import annotations
 
