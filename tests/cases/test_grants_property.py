@@ -20,7 +20,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
@@ -156,6 +156,25 @@ def reference_access(user, case, now) -> tuple[int, str]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=operations)
+# The corners, always tried whatever hypothesis draws: a user at two desks holding the case at
+# the same level under H0 and H2 (H2 binds them); a lead office handed over after sharing.
+@example(
+    steps=[
+        ("open", "GBR"),
+        ("grant", "italy", "ESP"),
+        ("share", 0, "ITA", 2, "H0", False),
+        ("share", 0, "ESP", 2, "H2", True),
+    ]
+)
+@example(
+    steps=[
+        ("open", "GBR"),
+        ("share", 0, "ITA", 3, "H1", False),
+        ("pass_on", 0, "BHC"),
+        ("lead", 0, "ITA"),
+        ("expire", 0),
+    ]
+)
 def test_no_drift_and_every_door_agrees_after_any_sequence_of_services(cast, steps):
     with transaction.atomic():
         for step in steps:
