@@ -185,10 +185,23 @@ class ShareLevel(models.IntegerChoices):
 
 
 class HandlingCode(models.TextChoices):
+    """Ordered from the least to the most restrictive: where several live grants give a user
+    the same level, the highest code binds them (`cases.access`)."""
+
     H0 = "H0", "H0 — crime prevention and investigation only"
     H1 = "H1", "H1 — not for judicial proceedings without the originator's consent"
     H2 = "H2", "H2 — no onward dissemination without the originator's consent"
     H3 = "H3", "H3 — other restrictions (stated)"
+
+
+class AccessLevel(models.IntegerChoices):
+    """How a user sees a case: the share levels, then the lead office and HQ, who see all."""
+
+    SUMMARY = 1, "Summary"
+    FULL = 2, "Full"
+    FULL_WITH_VICTIMS = 3, "Full with victims"
+    LEAD_OFFICE = 4, "Lead office"
+    HQ = 5, "HQ"
 
 
 class RequestKind(models.TextChoices):

@@ -37,6 +37,7 @@ from cases.constants import (
     TimelineKind,
     Urgency,
 )
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare, CooperationRequest, LegalProvision, TimelineEvent
 from cases.services._common import share_label
 
@@ -540,6 +541,7 @@ def _backdate_share(case: Case, share: CaseShare, now: dt.datetime) -> None:
     """The share was made 40 days ago for 33 days: it expired a week ago."""
     created, expires = now - dt.timedelta(days=40), now - dt.timedelta(days=7)
     CaseShare.objects.filter(pk=share.pk).update(created_at=created, expires_at=expires)
+    sync_case_grants(case)  # the grant follows the share's new expiry
     recipient = share.office.code if share.office_id else str(share.partner)
     TimelineEvent.objects.filter(
         case=case, kind=TimelineKind.SHARED, changes__share=share.pk

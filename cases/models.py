@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.constants import (
+    AccessLevel,
     AgeBand,
     CaseKind,
     CaseOutcome,
@@ -31,6 +32,7 @@ from cases.constants import (
     Urgency,
 )
 from cases.querysets import (
+    CaseGrantQuerySet,
     CaseQuerySet,
     CaseShareQuerySet,
     CooperationRequestQuerySet,
@@ -165,9 +167,10 @@ class Suspect(models.Model):
 
 
 class CaseShare(models.Model):
-    """A grant to see a case: to an office or a partner, at a level, under a handling code.
+    """A case shared with an office or a partner, at a level, under a handling code.
 
-    The row is the grant: revoked or expired rows grant nothing, at once, with no clean-up job.
+    What it grants is its `CaseGrant` row, written with it and removed when it is revoked; an
+    expired share's grant grants nothing from its expiry on, with no clean-up job.
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
@@ -214,18 +217,36 @@ class CaseShare(models.Model):
                 ),
                 name="share_office_xor_partner",
             ),
+            # One live share per recipient and sharer: the lead office's (no source), and one
+            # per share it was passed on from. Each sharer manages its own, and learns nothing
+            # of the shares others made to the same recipient.
             models.UniqueConstraint(
                 fields=["case", "office"],
-                condition=Q(revoked_at__isnull=True, office__isnull=False),
+                condition=Q(revoked_at__isnull=True, office__isnull=False)
+                & Q(passed_on_from__isnull=True),
                 name="share_one_live_per_office",
             ),
             models.UniqueConstraint(
                 fields=["case", "partner"],
-                condition=Q(revoked_at__isnull=True, partner__isnull=False),
+                condition=Q(revoked_at__isnull=True, partner__isnull=False)
+                & Q(passed_on_from__isnull=True),
                 name="share_one_live_per_partner",
             ),
+            models.UniqueConstraint(
+                fields=["case", "office", "passed_on_from"],
+                condition=Q(revoked_at__isnull=True, office__isnull=False)
+                & Q(passed_on_from__isnull=False),
+                name="share_one_live_passed_on_per_office",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "partner", "passed_on_from"],
+                condition=Q(revoked_at__isnull=True, partner__isnull=False)
+                & Q(passed_on_from__isnull=False),
+                name="share_one_live_passed_on_per_partner",
+            ),
         ]
-        # The probes `visible_to` makes: "is there a live share of this case to my desks?"
+        # Reads go through the grants; these serve the benchmark's bare baseline view
+        # (bench/views.py), which reads the shares directly.
         indexes = [
             models.Index(
                 fields=["office", "case"],
@@ -247,9 +268,81 @@ class CaseShare(models.Model):
     def recipient(self) -> LinkOffice | PartnerOrganisation:
         return self.office or self.partner
 
-    def is_active(self, at=None) -> bool:
-        at = at or timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+class CaseGrant(models.Model):
+    """Who may read a case, and how: the one table every access rule reads (docs/architecture.md).
+
+    One row for the lead office (`is_lead`, level LEAD_OFFICE, no handling code) and one per
+    unrevoked share (its recipient, level, handling code and conditions, expiry). Rows are
+    written only by `cases.grants.sync_case_grants`, which the services that open a case,
+    change its lead office, share, revoke and reconcile passed-on shares call in their own
+    transaction. Expiry is compared when the rows are read: an expired grant needs no clean-up.
+    `manage.py check_grants` recomputes the rows from cases and shares and reports any drift.
+    """
+
+    # Indexed by `grant_case_recipient`, not a plain index of its own.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="grants", db_index=False)
+    office = models.ForeignKey(
+        LinkOffice, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    partner = models.ForeignKey(
+        PartnerOrganisation, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    share = models.OneToOneField(
+        CaseShare, null=True, on_delete=models.CASCADE, related_name="grant"
+    )
+    is_lead = models.BooleanField(default=False)
+    level = models.PositiveSmallIntegerField(choices=AccessLevel.choices)
+    handling_code = models.CharField(max_length=2, choices=HandlingCode.choices, blank=True)
+    handling_conditions = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True)
+
+    objects = CaseGrantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(office__isnull=False, partner__isnull=True)
+                    | Q(office__isnull=True, partner__isnull=False)
+                ),
+                name="grant_office_xor_partner",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(is_lead=True, share__isnull=True, office__isnull=False)
+                    | Q(is_lead=False, share__isnull=False)
+                ),
+                name="grant_lead_or_share",
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(is_lead=True), name="grant_one_lead_per_case"
+            ),
+        ]
+        # The probes of every rule: "a live grant of this case to my desks or organisation"
+        # (by case, a case's few rows), and "the cases granted to my desks" (by recipient).
+        # The columns the rules test follow as keys, so that both are answered from the index
+        # (as keys rather than INCLUDE columns, which SQLite, the demo's database, lacks).
+        indexes = [
+            models.Index(
+                fields=["office", "case", "expires_at", "level", "is_lead"],
+                condition=Q(office__isnull=False),
+                name="grant_office_case",
+            ),
+            models.Index(
+                fields=["partner", "case", "expires_at", "level", "is_lead"],
+                condition=Q(partner__isnull=False),
+                name="grant_partner_case",
+            ),
+            models.Index(
+                fields=["case", "office", "partner", "expires_at", "level", "is_lead"],
+                name="grant_case_recipient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        recipient = f"office {self.office_id}" if self.office_id else f"partner {self.partner_id}"
+        return f"case {self.case_id} → {recipient} ({self.level}, {self.handling_code or 'lead'})"
 
 
 class CooperationRequest(models.Model):

@@ -3,8 +3,9 @@
 Both rules are written once, here, as SQL built from the user's scope (a handful of office and
 partner ids, one query, remembered per request), never from a list of case or victim ids:
 
-- `Victim.objects.visible_to(user)`: victims linked to a case led by one of the user's desks or
-  live-shared with them at the "full with victims" level, or recorded by one of their desks;
+- `Victim.objects.visible_to(user)`: victims linked to a case with a live grant to the user at
+  the "full with victims" level or above (the lead office's grant is), or recorded by one of
+  their desks;
   plus, for partner members, the victims of referrals sent to their organisation (not
   revoked). HQ sees all.
 - `.with_personal_access(user)`: annotates `personal_access`, a bit mask of the personal fields
@@ -18,7 +19,7 @@ from django.db.models import BooleanField, Exists, IntegerField, OuterRef, Q, Va
 from django.utils import timezone
 
 from cases.querysets import ColumnsSql
-from liaison_offices.access import scope_of
+from liaison_offices.access import VisibleQuerySet, scope_of
 
 PERSONAL_ACCESS = "personal_access"
 PERSONAL_ACCESS_USER = "personal_access_user"
@@ -61,12 +62,9 @@ class _VictimColumns(ColumnsSql):
         self.scope, self.at = scope, at
 
     def _tables(self):
-        from cases.models import Case, CaseShare
         from victims.models import Consent, Referral, VictimCaseLink
 
         return {
-            "case": Case._meta.db_table,
-            "share": CaseShare._meta.db_table,
             "link": VictimCaseLink._meta.db_table,
             "consent": Consent._meta.db_table,
             "referral": Referral._meta.db_table,
@@ -80,8 +78,8 @@ class _VictimColumns(ColumnsSql):
 
 
 class VisibleVictims(_VictimColumns):
-    """Who sees a victim (DESIGN §4), for one non-HQ, non-empty scope: linked to a case led by
-    one of their desks or live-shared with them at the "full with victims" level; recorded by
+    """Who sees a victim, for one non-HQ, non-empty scope: linked to a case with a live grant to
+    them at the "full with victims" level or above (the lead office's included); recorded by
     one of their desks; or, for partner members, referred to their organisation (a referral
     not revoked)."""
 
@@ -92,27 +90,19 @@ class VisibleVictims(_VictimColumns):
 
     def sql(self, victim_id, recorded_by, compiler, connection):
         from cases.constants import ShareLevel
-        from cases.querysets import live_share_sql, sql_in
+        from cases.querysets import GRANTS, GrantSql, sql_in
         from victims.constants import ReferralStatus
 
         t, desks, partners = self._tables(), self._desks(), self._partners()
-        share, share_params = live_share_sql(
-            self.scope, self.at, "victim_share", connection, ShareLevel.FULL_WITH_VICTIMS
+        grant, params = GrantSql(self.scope, self.at, ShareLevel.FULL_WITH_VICTIMS).where(
+            "victim_grant", connection
         )
-        linked_case = (
-            f"EXISTS(SELECT 1 FROM {t['share']} victim_share "  # noqa: S608
-            f"WHERE victim_share.case_id = victim_link.case_id AND {share})"
-        )
-        params, links = list(share_params), f"{t['link']} victim_link"
-        if desks:
-            led, led_params = sql_in("victim_case.lead_office_id", desks, connection)
-            linked_case = f"({led} OR {linked_case})"
-            params = led_params + params
-            links += f" JOIN {t['case']} victim_case ON victim_case.id = victim_link.case_id"
         parts = [
-            f"EXISTS(SELECT 1 FROM {links} "  # noqa: S608
-            f"WHERE victim_link.victim_id = {victim_id} AND {linked_case})"
+            f"EXISTS(SELECT 1 FROM {t['link']} victim_link JOIN {GRANTS} victim_grant "  # noqa: S608
+            f"ON victim_grant.case_id = victim_link.case_id "
+            f"WHERE victim_link.victim_id = {victim_id} AND {grant})"
         ]
+        params = list(params)
         if desks:
             recorded, recorded_params = sql_in(recorded_by, desks, connection)
             parts.append(recorded)
@@ -153,37 +143,39 @@ class PersonalAccess(_VictimColumns):
         return f"({' | '.join(masks)})", params
 
     def _full_access(self, victim_id, recorded_by, connection) -> tuple[str, list]:
-        """Rules 1 and 2: a desk of the recording or a lead office; a consented share."""
+        """Rules 1 and 2: a desk of the recording or lead office; a consented share's grant."""
         from cases.constants import ShareLevel
-        from cases.querysets import live_share_sql, sql_in
+        from cases.querysets import GRANTS, GrantSql, sql_in
         from victims.constants import ConsentPurpose
 
         t, desks = self._tables(), self._desks()
         parts, params = [], []
         if desks:
             recorded, recorded_params = sql_in(recorded_by, desks, connection)
-            led, led_params = sql_in("owner_case.lead_office_id", desks, connection)
+            lead, lead_params = GrantSql(
+                self.scope, self.at, offices=self.scope.view_office_ids, lead_only=True
+            ).where("owner_grant", connection)
             parts += [
                 recorded,
-                f"EXISTS(SELECT 1 FROM {t['link']} owner_link JOIN {t['case']} owner_case "  # noqa: S608
-                f"ON owner_case.id = owner_link.case_id "
-                f"WHERE owner_link.victim_id = {victim_id} AND {led})",
+                f"EXISTS(SELECT 1 FROM {t['link']} owner_link JOIN {GRANTS} owner_grant "  # noqa: S608
+                f"ON owner_grant.case_id = owner_link.case_id "
+                f"WHERE owner_link.victim_id = {victim_id} AND {lead})",
             ]
-            params += recorded_params + led_params
-        # The consent must name the share's own recipient: a consent to share with the British
+            params += recorded_params + lead_params
+        # The consent must name the grant's own recipient: a consent to share with the British
         # High Commission opens nothing to an office the case is also shared with.
-        share, share_params = live_share_sql(
-            self.scope, self.at, "consented_share", connection, ShareLevel.FULL_WITH_VICTIMS
-        )
+        share, share_params = GrantSql(
+            self.scope, self.at, ShareLevel.FULL_WITH_VICTIMS, shares_only=True
+        ).where("consented_grant", connection)
         parts.append(
-            f"EXISTS(SELECT 1 FROM {t['share']} consented_share JOIN {t['link']} consented_link "  # noqa: S608
-            f"ON consented_link.case_id = consented_share.case_id "
+            f"EXISTS(SELECT 1 FROM {GRANTS} consented_grant JOIN {t['link']} consented_link "  # noqa: S608
+            f"ON consented_link.case_id = consented_grant.case_id "
             f"WHERE consented_link.victim_id = {victim_id} AND {share} "
             f"AND EXISTS(SELECT 1 FROM {t['consent']} share_consent "
             f"WHERE share_consent.victim_id = {victim_id} AND share_consent.purpose = %s "
             "AND share_consent.withdrawn_at IS NULL "
-            "AND (share_consent.office_id = consented_share.office_id "
-            "OR share_consent.partner_id = consented_share.partner_id)))"
+            "AND (share_consent.office_id = consented_grant.office_id "
+            "OR share_consent.partner_id = consented_grant.partner_id)))"
         )
         params += [*share_params, ConsentPurpose.SHARING]
         return f"({' OR '.join(parts)})", params
@@ -215,15 +207,10 @@ class PersonalAccess(_VictimColumns):
         return masks
 
 
-class VictimQuerySet(models.QuerySet):
-    def visible_to(self, user) -> VictimQuerySet:
+class VictimQuerySet(VisibleQuerySet):
+    def rule(self, scope, at):
         """Victims the user may see (the code and non-identifying fields): `VisibleVictims`."""
-        scope = scope_of(user)
-        if scope.is_hq:
-            return self.all()
-        if scope.is_empty:
-            return self.none()
-        return self.filter(VisibleVictims(scope, timezone.now()))
+        return VisibleVictims(scope, at)
 
     def restrict(self, user, action: str = "view") -> VictimQuerySet:
         """`view` is `visible_to`; `change`: recorded by, or linked to a case led by, an office
@@ -253,7 +240,7 @@ class VictimQuerySet(models.QuerySet):
     def with_personal_access(self, user) -> VictimQuerySet:
         """Annotate `personal_access`: the bit mask of personal fields `user` may see per row.
 
-        The rules (DESIGN §4; `victims.access` documents them; `PersonalAccess` writes them):
+        The rules (`victims.access` documents them; `PersonalAccess` writes them):
         1. HQ, and the desks of the recording office or of the lead office of a linked case:
            every field.
         2. A recipient of a live FULL_WITH_VICTIMS share of a linked case: every field, only
@@ -312,20 +299,15 @@ class ConsentQuerySet(models.QuerySet):
         )
 
 
-class ReferralQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ReferralQuerySet:
-        """Referrals sent by one of the user's desks or received by their organisation; HQ all."""
-        scope = scope_of(user)
-        if scope.is_hq:
-            return self.all()
-        if scope.is_empty:
-            return self.none()
+class ReferralQuerySet(VisibleQuerySet):
+    def rule(self, scope, at):
+        """Referrals sent by one of the user's desks or received by their organisation."""
         condition = Q()
         if scope.view_office_ids:
             condition |= Q(from_office_id__in=sorted(scope.view_office_ids))
         if scope.partner_ids:
             condition |= Q(partner_id__in=sorted(scope.partner_ids))
-        return self.filter(condition)
+        return condition
 
     def unanswered(self, *, older_than, now=None) -> ReferralQuerySet:
         """Pending referrals sent before `now - older_than`."""

@@ -15,6 +15,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.access import ACCESS_NAMES, access_from_grant, case_access
 from cases.constants import (
     CaseKind,
     CaseOutcome,
@@ -40,20 +41,9 @@ from cases.models import (
     Suspect,
     TimelineEvent,
 )
-from liaison_offices.access import can_work_office, scope_of
 
 # --- access levels ------------------------------------------------------------------------------
 
-# Ranks above the share levels (1 summary, 2 full, 3 full with victims).
-LEAD_OFFICE = 4
-HQ = 5
-ACCESS_NAMES = {
-    ShareLevel.SUMMARY: "summary",
-    ShareLevel.FULL: "full",
-    ShareLevel.FULL_WITH_VICTIMS: "full_with_victims",
-    LEAD_OFFICE: "lead_office",
-    HQ: "hq",
-}
 ACCESS_DESCRIPTION = (
     "How you see this case. `summary`, `full`, `full_with_victims`: through a share to your "
     "organisation or office, at that level; `lead_office`: your office leads the case; `hq`: "
@@ -97,8 +87,9 @@ class CaseAccessSerializer(serializers.Serializer):
     handling_code = serializers.ChoiceField(
         choices=HandlingCode.choices,
         allow_null=True,
-        help_text="The handling code of the share you see the case through (null for the lead "
-        "office and HQ). H0: crime prevention and investigation only; H1: not for use in "
+        help_text="The handling code that binds you: where several shares give you this level, "
+        "the most restrictive of them (null for the lead office and HQ). H0: crime "
+        "prevention and investigation only; H1: not for use in "
         "judicial proceedings without the originator's consent; H2: no onward dissemination "
         "without the originator's consent; H3: the restrictions in `handling_conditions`.",
     )
@@ -111,43 +102,6 @@ class CaseAccessSerializer(serializers.Serializer):
     can_edit = serializers.BooleanField(
         help_text="True when you may change the case (PATCH): members of the lead office."
     )
-
-
-def access_level(case: Case, user) -> int:
-    """The caller's access rank on a case fetched through `with_access` (no query)."""
-    return _rank(case.lead_office_id, getattr(case, "access_share", None), user)
-
-
-def _rank(lead_office_id: int, share: dict | None, user) -> int:
-    scope = scope_of(user)
-    if scope.is_hq:
-        return HQ
-    if lead_office_id in scope.view_office_ids:
-        return LEAD_OFFICE
-    # A share that expired between the visibility check and this read: the least level.
-    return (share or {}).get("level") or ShareLevel.SUMMARY
-
-
-def access_of(case: Case, user) -> dict:
-    """The `access` block of a case fetched through `with_access`."""
-    return _access_block(case.lead_office_id, getattr(case, "access_share", None), user)
-
-
-def _access_block(lead_office_id: int, share: dict | None, user) -> dict:
-    level = _rank(lead_office_id, share, user)
-    share = share or {}
-    expires = share.get("expires_at")
-    if isinstance(expires, str):
-        from django.utils.dateparse import parse_datetime
-
-        expires = parse_datetime(expires)
-    return {
-        "level": ACCESS_NAMES[level],
-        "handling_code": share.get("handling_code") if level < LEAD_OFFICE else None,
-        "handling_conditions": share.get("handling_conditions", "") if level < LEAD_OFFICE else "",
-        "share_expires_at": expires if level < LEAD_OFFICE else None,
-        "can_edit": level >= LEAD_OFFICE and can_work_office(user, lead_office_id),
-    }
 
 
 # --- nested parts of a full case ----------------------------------------------------------------
@@ -194,7 +148,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 class CaseSection:
     """A part of the case detail that an app above `cases` contributes.
 
-    Arrows run one way (DESIGN §2): `cases` never imports `victims`, so the victims API
+    Arrows run one way (docs/architecture.md): `cases` never imports `victims`, so the victims API
     registers its section here. `field()` builds the serializer field (it documents the
     section in the schema, too); `load(case, user)` returns its data for a caller who sees the
     case at `min_level` or above. Below that level the section is left out of the response.
@@ -215,7 +169,7 @@ def register_case_section(section: CaseSection) -> None:
 
 def load_case_sections(case: Case, user) -> None:
     """Put the data of every section the caller may see on `case`, for the serializer."""
-    level = access_level(case, user)
+    level = case_access(user, case).level
     for section in CASE_SECTIONS.values():
         if level >= section.min_level:
             setattr(case, f"section_{section.name}", section.load(case, user))
@@ -244,12 +198,12 @@ class CaseSummarySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CaseAccessSerializer)
     def get_access(self, case) -> dict:
-        return access_of(case, self.context["request"].user)
+        return case_access(self.context["request"].user, case).as_api()
 
     # What the list reads of each case (CaseViewSet.rows_for_page), as values() rows.
     ROW_COLUMNS = (
         "reference", "kind", "status", "title", "summary", "lead_office_id", "lead_office_code",
-        "forms_of_exploitation", "updated_at", "access_share",
+        "forms_of_exploitation", "updated_at", "access_grant",
     )  # fmt: skip
 
     def to_representation(self, row: dict) -> dict:
@@ -266,9 +220,9 @@ class CaseSummarySerializer(serializers.ModelSerializer):
             "lead_office": row["lead_office_code"],
             "forms_of_exploitation": list(row["forms_of_exploitation"]),
             "updated_at": _iso_datetime(row["updated_at"]),
-            "access": _access_block(
-                row["lead_office_id"], row["access_share"], self.context["request"].user
-            ),
+            "access": access_from_grant(
+                self.context["request"].user, row["lead_office_id"], row["access_grant"]
+            ).as_api(),
         }
 
 
@@ -328,7 +282,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
         return fields
 
     def to_representation(self, case):
-        level = access_level(case, self.context["request"].user)
+        level = case_access(self.context["request"].user, case).level
         for section in CASE_SECTIONS.values():
             if level >= section.min_level and not hasattr(case, f"section_{section.name}"):
                 raise RuntimeError(f"Call load_case_sections() before serializing {case}.")

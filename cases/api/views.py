@@ -1,8 +1,8 @@
 """API views of the cases app: cases, their messages and cooperation requests.
 
 Reads go through `visible_to` once (`VisibleQuerysetMixin`); writes through `cases.services`.
-The caller's access level and share conditions are annotated on the case query itself — one
-correlated probe into the live shares per row, no per-row query.
+The caller's access (`cases.access`) is annotated on the case query itself — one correlated
+probe into the case's grants per row, no per-row query.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cases import services
+from cases.access import case_access, redact
 from cases.api.filters import CaseFilter, CooperationRequestFilter
 from cases.api.serializers import (
-    LEAD_OFFICE,
     CaseDetailSerializer,
     CaseSummarySerializer,
     CaseUpdateSerializer,
@@ -29,10 +29,9 @@ from cases.api.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
     RequestAnswerSerializer,
-    access_level,
     load_case_sections,
 )
-from cases.constants import ShareLevel
+from cases.constants import AccessLevel
 from cases.full_parts import load_full_parts
 from cases.models import Case, CooperationRequest, Message
 from glo_act.api import (
@@ -143,14 +142,18 @@ class CaseViewSet(
         return CaseDetailSerializer
 
     def get_object(self):
+        """The case, redacted to the caller's access (`cases.access.redact`): what any
+        renderer of this view shows — JSON, the browsable API and its forms — holds nothing
+        above their level."""
         case = super().get_object()
-        if access_level(case, self.request.user) >= ShareLevel.FULL:
+        access = case_access(self.request.user, case)
+        if access.sees_full:
             self._load_full(case)
-        return case
+        return redact(case, access)
 
     def _load_full(self, case: Case) -> None:
         """Route, suspects, legal basis and timeline (one query), then the apps' sections."""
-        owner = access_level(case, self.request.user) >= LEAD_OFFICE  # the lead office or HQ
+        owner = case_access(self.request.user, case).is_owner  # the lead office or HQ
         case.full_parts = load_full_parts(case, owner=owner)
         load_case_sections(case, self.request.user)
 
@@ -161,7 +164,8 @@ class CaseViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         case = super().get_object()  # 404 unless visible
-        if access_level(case, request.user) < LEAD_OFFICE or not self._can_edit(case):
+        access = case_access(request.user, case)
+        if access.level < AccessLevel.LEAD_OFFICE or not access.can_change:
             return problem(
                 403,
                 f"Only the lead office ({case.lead_office.code}) can change this case; your "
@@ -196,11 +200,6 @@ class CaseViewSet(
 
     def update(self, request, *args, **kwargs):  # PUT is not offered
         return problem(405, "Use PATCH with the fields to change.")
-
-    def _can_edit(self, case: Case) -> bool:
-        from liaison_offices.access import can_work_office
-
-        return can_work_office(self.request.user, case.lead_office_id)
 
 
 # --- messages -----------------------------------------------------------------------------------
@@ -274,7 +273,7 @@ class CaseMessageViewSet(viewsets.GenericViewSet):
         case = cases.filter(reference=self.kwargs["reference"]).first()
         if case is None:
             return problem(404, "No such case, or it is not shared with you.")
-        if access_level(case, user) < ShareLevel.FULL:
+        if not case_access(user, case).sees_full:
             return problem(
                 403,
                 "Your share of this case is at summary level; messages need a full share. Ask "

@@ -1,4 +1,4 @@
-"""Every write on cases: one function per use case (DESIGN §2, STYLE "Writes are services").
+"""Every write on cases: one function per use case (docs/architecture.md).
 
 All take keyword-only arguments with `acting_user` first, run in one transaction, re-check the
 user's access on the locked row inside it, write the timeline entry and publish the outbox event
@@ -33,10 +33,11 @@ from cases.services.records import (
     suspect_add,
     suspect_remove,
 )
-from cases.services.sharing import case_share, share_revoke
+from cases.services.sharing import case_change_lead_office, case_share, share_revoke
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "case_change_lead_office",
     "case_create",
     "case_set_legal_provisions",
     "case_set_route",

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from django.db import models
 from django.http import Http404
 
+from cases.access import case_access
 from cases.constants import HandlingCode, ShareLevel
-from cases.models import Case, CaseShare, TimelineEvent
+from cases.models import Case, CaseGrant, TimelineEvent
 from glo_act.errors import DomainError, PermissionDenied
-from liaison_offices.access import scope_of
 from liaison_offices.constants import HQ_CODE
 from liaison_offices.models import Country, LinkOffice, Membership, PartnerOrganisation
 
@@ -147,36 +147,30 @@ def lock_case_for_view(user, case: Case | int) -> Case:
 
 
 def office_sees_case(office: LinkOffice, case: Case) -> bool:
-    """Do the members of `office` see the case (lead, HQ, or a live share to the office)?"""
-    if office.code == HQ_CODE or office.pk == case.lead_office_id:
+    """Do the members of `office` see the case (HQ, or a live grant to the office)?"""
+    if office.code == HQ_CODE:
         return True
-    return CaseShare.objects.live().filter(case=case, office=office).exists()
+    return CaseGrant.objects.live_for(office=office).filter(case=case).exists()
 
 
 def partner_sees_case(partner: PartnerOrganisation, case: Case) -> bool:
-    """Do the members of `partner` see the case (a live share to the partner)?"""
+    """Do the members of `partner` see the case (active, with a live grant)?"""
     return (
-        partner.is_active and CaseShare.objects.live().filter(case=case, partner=partner).exists()
+        partner.is_active and CaseGrant.objects.live_for(partner=partner).filter(case=case).exists()
     )
 
 
 def acting_organisation(user, case: Case) -> tuple[LinkOffice | None, PartnerOrganisation | None]:
-    """The office or partner through which `user` sees `case` (for a message's author).
-
-    Lead-office desk first, then an office share, then a partner share; HQ members act for HQ.
+    """The office or partner through which `user` sees `case` (for a message's author): that
+    of the grant their access comes from (`cases.access`); HQ members act for HQ.
     """
-    scope = scope_of(user)
-    if case.lead_office_id in scope.view_office_ids:
+    access = case_access(user, case)
+    if access.office_id is not None and access.office_id == case.lead_office_id:
         return case.lead_office, None
-    held = list(
-        CaseShare.objects.for_recipient(user).filter(case=case).select_related("office", "partner")
-    )
-    for share in held:
-        if share.office_id is not None:
-            return share.office, None
-    for share in held:
-        if share.partner_id is not None:
-            return None, share.partner
+    if access.office_id is not None:
+        return LinkOffice.objects.get(pk=access.office_id), None
+    if access.partner_id is not None:
+        return None, PartnerOrganisation.objects.get(pk=access.partner_id)
     # HQ members (who see every case without a desk or share) write as HQ.
     offices = [
         m.office
@@ -195,17 +189,18 @@ def case_audience(
     exclude_partner: PartnerOrganisation | None = None,
     min_level: int = ShareLevel.SUMMARY,
 ) -> tuple[list[LinkOffice], list[PartnerOrganisation]]:
-    """Who hears about a case: its lead office and every live share recipient at `min_level`
-    or above (news of a message is for those who may read messages: FULL).
+    """Who hears about a case: the offices and organisations with a live grant of it at
+    `min_level` or above, the lead office first (news of a message is for those who may read
+    messages: FULL).
     """
-    offices: dict[int, LinkOffice] = {case.lead_office_id: case.lead_office}
+    offices: dict[int, LinkOffice] = {}
     partners: dict[int, PartnerOrganisation] = {}
-    shares = CaseShare.objects.live().filter(case=case, level__gte=min_level)
-    for share in shares.select_related("office", "partner"):
-        if share.office_id is not None:
-            offices[share.office_id] = share.office
+    grants = CaseGrant.objects.live_for(min_level=min_level).filter(case=case)
+    for grant in grants.select_related("office", "partner").order_by("-is_lead", "id"):
+        if grant.office_id is not None:
+            offices[grant.office_id] = grant.office
         else:
-            partners[share.partner_id] = share.partner
+            partners[grant.partner_id] = grant.partner
     if exclude_office is not None:
         offices.pop(exclude_office.pk, None)
     if exclude_partner is not None:

@@ -304,6 +304,7 @@ def message_post(
         case_id = case.pk
         case = (
             Case.objects.visible_to(acting_user, ShareLevel.FULL)
+            .with_access(acting_user)
             .select_related("lead_office")
             .filter(pk=case_id)
             .first()

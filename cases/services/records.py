@@ -29,6 +29,7 @@ from cases.constants import (
     TimelineKind,
     TransportMode,
 )
+from cases.grants import sync_case_grants
 from cases.models import (
     Case,
     CaseReferenceCounter,
@@ -402,6 +403,7 @@ def case_create(
     people = _build_suspects(case, suspects)
     case._history_user = acting_user
     case.save()
+    sync_case_grants(case)  # the lead office's grant
     RouteLeg.objects.bulk_create(legs)
     Suspect.objects.bulk_create(people)
     if provisions:

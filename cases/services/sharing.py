@@ -1,6 +1,6 @@
 """Sharing a case with another office or a partner organisation, and taking it back.
 
-The `CaseShare` row is the grant (DESIGN §4). The lead office shares; a recipient *office* may
+A share is written with its grant (`cases.grants`). The lead office shares; a recipient *office* may
 pass the case on under the handling code it received it with, at no higher level and for no
 longer, unless it came under H2. Shares passed on from a share are revoked with it.
 """
@@ -14,15 +14,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases.constants import HandlingCode, ShareLevel, TimelineKind
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from cases.services._common import check_choice, lock_case_for_view, record, share_label
 from glo_act.errors import DomainError, PermissionDenied
 from liaison_offices.access import can_work_office, scope_of
-from liaison_offices.constants import HQ_CODE, EventKind
+from liaison_offices.constants import HQ_CODE, EventKind, OfficeStatus
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 from liaison_offices.notifications import publish
 
-__all__ = ["case_share", "share_revoke"]
+__all__ = ["case_change_lead_office", "case_share", "share_revoke"]
 
 
 def _recipient_name(share: CaseShare) -> str:
@@ -32,12 +33,9 @@ def _recipient_name(share: CaseShare) -> str:
 
 def _held_office_shares(user, case: Case) -> list[CaseShare]:
     """Live shares of `case` to offices the user works (through which they may pass it on)."""
-    scope = scope_of(user)
-    return [
-        share
-        for share in CaseShare.objects.for_recipient(user).filter(case=case, office__isnull=False)
-        if share.office_id in scope.change_office_ids
-    ]
+    return list(
+        CaseShare.objects.held_by(user, working=True).filter(case=case).select_related("office")
+    )
 
 
 def _onward_source(user, case: Case) -> CaseShare:
@@ -138,7 +136,8 @@ def case_share(
     handling_conditions: str = "",
     expires_at: dt.datetime | None = None,
 ) -> CaseShare:
-    """Share a case with one office or partner; replaces a live share to the same recipient."""
+    """Share a case with one office or partner; replaces the sharer's own live share to the
+    same recipient (the lead office's, or the one passed on from the same source share)."""
     if (office is None) == (partner is None):
         raise DomainError("Share a case with exactly one office or one partner organisation.")
     try:
@@ -194,18 +193,20 @@ def case_share(
                     field="expires_at",
                 )
 
+    # The sharer's own live share to this recipient, if any, is replaced; shares others made
+    # to the same recipient are theirs, and not even their existence is told (the recipient
+    # then holds both, and sees the case through the higher).
     existing = (
         CaseShare.objects.select_for_update()
-        .filter(case=locked, revoked_at__isnull=True, office=office, partner=partner)
+        .filter(
+            case=locked,
+            revoked_at__isnull=True,
+            office=office,
+            partner=partner,
+            passed_on_from=source,
+        )
         .first()
     )
-    if existing is not None and source is not None:
-        own = {s.pk for s in _held_office_shares(acting_user, locked)}
-        if existing.passed_on_from_id not in own:
-            raise DomainError(
-                f"{_recipient_name(existing)} already has {locked.reference} from someone else; "
-                f"only they (or {lead.code}) can change that share."
-            )
     if existing is not None:
         # The old row ends here (the partial unique index allows one live row per recipient).
         existing.revoked_at = now
@@ -225,6 +226,7 @@ def case_share(
         created_at=now,
     )
     orphans = _reconcile_passed_on(existing, share, acting_user, now) if existing else []
+    sync_case_grants(locked)
 
     recipient = _recipient_name(share)
     summary = f"Shared with {recipient} — {share_label(level, handling_code)}"
@@ -294,7 +296,84 @@ def share_revoke(*, acting_user, share: CaseShare) -> list[CaseShare]:
             f"This share was already revoked on {current.revoked_at:%d %b %Y %H:%M} UTC."
         )
     revoked = _revoke_tree(current, acting_user, timezone.now())
+    sync_case_grants(case)
     _announce_revocations(case, revoked[:1], acting_user)
     _announce_revocations(case, revoked[1:], acting_user, why=" with the share it came from")
     share.revoked_at, share.revoked_by = current.revoked_at, current.revoked_by
     return revoked
+
+
+@transaction.atomic
+def case_change_lead_office(*, acting_user, case: Case, office: LinkOffice) -> Case:
+    """Hand a case over to another office (HQ only): a transfer, or cover for a closed office.
+
+    The new lead office's shares of the case end (it sees everything now); what it had passed
+    on from them becomes its own sharing. The former lead office keeps a full-with-victims,
+    H0 share, so that its officers still see the case they worked; HQ may revoke it.
+    """
+    if not scope_of(acting_user).is_hq:
+        raise PermissionDenied("Only HQ can change the lead office of a case.")
+    locked = Case.objects.select_for_update().select_related("lead_office").get(pk=case.pk)
+    former = locked.lead_office
+    if office.pk == former.pk:
+        raise DomainError(f"{office.code} already leads {locked.reference}.", field="office")
+    if office.status != OfficeStatus.ACTIVE:
+        raise DomainError(f"{office} is not an active office.", field="office")
+    now = timezone.now()
+    ended = list(
+        CaseShare.objects.select_for_update(of=("self",))
+        .filter(case=locked, office=office, revoked_at__isnull=True)
+        .select_related("office")
+    )
+    for share in ended:
+        for child in CaseShare.objects.filter(passed_on_from=share, revoked_at__isnull=True):
+            lead_made = CaseShare.objects.filter(
+                case=locked,
+                revoked_at__isnull=True,
+                office_id=child.office_id,
+                partner_id=child.partner_id,
+                passed_on_from__isnull=True,
+            )
+            if lead_made.exists():  # the recipient already holds the case from the lead
+                _revoke_tree(child, acting_user, now)
+            else:
+                child.passed_on_from = None
+                child.save(update_fields=["passed_on_from"])
+        share.revoked_at, share.revoked_by = now, acting_user
+        share.save(update_fields=["revoked_at", "revoked_by"])
+    locked.lead_office = office
+    locked.version += 1
+    locked.updated_by = acting_user
+    locked.updated_at = now
+    locked._history_user = acting_user
+    locked.save(update_fields=["lead_office", "version", "updated_by", "updated_at"])
+    CaseShare.objects.create(
+        case=locked,
+        office=former,
+        level=ShareLevel.FULL_WITH_VICTIMS,
+        handling_code=HandlingCode.H0,
+        shared_by=acting_user,
+        created_at=now,
+    )
+    sync_case_grants(locked)
+    record(
+        locked,
+        TimelineKind.EDITED,
+        acting_user,
+        f"Lead office {former.code} → {office.code}; {former.code} keeps a full share (H0)",
+        {"fields": {"lead_office": [former.code, office.code]}},
+        version=locked.version,
+    )
+    publish(
+        kind=EventKind.CASE_SHARED,
+        subject=locked,
+        actor=acting_user,
+        offices=[office],
+        payload={
+            "reference": locked.reference,
+            "case_kind": locked.kind,
+            "level": int(ShareLevel.FULL_WITH_VICTIMS),
+            "handling_code": HandlingCode.H0.value,
+        },
+    )
+    return locked

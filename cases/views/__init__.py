@@ -2,14 +2,14 @@
 
 Reads go through `visible_to(user)` (once per view, `glo_act.pages.VisibleMixin`) and
 `case_or_404` (404 for a case the user may not see); writes go through `cases.services`. What a
-share recipient sees of a case follows the share level (`access.CaseAccess`).
+share recipient sees of a case follows their access (`cases.access`, `access.PageAccess`).
 """
 
 from __future__ import annotations
 
-from cases.views.access import CaseAccess, case_access, case_or_404, shares_for_page
+from cases.views.access import PageAccess, case_access, case_or_404, shares_for_page
 from cases.views.case_page import CaseDetailView, CaseFormBase, MessagePostView, case_page_context
-from cases.views.lists import DUE_SOON, CaseListView, RequestListView, with_my_share
+from cases.views.lists import DUE_SOON, CaseListView, RequestListView
 from cases.views.record import (
     CaseCreateView,
     CaseEditView,
@@ -23,7 +23,7 @@ from cases.views.sharing import CaseShareView, ShareRevokeView, share_recipients
 
 __all__ = [
     "DUE_SOON",
-    "CaseAccess",
+    "PageAccess",
     "CaseCreateView",
     "CaseDetailView",
     "CaseEditView",
@@ -45,5 +45,4 @@ __all__ = [
     "request_senders",
     "share_recipients",
     "shares_for_page",
-    "with_my_share",
 ]

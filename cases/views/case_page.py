@@ -46,8 +46,6 @@ def case_page_context(request, case: Case, **extra) -> dict:
     access = case_access(user, case, shares)
     now = timezone.now()
     for share in shares:
-        share.live = share.is_active(now)
-        share.to_me = share in access.shares_to_me
         share.revocable = access.can_revoke(share)
     requests = list(
         CooperationRequest.objects.visible_to(user)

@@ -5,20 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Case as SqlCase
-from django.db.models import CharField, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import IntegerField, Q, Value, When
 from django.utils import dateformat, timezone
 
 from cases import forms as case_forms
+from cases.access import case_access
 from cases.constants import (
     OPEN_STATUSES,
     CaseStatus,
-    HandlingCode,
     RequestStatus,
-    ShareLevel,
 )
 from cases.models import (
     Case,
-    CaseShare,
     CooperationRequest,
 )
 from glo_act.pages import (
@@ -30,7 +28,7 @@ from glo_act.pages import (
 from liaison_offices.access import scope_of
 from liaison_offices.models import LinkOffice
 
-__all__ = ["CaseListView", "DUE_SOON", "RequestListView", "with_my_share"]
+__all__ = ["CaseListView", "DUE_SOON", "RequestListView"]
 
 # "Due" on the dashboard and in the request filters: open and due within this window.
 DUE_SOON = dt.timedelta(days=3)
@@ -54,40 +52,24 @@ def valid_filters(form) -> dict:
     return getattr(form, "cleaned_data", {})
 
 
-def with_my_share(queryset, user):
-    """Annotate each case with the level and handling code of the highest live share to the
-    user (office desks or partner), in the same query: `my_share_level`, `my_handling_code`.
-    """
-    scope = scope_of(user)
-    if not (scope.view_office_ids or scope.partner_ids):
-        return queryset.annotate(
-            my_share_level=Value(None, output_field=IntegerField()),
-            my_handling_code=Value(None, output_field=CharField()),
-        )
-    mine = (
-        CaseShare.objects.for_recipient(user)
-        .filter(case_id=OuterRef("pk"))
-        .order_by("-level", "handling_code")
-    )
-    return queryset.annotate(
-        my_share_level=Subquery(mine.values("level")[:1]),
-        my_handling_code=Subquery(mine.values("handling_code")[:1]),
-    )
-
-
 LIST_COLUMNS = ("reference", "title", "kind", "status", "lead_office_id", "updated_at")
 
 
-def list_row(case: Case, scope) -> dict:
+def list_row(case: Case, user) -> dict:
     """What one row of the case list shows, as a dict of strings. The template engine finds a
     dict's key at its first try, where each attribute of a model instance costs it a failed
     item look-up first: reading 25 cases' attributes in the template was a third of the page's
     CPU (bench/ANALYSIS.md). Dates as the `date` filter writes them, in the current time zone.
+    Access (level, handling code, whose desk) is the one answer of `cases.access`.
     """
-    via_share = bool(
-        not scope.is_hq and case.lead_office_id not in scope.view_office_ids and case.my_share_level
-    )
+    access = case_access(user, case)
     updated = timezone.localtime(case.updated_at)
+    if access.is_hq:
+        footing = "HQ"
+    elif access.is_lead and not access.own_office:
+        footing = f"{case.lead_office.code} desk (granted)"
+    else:
+        footing = "Your office"
     return {
         "url": case.get_absolute_url(),
         "reference": case.reference,
@@ -98,10 +80,11 @@ def list_row(case: Case, scope) -> dict:
         "status_label": case.get_status_display(),
         "lead_office_code": case.lead_office.code,
         "lead_office_name": case.lead_office.name,
-        "via_share": via_share,
-        "share_label": ShareLevel(case.my_share_level).label if via_share else "",
-        "handling_code": case.my_handling_code if via_share else "",
-        "handling_label": HandlingCode(case.my_handling_code).label if via_share else "",
+        "via_share": access.via_share,
+        "footing": footing,
+        "share_label": access.level_label if access.via_share else "",
+        "handling_code": access.handling_code if access.via_share else "",
+        "handling_label": access.handling_label if access.via_share else "",
         "updated_iso": dateformat.format(updated, "c"),
         "updated_day": dateformat.format(updated, "j M Y"),
     }
@@ -128,7 +111,7 @@ class CaseListView(VisibleMixin, PageView):
         # Only what a row shows (`list_row`): whole cases and offices cost ~1 ms more a page
         # to fetch and build, for columns no row reads (a summary can be pages long).
         rows = (
-            with_my_share(cases, user)
+            cases.with_access(user)
             .select_related("lead_office")
             .only(*LIST_COLUMNS, "lead_office__code", "lead_office__name")
         )
@@ -140,7 +123,7 @@ class CaseListView(VisibleMixin, PageView):
             **super().get_context_data(**kwargs),
             "form": form,
             "page": page,
-            "rows": [list_row(case, scope) for case in page],
+            "rows": [list_row(case, user) for case in page],
             "sort": sort,
             "is_hq": scope.is_hq,
             "user_can_open": scope.is_hq or bool(scope.change_office_ids),
@@ -165,10 +148,7 @@ class CaseListView(VisibleMixin, PageView):
         if data.get("office"):
             cases = cases.filter(lead_office_id=form.office_ids[data["office"]])
         if data.get("shared") or data.get("handling"):
-            mine = CaseShare.objects.for_recipient(user).filter(case_id=OuterRef("pk"))
-            if data.get("handling"):
-                mine = mine.filter(handling_code=data["handling"])
-            cases = cases.filter(Exists(mine))
+            cases = cases.shared_with(user, data.get("handling") or None)
         return cases
 
 

@@ -19,7 +19,7 @@ from cases.models import (
     CooperationRequest,
     Message,
 )
-from cases.views.access import CaseAccess, case_access, case_or_404
+from cases.views.access import PageAccess, case_access, case_or_404
 from cases.views.case_page import CaseFormBase
 from glo_act.errors import DomainError
 from glo_act.pages import (
@@ -35,7 +35,7 @@ from liaison_offices.models import LinkOffice, PartnerOrganisation
 __all__ = ["RequestCreateView", "RequestDetailView", "request_senders"]
 
 
-def request_senders(user, case: Case, access: CaseAccess) -> list[LinkOffice]:
+def request_senders(user, case: Case, access: PageAccess) -> list[LinkOffice]:
     """Offices the user may send a request from on this case: HQ for HQ; the lead office if
     they work it; else offices they work that hold a live share of it.
     """

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.api.serializers import FULL_FIELDS, SUMMARY_FIELDS
 from cases.constants import CaseKind, CaseStatus, Exploitation, HandlingCode, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from tests.api.conftest import API
 
@@ -113,6 +114,7 @@ def test_expired_and_revoked_shares_grant_nothing(cast, api_client, uk_case, sha
     CaseShare.objects.filter(pk=expired.pk).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
+    sync_case_grants(expired.case_id)
     revoked = share(uk_case, partner="BHC", level=ShareLevel.FULL)
     services.share_revoke(acting_user=cast.uk, share=revoked)
     for user in (cast.italy, cast.focal_point):
@@ -298,16 +300,16 @@ def test_the_case_list_costs_the_same_queries_for_10_or_100_rows(
         counts = []
         for size in (10, 100):
             # 1 the token, its user and the user's scope (one query), 2 the bounded count, 3
-            # the page (the live-share probe that gives each row its access level is a subquery).
+            # the page (the grant probe that gives each row its access is a subquery).
             with assert_queries(3) as queries:
                 response = client.get(f"{API}/cases/", {"page_size": size})
             assert len(response.json()["results"]) == size
             count_sql, page_sql = (q["sql"] for q in queries.captured_queries[1:])
             assert count_sql.startswith("SELECT COUNT(*)")
-            # The access probe (AccessShare) runs for the page's rows only, never the count's;
+            # The access probe (AccessGrant) runs for the page's rows only, never the count's;
             # nor does the lead office's code (a join there would read every counted row's
             # office: the worst user's count lost its index-only plan to one).
-            assert "access_share" in page_sql and "access_share" not in count_sql
+            assert "access_grant" in page_sql and "access_grant" not in count_sql
             assert "linkoffice" in page_sql and "linkoffice" not in count_sql
             counts.append(size)
         assert counts == [10, 100]
@@ -472,6 +474,7 @@ def test_the_full_parts_read_in_one_query_equal_the_records(cast, api_client, ma
     )
     ended = share(case, office="ITA", level=ShareLevel.FULL)
     type(ended).objects.filter(pk=ended.pk).update(expires_at=timezone.now())
+    sync_case_grants(ended.case_id)
     recipient = api_client(cast.focal_point).get(f"{API}/cases/{case.reference}/").json()
     assert {e["kind"] for e in recipient["timeline"]} == {"created", "edited", "message"}
     newest = api_client(cast.uk).get(f"{API}/cases/{case.reference}/").json()["timeline"][0]

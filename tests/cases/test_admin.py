@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.constants import Exploitation, TimelineKind
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare, CooperationRequest, RouteLeg
 from liaison_offices.constants import EventKind
 from liaison_offices.models import NotificationEvent
@@ -286,6 +287,7 @@ def test_the_shares_list_filters_by_state(hq_client, cast, cases):
         expires_at=timezone.now() + dt.timedelta(hours=1),
     )
     CaseShare.objects.filter(pk=expiring.pk).update(expires_at=timezone.now())
+    sync_case_grants(expiring.case_id)
     response = hq_client.get("/admin/cases/caseshare/", {"state": "expired"})
     assert [s.pk for s in response.context["cl"].result_list] == [expiring.pk]
 
@@ -326,3 +328,15 @@ def test_the_case_changelist_costs_the_same_for_2_or_20_cases(hq_client, cast, m
     for _ in range(18):
         make_case("ESP")
     assert cost() == small
+
+
+def test_hq_hands_a_case_to_another_lead_office_in_the_admin(hq_client, cast, cases):
+    uk, _ = cases
+    data = form_data(hq_client.get(change_url(uk)))
+    data["lead_office"] = cast.offices["ESP"].pk
+    response = hq_client.post(change_url(uk), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    uk.refresh_from_db()
+    assert uk.lead_office == cast.offices["ESP"]
+    assert uk.grants.get(is_lead=True).office == cast.offices["ESP"]
+    assert uk.shares.get(revoked_at__isnull=True, office=cast.offices["GBR"]).level == 3

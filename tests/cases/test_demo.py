@@ -1,4 +1,4 @@
-"""The cases demo: what DESIGN §7 promises of it, and that seeding twice changes nothing."""
+"""The cases demo: what the demo promises, and that seeding twice changes nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cases import demo
 from cases.constants import CaseKind, Exploitation, HandlingCode, RequestStatus, TransportMode
-from cases.models import Case, CaseShare, CooperationRequest, Message, TimelineEvent
+from cases.models import Case, CaseGrant, CaseShare, CooperationRequest, Message, TimelineEvent
 from liaison_offices import demo as office_demo
 from liaison_offices.constants import HQ_CODE
 
@@ -35,6 +35,14 @@ def test_seeding_twice_changes_nothing(ctx):
     demo.seed(ctx)
     assert counts() == first
     assert first["Case"] == len(demo.DEMO_CASES)
+
+
+def test_the_demos_grants_match_its_cases_and_shares(ctx):
+    from cases.grants import grant_drift
+
+    assert grant_drift() == []
+    # The expired share's grant is kept, and grants nothing from its expiry on.
+    assert CaseGrant.objects.filter(expires_at__lt=timezone.now()).exists()
 
 
 def test_every_link_office_leads_a_case_and_ctx_hands_them_on(ctx):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.constants import HandlingCode, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from cases.querysets import get_case_for_user
 from glo_act.errors import DomainError, PermissionDenied
@@ -61,6 +62,7 @@ def _share(recipient: str, level=ShareLevel.FULL, code=HandlingCode.H0, then=Non
             CaseShare.objects.filter(pk=share.pk).update(
                 expires_at=timezone.now() - dt.timedelta(minutes=1)
             )
+            sync_case_grants(share.case_id)
         elif then == "revoked":
             services.share_revoke(acting_user=cast.uk, share=share)
 

@@ -1,6 +1,6 @@
 """The share, message and request rules, written as SQL (`VisibleShares`, `VisibleMessages`,
-`VisibleRequests`), equal the rules as DESIGN §4 states them, composed here from Django's `Q`
-and `Exists`.
+`VisibleRequests`), equal the rules as docs/architecture.md states them, composed here from
+Django's `Q` and `Exists` over the cases and shares (not the grants).
 
 The world: cases led by two offices, shared at every level to offices and to partners (live,
 expired, revoked), some passed on by their recipient, each case with its own thread; requests
@@ -21,6 +21,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from cases.constants import CaseKind, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare, CooperationRequest, Message
 from liaison_offices.access import scope_of
 from liaison_offices.constants import VIEW_CASES
@@ -110,6 +111,7 @@ def world(cast):
                 due_at=now + timedelta(days=7),
             )
             Message.objects.create(case=case, request=request, body="On the request", accuracy=2)
+    sync_case_grants(Case.objects.all())  # as the case services write them
     return cast
 
 

@@ -9,8 +9,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases import services
+from cases.access import case_access
 from cases.constants import HandlingCode, ShareLevel, TimelineKind
 from cases.full_parts import load_full_parts
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from cases.querysets import get_case_for_user
 from glo_act.errors import DomainError, PermissionDenied
@@ -175,12 +177,29 @@ def test_a_partner_recipient_cannot_pass_the_case_on(cast, uk_case):
         share(cast, uk_case, by="focal_point", partner="IOM")
 
 
-def test_a_passer_on_cannot_replace_the_lead_offices_share(cast, uk_case):
+def test_passing_on_to_a_holder_neither_replaces_its_share_nor_says_who_holds_it(cast, uk_case):
     share(cast, uk_case, office="ITA", level=ShareLevel.FULL)
-    share(cast, uk_case, office="ESP", level=ShareLevel.FULL_WITH_VICTIMS)
-    with pytest.raises(DomainError, match="from someone else"):
-        share(cast, uk_case, by="italy", office="ESP", level=ShareLevel.SUMMARY)
-    assert CaseShare.objects.live().get(office=cast.offices["ESP"]).level == 3
+    lead_share = share(cast, uk_case, office="ESP", level=ShareLevel.FULL_WITH_VICTIMS)
+    # Italy passes the case on to Spain, which already holds it from the lead office. Italy
+    # is not told so (that would tell it who else holds the case): its own share is made, as
+    # for any recipient, and the lead office's share to Spain is untouched.
+    onward = share(cast, uk_case, by="italy", office="ESP", level=ShareLevel.SUMMARY)
+    assert onward.passed_on_from.office == cast.offices["ITA"]
+    lead_share.refresh_from_db()
+    assert lead_share.revoked_at is None
+    # Spain sees the case through the higher of its two grants.
+    spain = fresh(cast.spain)
+    fetched = Case.objects.visible_to(spain).with_access(spain).get(pk=uk_case.pk)
+    assert case_access(spain, fetched).level == ShareLevel.FULL_WITH_VICTIMS
+    # Italy sees its own share to Spain, never the lead office's.
+    seen = set(CaseShare.objects.visible_to(fresh(cast.italy)).filter(office=cast.offices["ESP"]))
+    assert seen == {onward}
+    # Passing on again replaces Italy's own share only.
+    again = share(cast, uk_case, by="italy", office="ESP", level=ShareLevel.FULL)
+    onward.refresh_from_db()
+    lead_share.refresh_from_db()
+    assert onward.revoked_at is not None and lead_share.revoked_at is None
+    assert again.level == ShareLevel.FULL
 
 
 # --- revoking and expiry -----------------------------------------------------------------------
@@ -254,6 +273,7 @@ def test_an_expired_share_grants_nothing_at_once(cast, uk_case):
     CaseShare.objects.filter(pk=granted.pk).update(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
+    sync_case_grants(uk_case)
     assert not sees(cast, "italy", uk_case)
     with pytest.raises(Http404):
         get_case_for_user(fresh(cast.italy), uk_case.reference)
@@ -298,3 +318,35 @@ def test_a_share_revoked_before_expiry_does_not_show_as_expired(cast, uk_case):
     kinds = [event["kind"] for event in timeline_of(uk_case, at=later)]
     assert TimelineKind.SHARE_EXPIRED not in kinds
     assert TimelineKind.SHARE_REVOKED in kinds
+
+
+# --- changing the lead office ------------------------------------------------------------------
+
+
+def test_hq_hands_a_case_to_another_lead_office_and_the_grants_follow(cast, uk_case):
+    from cases.grants import grant_drift
+
+    held = share(cast, uk_case, office="ITA", level=ShareLevel.FULL, code="H1")
+    onward = share(cast, uk_case, by="italy", partner="BHC", level=ShareLevel.SUMMARY, code="H1")
+    with pytest.raises(PermissionDenied):
+        services.case_change_lead_office(
+            acting_user=fresh(cast.uk), case=uk_case, office=cast.offices["ITA"]
+        )
+    services.case_change_lead_office(
+        acting_user=fresh(cast.hq), case=uk_case, office=cast.offices["ITA"]
+    )
+    uk_case.refresh_from_db()
+    assert uk_case.lead_office == cast.offices["ITA"]
+    # Italy leads it now: its share ended, what it passed on is its own sharing.
+    held.refresh_from_db()
+    onward.refresh_from_db()
+    assert held.revoked_at is not None
+    assert (onward.revoked_at, onward.passed_on_from) == (None, None)
+    assert Case.objects.restrict(fresh(cast.italy), "change").filter(pk=uk_case.pk).exists()
+    # The UK keeps a full-with-victims share, and may no longer change the case.
+    uk = fresh(cast.uk)
+    fetched = Case.objects.visible_to(uk).with_access(uk).get(pk=uk_case.pk)
+    access = case_access(uk, fetched)
+    assert (access.level, access.handling_code, access.can_change) == (3, "H0", False)
+    assert sees(cast, "focal_point", uk_case)
+    assert grant_drift() == []

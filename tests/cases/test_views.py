@@ -23,6 +23,7 @@ from cases.constants import (
     ShareLevel,
     Urgency,
 )
+from cases.grants import sync_case_grants
 from cases.models import CooperationRequest, Message
 from glo_act import pages
 
@@ -143,6 +144,7 @@ def test_an_expired_share_grants_nothing(cast, login, rich_case):
     type(granted).objects.filter(pk=granted.pk).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
+    sync_case_grants(granted.case_id)
     client = login(cast.italy)
     assert table_rows(client.get(reverse("cases:list"))) == []
     assert client.get(rich_case.get_absolute_url()).status_code == 404
@@ -304,6 +306,7 @@ def test_the_case_page_shows_each_part_with_its_display_names(cast, login, rich_
     assert "expired" not in timeline
 
     type(granted).objects.filter(pk=granted.pk).update(expires_at=timezone.now())
+    sync_case_grants(granted.case_id)
     later = text(login(cast.uk).get(rich_case.get_absolute_url()))
     timeline = later.split('id="timeline-title"')[1].split("</section>")[0]
     expired = timeline.index(f"Share to {cast.partners['BHC']} expired")

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from cases.constants import HandlingCode, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from liaison_offices import services as office_services
 from liaison_offices.constants import VIEW_CASES
@@ -28,13 +29,15 @@ def extra_offices(count: int) -> list[LinkOffice]:
 
 
 def cases_led_by(offices: list[LinkOffice], per_office: int) -> list[Case]:
-    return Case.objects.bulk_create(
+    cases = Case.objects.bulk_create(
         [
             Case(reference=f"{o.code}-TIP-2026-{n:04d}", kind="TIP", lead_office=o, title="x")
             for o in offices
             for n in range(1, per_office + 1)
         ]
     )
+    sync_case_grants(cases)  # as the case services write them
+    return cases
 
 
 def shares_to(cases: list[Case], *, office=None, partner=None) -> None:
@@ -50,6 +53,7 @@ def shares_to(cases: list[Case], *, office=None, partner=None) -> None:
             for case in cases
         ]
     )
+    sync_case_grants(cases)
 
 
 @pytest.mark.parametrize("desks", [1, 40])

@@ -1,4 +1,4 @@
-"""Property: `visible_to` and `restrict("change")` equal a plain-Python reading of DESIGN §4.
+"""Property: `visible_to` and `restrict("change")` equal a plain-Python reading of the rule.
 
 Hypothesis draws offices, partners (some inactive), users with office and partner memberships
 (some ended), per-user office grants, cases, and shares to offices or partners that are live,
@@ -18,6 +18,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from liaison_offices import services as office_services
 from liaison_offices.constants import CHANGE_CASES, HQ_CODE, VIEW_CASES, PartnerKind, Role
@@ -89,7 +90,7 @@ def worlds(draw):
 
 
 def reference_policy(spec: UserSpec, leads, inactive_partners, shares) -> tuple[set, set]:
-    """Which case indices the user sees and may change, by DESIGN §4, in plain Python."""
+    """Which case indices the user sees and may change, by the rule, in plain Python."""
     if spec.hq:
         everything = set(range(len(leads)))
         return everything, everything
@@ -189,6 +190,7 @@ def build(users, leads, inactive_partners, shares):
             for s in shares
         ]
     )
+    sync_case_grants(cases)  # as the case services write them
     return people, cases
 
 
@@ -239,8 +241,8 @@ def test_visible_to_and_restrict_equal_the_reference_policy(world):
                 index[pk] for pk in Case.objects.visible_to(person).values_list("pk", flat=True)
             }
             assert visible == seen, spec
-            # Counted as two branches (led by a desk; shared and not led): the same number,
-            # whole or bounded, however a case is both led and shared, or shared twice.
+            # Counted, whole or bounded: the same number, however a case is both led and
+            # shared, or shared twice.
             assert Case.objects.visible_to(person).count() == len(seen), spec
             bounded = Case.objects.visible_to(person).order_by().values("pk")[:2]
             assert bounded.count() == min(2, len(seen)), spec

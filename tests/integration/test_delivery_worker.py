@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.constants import HandlingCode, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import CaseShare
 from cases.services import case_create, case_share
 from glo_act.celery import app as celery_app
@@ -288,6 +289,7 @@ def share(cast, case, actor=None) -> NotificationEvent:
         CaseShare.objects.get_or_create(
             case=case, partner=cast.partners["BHC"], defaults={"level": 2, "handling_code": "H1"}
         )
+        sync_case_grants(case)  # as case_share does
         return publish(
             kind=EventKind.CASE_SHARED,
             subject=case,
@@ -355,6 +357,7 @@ def test_a_user_whose_access_was_revoked_before_delivery_receives_nothing(cast, 
     with this_process_publishes_to(SHARED_REDIS, SESSION_QUEUE):
         event = share(cast, case)  # enqueued; no worker is running yet
     CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())
+    sync_case_grants(case)
     harness.start_worker()
     wait_for(lambda: delivered(event), timeout=15)
     assert recipients(event) == ["uk.officer"]  # the lead office still sees its case

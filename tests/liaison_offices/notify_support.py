@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from cases.constants import CaseKind, HandlingCode, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 
 # A victim's and a suspect's personal data, written into the case: it must never come out
@@ -40,6 +41,7 @@ def make_case(cast, *, office: str = "GBR", share_with_bhc: bool = True) -> Case
             level=ShareLevel.FULL,
             handling_code=HandlingCode.H1,
         )
+    sync_case_grants(case)  # as the case services do with every case and share
     return case
 
 

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from glo_act.celery import app as celery_app
 from glo_act.errors import DomainError, PermissionDenied
@@ -194,6 +195,7 @@ def test_a_user_whose_share_was_revoked_before_delivery_is_told_nothing(cast):
     case = make_case(cast)
     event = share_event(cast, case)
     CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())
+    sync_case_grants(case)
     delivery.dispatch_event(event.pk)
     assert told(event) == set()
     assert mail.outbox == []
@@ -216,6 +218,7 @@ def test_a_member_who_left_the_partner_before_delivery_is_told_nothing(cast):
 def test_share_revoked_can_tell_the_former_recipient_who_no_longer_sees_the_case(cast):
     case = make_case(cast)
     CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())
+    sync_case_grants(case)
     event = publish(
         kind=EventKind.SHARE_REVOKED,
         subject=case,
@@ -306,6 +309,7 @@ def test_a_retried_email_checks_access_again(cast, settings):
     event = share_event(cast, case)
     delivery.dispatch_event(event.pk)  # the email fails; a retry is due later
     CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())  # then access ends
+    sync_case_grants(case)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     an_hour_ago = timezone.now() - timedelta(hours=1)
     NotificationEvent.objects.filter(pk=event.pk).update(planned_at=an_hour_ago)
@@ -411,6 +415,7 @@ def test_the_digest_leaves_out_cases_the_user_can_no_longer_see(cast):
     for case in (kept, revoked):
         delivery.dispatch_event(share_event(cast, case).pk)
     CaseShare.objects.filter(case=revoked).update(revoked_at=timezone.now())
+    sync_case_grants(revoked)
     delivery.send_digests()
     body = mail.outbox[0].body
     assert kept.reference in body and revoked.reference not in body

@@ -10,6 +10,7 @@ import time
 import pytest
 from django.utils import timezone
 
+from cases.grants import sync_case_grants
 from cases.models import CaseShare
 from liaison_offices import delivery
 from liaison_offices.constants import Channel, DeliveryStatus, EventKind, EventStatus
@@ -196,6 +197,7 @@ def test_a_partner_whose_share_was_revoked_gets_no_webhook(cast, hook, receiver)
     case = make_case(cast)
     event = shared(cast, case)
     CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())
+    sync_case_grants(case)
     result = delivery.dispatch_event(event.pk)
     assert result.webhook_ids == []
     row = Delivery.objects.get(event=event, channel=Channel.WEBHOOK)
@@ -216,6 +218,7 @@ def test_a_partner_whose_share_was_revoked_gets_no_webhook_even_if_a_member_sits
     case = make_case(cast)
     event = shared(cast, case)
     CaseShare.objects.filter(case=case).update(revoked_at=timezone.now())
+    sync_case_grants(case)
     delivery.dispatch_event(event.pk)
     rows = Delivery.objects.filter(event=event, channel=Channel.WEBHOOK)
     assert all(row.status == DeliveryStatus.SKIPPED for row in rows)

@@ -1,6 +1,7 @@
 """Victims fixtures: cases for the cast's offices, and a registration helper.
 
-Cases and shares are made with the ORM (the case services are another app's concern); every
+Cases and shares are made with the ORM, their grants written as the case services write them
+(`cases.grants.sync_case_grants`; the case services are another app's concern); every
 victim, consent and referral goes through `victims.services`, the one write path.
 """
 
@@ -13,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from cases.constants import CaseKind, HandlingCode, ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from liaison_offices.constants import Service
 from victims import services
@@ -39,18 +41,22 @@ def fresh(user):
 
 
 def make_case(office, title="Domestic servitude ring") -> Case:
-    return Case.objects.create(
+    case = Case.objects.create(
         reference=f"{office.code}-TIP-2026-{next(_numbers):04d}",
         kind=CaseKind.TIP,
         lead_office=office,
         title=title,
     )
+    sync_case_grants(case)  # as the case services do with every case and share
+    return case
 
 
 def share(case, *, office=None, partner=None, level=ShareLevel.FULL_WITH_VICTIMS) -> CaseShare:
-    return CaseShare.objects.create(
+    created = CaseShare.objects.create(
         case=case, office=office, partner=partner, level=level, handling_code=HandlingCode.H0
     )
+    sync_case_grants(case)
+    return created
 
 
 @pytest.fixture

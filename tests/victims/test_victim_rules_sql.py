@@ -1,6 +1,6 @@
 """The victim rules written as SQL (`VisibleVictims`, `PersonalAccess`) equal the rules as
-DESIGN §4 states them, composed here from Django's `Q`, `Exists` and `Case`/`When` (the form
-they were first written in).
+docs/architecture.md states them, composed here from Django's `Q`, `Exists` and `Case`/`When`
+over the cases and shares (not the grants).
 
 The world, drawn with a fixed seed: victims recorded by three offices and linked to cases led
 by them; shares of those cases at every level to offices and partners (live, expired,
@@ -25,8 +25,8 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from cases.constants import ShareLevel
+from cases.grants import sync_case_grants
 from cases.models import CaseShare
-from cases.querysets import live_share_q
 from liaison_offices.access import scope_of
 from liaison_offices.constants import VIEW_CASES, Role, Service
 from liaison_offices.models import Membership
@@ -46,6 +46,12 @@ _codes = itertools.count(1)
 
 
 # --- the rules as designed, composed from Q -----------------------------------------------------
+def live_share_q() -> Q:
+    """A share that grants: not revoked, not expired (over the shares, not the grants)."""
+    now = timezone.now()
+    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
 def visible_by_the_design(user):
     scope = scope_of(user)
     if scope.is_hq:
@@ -138,6 +144,7 @@ def world(cast):
                 **{kind: recipient},
                 **rng.choice(share_states),
             )
+    sync_case_grants(cases)  # as the case services write them
     for _ in range(45):
         victim = Victim.objects.create(
             code=f"V-RULE-{next(_codes):05d}", recorded_by_office=rng.choice(offices)

@@ -54,6 +54,7 @@ from cases.constants import (
     TimelineKind,
     TransportMode,
 )
+from cases.grants import sync_case_grants
 from cases.models import (
     Case,
     CaseReferenceCounter,
@@ -524,6 +525,7 @@ class BenchSeeder:
             if share["revoked_at"]:
                 share["revoked_by_id"] = case["created_by_id"]
         copy_rows(CaseShare, self.share_rows)
+        sync_case_grants(None)  # what the case services write with each case and share
         CaseReferenceCounter.objects.bulk_create(
             [
                 CaseReferenceCounter(office_id=office_id, year=year, last_value=value)
