@@ -34,7 +34,7 @@ def _cases_panel(user) -> Panel:
     cases is fastest (median user 34 ms, 40-office user 67 ms; per-status bounded counts cost
     140 ms for the median user, whose visibility filter then runs once per status). HQ sees
     every case, so there a count per status stopped at the limit costs 3 ms instead of 53 and
-    says "1,000+" (PERFORMANCE.md, lesson 1).
+    says "1,000+" (docs/performance.md#counting).
     """
     scope = scope_of(user)
     desks = sorted(scope.view_office_ids)

@@ -61,8 +61,8 @@ _PARTS = {
         "created_at DESC, id DESC",
     ),
     # Shares that ran out before anyone revoked them: their "share expired" lines are derived,
-    # not stored (expiry needs no job, DESIGN §4). The recipient as its str(): an office's
-    # code, a partner's short name or else its name.
+    # not stored (expiry needs no job: docs/architecture.md#the-access-rule). The recipient as
+    # its str(): an office's code, a partner's short name or else its name.
     "expired_shares": (
         "SELECT s.id, s.expires_at, "
         "COALESCE(o.code, NULLIF(p.short_name, ''), p.name) AS recipient "

@@ -5,7 +5,7 @@ Officers see their own offices (their desks); HQ sees every office and may filte
 period filters each table on its own date (a case's creation, a victim's identification, a
 referral's sending). Sections about victims and referrals come from `victims/stats.py`, found
 through the app registry the way `seed_demo` finds `<app>/demo.py`, so `cases` never imports
-the app above it (DESIGN §2).
+the app above it (docs/architecture.md#the-apps-and-their-arrows).
 """
 
 from __future__ import annotations

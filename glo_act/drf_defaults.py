@@ -82,7 +82,7 @@ def _count_in_window(key: str, seconds: int) -> tuple[int, int]:
 class BoundedCountPagination(PageNumberPagination):
     """Page-number pagination whose total is counted only up to `count_limit` rows.
 
-    Counting every visible case costs more than fetching a page (PERFORMANCE.md, lesson 1);
+    Counting every visible case costs more than fetching a page (docs/performance.md#counting);
     past the limit `count` is the limit and `count_is_exact` is false.
     """
 

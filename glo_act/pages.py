@@ -1,7 +1,8 @@
 """Shared helpers for the browser pages: sign-in, the visibility rule applied once, bounded
 lists and domain errors shown as form errors.
 
-Nothing here knows about cases or victims (DESIGN §2: arrows point down to `glo_act`). A page
+Nothing here knows about cases or victims: arrows point down to `glo_act`
+(docs/architecture.md#the-apps-and-their-arrows). A page
 names its model; the model's `objects.visible_to(user)` decides what the user may see, and the
 lookup helpers answer 404 for anything else, never 403 (which would confirm it exists).
 """
@@ -35,7 +36,7 @@ __all__ = [
     "paginate_bounded",
 ]
 
-# How many rows a list counts before it says "1,000+" (PERFORMANCE.md, lesson 1: the count,
+# How many rows a list counts before it says "1,000+" (docs/performance.md#counting: the count,
 # not the page, dominates; a user with 76,000 visible cases does not need the exact total).
 COUNT_LIMIT = 1000
 PAGE_SIZE = 25
@@ -164,7 +165,7 @@ class PageForm(forms.Form):
 def bounded_counts(
     querysets: dict[str, models.QuerySet], *, limit: int | None = None
 ) -> dict[str, int]:
-    """Several counts in one query, each stopped at `limit + 1` rows (PERFORMANCE.md, lesson 1).
+    """Several counts in one query, each stopped at `limit + 1` rows (docs/performance.md#counting).
 
     A value above `limit` means "more than `limit`": show it as "1,000+". The querysets must
     share one database.

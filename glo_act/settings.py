@@ -118,7 +118,7 @@ DATABASE_URL = env_url(
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT over-estimates the OR-EXISTS visibility count and compiles it on every
-    # request: measured +300-400 ms (PERFORMANCE.md, lesson 2). Off on our connections.
+    # request (docs/performance.md#the-planners-just-in-time-compiler). Off on our connections.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Several test runs may share one server (developers, CI, helpers): each process gets its

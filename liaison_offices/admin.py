@@ -443,7 +443,7 @@ class MembershipAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
         self.message_user(request, f"Ended {ended} membership(s).", messages.SUCCESS)
 
 
-# --- Notifications: the outbox, its deliveries and partners' webhooks (DESIGN §5) ---------------
+# --- Notifications: outbox, deliveries, partners' webhooks (docs/architecture.md#the-event-path)
 # HQ watches delivery here and retries what failed; nothing here sends anything itself.
 from django.db.models import Count, Q  # noqa: E402
 from django.utils.html import format_html  # noqa: E402

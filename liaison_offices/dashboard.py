@@ -1,4 +1,6 @@
-"""The home page's panels, gathered from the apps without importing them (DESIGN §2).
+"""The home page's panels, gathered from the apps without importing them.
+
+See docs/architecture.md#the-apps-and-their-arrows.
 
 An app that has something for the dashboard provides `<app>/dashboard.py` with
 `panels(request) -> list[Panel]` (as `<app>/demo.py` provides `seed(ctx)` for `seed_demo`); the

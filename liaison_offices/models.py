@@ -161,7 +161,7 @@ class Membership(TimeStampedModel):
 
 
 # Office permissions live in direct foreign-key tables: the generic guardian tables compare
-# `object_pk` as text and are the slow path (PERFORMANCE.md, lesson 4).
+# `object_pk` as text and are the slow path (docs/performance.md#where-permissions-live).
 class GrantTerms(models.Model):
     """Why HQ granted an office's permission, who did, and until when.
 

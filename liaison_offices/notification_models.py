@@ -1,5 +1,5 @@
-"""Notifications (DESIGN §5): the outbox, one delivery row per recipient and channel, the in-app
-inbox, each user's channel preferences and partners' webhooks.
+"""Notifications (docs/architecture.md#the-event-path): the outbox, one delivery row per
+recipient and channel, the in-app inbox, each user's channel preferences and partners' webhooks.
 
 Imported at the end of `liaison_offices.models`, so these are `liaison_offices.*` models.
 Nothing here holds personal data: subjects are a content type, an id and a short label such as

@@ -1,4 +1,4 @@
-"""Delivering notification events: the worker side of DESIGN §5.
+"""Delivering notification events: the worker side of the event path.
 
 `dispatch_event(event_id)` resolves who is told *now* (members of the target offices and
 partners, plus named users, minus the actor, kept only if the subject's

@@ -85,7 +85,7 @@ WORST_DESKS = 40
 # five live office shares, so one message notifies five offices.
 MESSAGE_CASE_OFFICES = 5
 
-# The real link offices first (DESIGN §1), then other host countries in ISO order.
+# The real link offices first (the eight of README), then other host countries in ISO order.
 REAL_OFFICES = ["GRC", "IRN", "OMN", "ITA", "ESP", "TUR", "ARE", "GBR"]
 PLACES = [
     "Lahore", "Gujranwala", "Sialkot", "Mandi Bahauddin", "Quetta", "Karachi", "Peshawar",
