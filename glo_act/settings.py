@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "liaison_offices.context_processors.navigation",
             ],
+            # `{% form_token %}` in every page form without a `{% load %}` (docs/page-forms.md).
+            "builtins": ["glo_act.templatetags.form_token"],
         },
     },
 ]
