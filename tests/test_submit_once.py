@@ -43,12 +43,16 @@ RULE = "docs/page-forms.md"
 TEMPLATES_WITHOUT_TOKEN = {
     # Signing in: there is no user yet to spend a token for, and nothing is created.
     "templates/registration/login.html",
+    # The second step of signing in (code, "not now", sign out), and setting a password from
+    # a one-time link: the user is not signed in yet; the code or the link is single-use.
+    "templates/accounts/second_step.html",
+    "templates/accounts/password_set.html",
 }
 
 
 def page_templates() -> list[Path]:
     found = sorted((ROOT / "templates").rglob("*.html"))
-    for app in ("cases", "victims", "liaison_offices", "glo_act"):
+    for app in ("accounts", "cases", "victims", "liaison_offices", "glo_act"):
         found += sorted((ROOT / app / "templates").rglob("*.html"))
     # The HQ admin's own templates post to Django's admin views, which are not page forms.
     return [p for p in found if "admin" not in p.relative_to(ROOT).parts]
