@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -435,14 +435,9 @@ def test_an_edit_sent_twice_is_saved_once_not_refused_as_stale(cast, login):
 # --- two posts at once, on PostgreSQL's unique index ------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row waits are PostgreSQL's")
-def test_a_second_post_while_the_first_is_saving_waits_for_it_and_saves_nothing():
-    from tests.cast import build_cast
-    from tests.conftest import ensure_reference_data
-
-    ensure_reference_data()
-    cast = build_cast()
+def test_a_second_post_while_the_first_is_saving_waits_for_it_and_saves_nothing(cast):
     token = submit_once.new_token()
     started, release = threading.Event(), threading.Event()
     outcomes: dict[str, submit_once.Outcome] = {}
@@ -465,7 +460,7 @@ def test_a_second_post_while_the_first_is_saving_waits_for_it_and_saves_nothing(
                 request, perform, result_url=lambda c: c.get_absolute_url(), required=True
             )
         finally:
-            connection.close()
+            connections.close_all()  # this thread's connection, not the test's
 
     first = threading.Thread(target=send, args=("first", True))
     first.start()
