@@ -38,7 +38,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if on_sqlite and item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (make test)"))
-        if without_redis and (item.get_closest_marker("redis") or item.get_closest_marker("worker")):
+        needs_redis = item.get_closest_marker("redis") or item.get_closest_marker("worker")
+        if without_redis and needs_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis (make test)"))
 
 
