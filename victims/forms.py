@@ -175,6 +175,12 @@ class VictimForm(PageForm):
         return [self[name] for name in FACT_FIELDS]
 
 
+class VictimEditForm(VictimForm):
+    """Editing carries the version the user opened; the service refuses it if it is stale."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class RegisterForm(VictimForm):
     """A new victim, on a case the user sees."""
 

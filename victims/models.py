@@ -109,6 +109,9 @@ class Victim(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Bumped by every edit; an edit made on an older version is refused with what changed
+    # since (the history row of that version is the state the editor saw).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = VictimQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=BLIND_INDEX_FIELDS)

@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from cases.constants import Exploitation, Sex, TimelineKind, age_band_for
 from cases.models import Case, TimelineEvent
-from glo_act.errors import ConsentRequired, DomainError, InvalidTransition, PermissionDenied
+from glo_act.errors import (
+    ConflictError,
+    ConsentRequired,
+    DomainError,
+    InvalidTransition,
+    PermissionDenied,
+)
 from liaison_offices.access import can_work_office, scope_of
 from liaison_offices.constants import HQ_CODE, EventKind, Service
 from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
@@ -481,15 +487,85 @@ def victim_register(
     return Registration(victim, hints)
 
 
+EDITABLE_INPUTS = (*PERSONAL_INPUTS, *FACT_INPUTS, *BASIS_INPUTS)
+LIST_INPUTS = frozenset({"forms_of_exploitation", "vulnerabilities"})
+
+
+def victim_values(record) -> dict[str, str | list[str]]:
+    """A victim's (or one of its history rows') editable fields as a page form holds them:
+    text, ISO dates, the nationality's code, languages joined by commas, sorted choice lists.
+
+    Personal data comes out in plaintext: for an editor, who may see it, and for comparing.
+    """
+    values: dict[str, str | list[str]] = {}
+    for name in EDITABLE_INPUTS:
+        raw = record.nationality_id if name == "nationality" else getattr(record, name)
+        values[name] = form_value(name, _plain(raw))
+    return values
+
+
+def form_value(name: str, value) -> str | list[str]:
+    """One field's value in the shape `victim_values` gives (from a model or a page form)."""
+    if name in LIST_INPUTS:
+        return sorted(str(v) for v in value or [])
+    if name == "languages":
+        return ", ".join(value or []) if not isinstance(value, str) else value
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def check_victim_version(victim: Victim, expected_version) -> None:
+    """Refuse an edit made on an older version of the record, with what changed since.
+
+    `ConflictError.changes` maps each field someone else changed to (its value in the version
+    the editor opened, its value now), as `victim_values` gives them; the message names the
+    fields only, never their values.
+    """
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise DomainError("The version of the record you edited is missing.", field="version")
+    if expected == victim.version:
+        return
+    history = victim.history.order_by("-history_id")
+    opened = history.filter(version=expected).first()
+    latest = history.select_related("history_user").first()
+    now = victim_values(victim)
+    then = victim_values(opened) if opened is not None else {}
+    changes = {
+        name: (then.get(name, ""), value) for name, value in now.items() if then.get(name) != value
+    }
+    who = latest.history_user if latest is not None else None
+    by = (who.get_full_name() or who.get_username()) if who is not None else ""
+    fields = ", ".join(name.replace("_", " ") for name in changes) or "nothing you can edit"
+    raise ConflictError(
+        f"{victim.code} was changed after you opened it (your version {expected}, now "
+        f"{victim.version}){f' by {by}' if by else ''}: {fields}.",
+        changed_by=by,
+        changed_at=latest.history_date if latest is not None else None,
+        changes=changes,
+    )
+
+
 @transaction.atomic
-def victim_update(*, acting_user, victim: Victim, **changes) -> Victim:
+def victim_update(
+    *, acting_user, victim: Victim, expected_version: int | None = None, **changes
+) -> Victim:
     """Change a victim's personal data or facts; every encrypted field is re-sealed under the
     newest key. A blank personal value clears it.
+
+    With `expected_version` (the pages send the version the form was opened on), an edit
+    made on an older version is refused (`check_victim_version`); every edit bumps it.
     """
     unknown = set(changes) - set(PERSONAL_INPUTS) - set(FACT_INPUTS) - set(BASIS_INPUTS)
     if unknown:
         raise DomainError(f"These victim fields cannot be changed: {', '.join(sorted(unknown))}.")
     locked = _lock_victim_for_change(acting_user, victim)
+    if expected_version is not None:
+        check_victim_version(locked, expected_version)
     was_pakistani_actual = _is_pakistani_actual(locked)
     _apply_facts(locked, {k: v for k, v in changes.items() if k in FACT_INPUTS})
     personal = {k: v for k, v in changes.items() if k in PERSONAL_INPUTS}
@@ -517,6 +593,7 @@ def victim_update(*, acting_user, victim: Victim, **changes) -> Victim:
             locked.age_at_identification = max(0, age_on(born, locked.identified_on))
     _derive_age(locked)
     locked.updated_at = timezone.now()
+    locked.version += 1
     locked._history_user = acting_user
     locked.save()
     changed = sorted(changes)

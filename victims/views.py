@@ -27,7 +27,7 @@ from cases.forms import ConfirmForm
 from cases.models import Case
 from cases.querysets import get_case_for_user
 from glo_act import submit_once
-from glo_act.errors import DomainError
+from glo_act.errors import ConflictError, DomainError
 from glo_act.pages import (
     DomainFormView,
     PageView,
@@ -42,7 +42,7 @@ from liaison_offices.constants import HQ_CODE, OfficeStatus, Service
 from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
 from victims import forms as victim_forms
 from victims import services
-from victims.access import personal_fields_of, reveal_personal_data
+from victims.access import personal_fields_of, record_personal_data_read, reveal_personal_data
 from victims.constants import (
     OPEN_REFERRAL_STATUSES,
     REFERRAL_TRANSITIONS,
@@ -362,7 +362,7 @@ class VictimEditView(VictimFormBase):
     form_token = submit_once.WHEN_SENT
 
     template_name = "victims/victim_edit.html"
-    form_class = victim_forms.VictimForm
+    form_class = victim_forms.VictimEditForm
     success_message = "Changes saved."
 
     def get_form_kwargs(self):
@@ -381,6 +381,7 @@ class VictimEditView(VictimFormBase):
             "forms_of_exploitation": victim.forms_of_exploitation,
             "vulnerabilities": victim.vulnerabilities,
             "migration_status": victim.migration_status,
+            "version": victim.version,
             # A record held from before the rule shows no basis: the officer records a real one.
             **(
                 {"lawful_basis": victim.lawful_basis, "lawful_basis_note": victim.lawful_basis_note}
@@ -402,10 +403,78 @@ class VictimEditView(VictimFormBase):
         return services.victim_update(
             acting_user=self.request.user,
             victim=self.victim,
+            expected_version=form.cleaned_data["version"],
             **form.personal_data(),
             **form.facts(),
             **form.basis(),
         )
+
+    def conflict(self, form, exc: ConflictError):
+        """A stale edit: show who changed what since, keep the user's work, lose nothing.
+
+        A field only the other person changed takes their value (the user had left it as they
+        found it, so saving must not undo the change); a field both changed keeps the user's
+        input and is marked as a clash. The form then carries the current version, so saving
+        again is a deliberate choice. Showing the current personal data is recorded.
+        """
+        current = victim_for_user(self.request.user, self.victim.code)
+        data = form.data.copy()
+        data["version"] = current.version
+        mine = {
+            name: services.form_value(name, form.cleaned_data.get(name)) for name in exc.changes
+        }
+        rows = []
+        for name, (before, now) in exc.changes.items():
+            if name not in form.fields:
+                continue
+            row = {"name": name, **_describe(form, name, before, now)}
+            if mine[name] in (before, now):
+                row["outcome"] = "taken"
+                if isinstance(now, list):
+                    data.setlist(name, now)
+                else:
+                    data[name] = now
+            else:
+                row["outcome"] = "clash"
+            rows.append(row)
+        shown = [row["name"] for row in rows if row["name"] in PERSONAL_LABELS]
+        if shown:
+            record_personal_data_read(
+                user=self.request.user,
+                victim=current,
+                door=AccessDoor.PAGE,
+                fields=shown,
+                reason="Edit refused as stale: the current values shown",
+            )
+        form = self.get_form_class()(data=data, **self._form_kwargs_without_data())
+        form.is_valid()
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                conflict=exc,
+                conflict_changes=rows,
+                clashes=[row for row in rows if row["outcome"] == "clash"],
+            )
+        )
+
+    def _form_kwargs_without_data(self) -> dict:
+        kwargs = self.get_form_kwargs()
+        for name in ("data", "files", "initial", "prefix", "instance"):
+            kwargs.pop(name, None)
+        return kwargs
+
+
+def _describe(form, name: str, before, now) -> dict:
+    """A row of the merge box: the field's label, its value when the page was opened, now."""
+    field = form.fields[name]
+    labels = dict(getattr(field, "choices", []) or [])
+
+    def show(value):
+        values = value if isinstance(value, list) else [value]
+        values = [str(labels.get(v, v)) for v in values if v not in ("", None)]
+        return ", ".join(values) or "—"
+
+    return {"field": field.label or name, "before": show(before), "now": show(now)}
 
 
 class ConsentRecordView(VictimFormBase):

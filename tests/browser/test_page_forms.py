@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from cases.models import Case, CaseReferenceCounter
 from liaison_offices.models import LinkOffice
 from tests.browser.conftest import ARTIFACTS
+from victims.models import Victim
 
 pytestmark = [
     pytest.mark.browser,
@@ -79,3 +80,36 @@ def wait_for(page, condition, tries: int = 50) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError("the browser did not send the post")
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_two_tabs_editing_a_victim_the_later_sees_the_merge(demo, eager, sign_in, width):
+    victim = Victim.objects.filter(recorded_by_office__code="GBR").order_by("pk").first()
+    edit = f"/victims/{victim.code}/edit/"
+    tab_a = sign_in("ilo.gbr", width=width, height=900 if width > 500 else 844)
+    tab_b = tab_a.context.new_page()
+    tab_a.goto(edit)
+    tab_b.goto(edit)  # opened before tab A saves
+    tab_a.fill("#id_phone", "+92 300 0000001")
+    tab_a.get_by_role("button", name="Save changes").click()
+    expect(tab_a.locator(".messages")).to_contain_text("Changes saved.")
+
+    tab_b.fill("#id_address", "House 4, Street 9, Gujrat")
+    tab_b.get_by_role("button", name="Save changes").click()
+    box = tab_b.locator(".conflict")
+    expect(box).to_contain_text("Someone else changed this victim's record")
+    expect(box.locator("tr", has_text="Phone")).to_contain_text("+92 300 0000001")
+    expect(box.locator("tr", has_text="Phone")).to_contain_text("Theirs")
+    expect(tab_b.locator("#id_phone")).to_have_value("+92 300 0000001")  # theirs, kept
+    expect(tab_b.locator("#id_address")).to_have_value("House 4, Street 9, Gujrat")  # mine
+    stored = Victim.objects.get(pk=victim.pk)
+    assert stored.phone.reveal() == "+92 300 0000001"
+    assert stored.address.reveal() != "House 4, Street 9, Gujrat"  # nothing saved yet
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab_b.screenshot(path=str(ARTIFACTS / f"victim-merge-{width}.png"), full_page=True)
+
+    tab_b.get_by_role("button", name="Save changes").click()
+    expect(tab_b.locator(".messages")).to_contain_text("Changes saved.")
+    stored = Victim.objects.get(pk=victim.pk)
+    assert stored.phone.reveal() == "+92 300 0000001"
+    assert stored.address.reveal() == "House 4, Street 9, Gujrat"

@@ -325,9 +325,7 @@ def test_revoking_asks_for_confirmation_first(cast, login, uk_case):
     assert "This cannot be undone" in page
     response = client.post(
         revoke,
-        {
-            "form_token": new_token(),
-        },
+        {"form_token": new_token()},
     )
     assert response.status_code == 200 and "Tick the box to confirm." in text(response)
     granted.refresh_from_db()

@@ -336,7 +336,9 @@ def test_editing_shows_personal_data_records_it_and_saves(cast, login, victim):
     assert f'value="{NAME}"' in html
     record = PersonalDataAccess.objects.get()
     assert record.reason == "Opened the edit form" and record.door == AccessDoor.PAGE
-    data = registration_data(victim.cases.get(), full_name="Zarmina Renamed", sex="female")
+    data = registration_data(
+        victim.cases.get(), full_name="Zarmina Renamed", sex="female", version=victim.version
+    )
     del data["case"]
     response = client.post(url, data)
     assert response.status_code == 302
@@ -362,9 +364,7 @@ def test_recording_consent_offers_only_what_is_not_yet_given(cast, login, victim
     assert "Tick at least one thing" in text(
         client.post(
             url,
-            {
-                "form_token": new_token(),
-            },
+            {"form_token": new_token()},
         )
     )
     response = client.post(
@@ -389,9 +389,7 @@ def test_withdrawing_consent_asks_for_confirmation(cast, login, victim, shelter_
     assert "Tick the box to confirm." in text(
         client.post(
             url,
-            {
-                "form_token": new_token(),
-            },
+            {"form_token": new_token()},
         )
     )
     shelter_consent.refresh_from_db()

@@ -214,9 +214,7 @@ def test_the_provider_reports_progress_then_completes(cast, login, referral):
     assert "This field is required." in text(
         client.post(
             action(referral, "progress"),
-            {
-                "form_token": new_token(),
-            },
+            {"form_token": new_token()},
         )
     )
     client.post(
@@ -267,9 +265,7 @@ def test_revoking_needs_confirmation_and_only_the_sender_may(cast, login, referr
     assert "Tick the box to confirm." in text(
         client.post(
             action(referral, "revoke"),
-            {
-                "form_token": new_token(),
-            },
+            {"form_token": new_token()},
         )
     )
     response = login(cast.provider).post(
