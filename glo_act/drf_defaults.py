@@ -115,7 +115,12 @@ class BoundedCountPagination(PageNumberPagination):
         offset = (self.page_number - 1) * page_size
         # Count ids only: the page's annotations (e.g. a case's access level, a probe per row)
         # would otherwise be computed for up to count_limit rows just to be counted.
-        self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
+        # A view may count its own way (`count_rows(queryset, limit)`), e.g. from an index.
+        count_rows = getattr(view, "count_rows", None)
+        if count_rows is not None:
+            self.count = count_rows(queryset, self.count_limit + 1)
+        else:
+            self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
         self.count_is_exact = self.count <= self.count_limit
         self.count = min(self.count, self.count_limit)
         self.page_size_value = page_size
