@@ -453,7 +453,7 @@ NEWEST_FIRST = ("-updated_at", "-id")
 WALK_MAX_RECIPIENTS = 4
 
 
-def newest_first_page(cases, user, offset: int, limit: int) -> list:
+def newest_first_page(cases, user, offset: int, limit: int, *, filtered: bool = True) -> list:
     """`cases[offset:offset + limit]` in the lists' order, newest first (`NEWEST_FIRST`).
 
     `cases` is a queryset of the user's visible cases (`visible_to`, perhaps filtered). The
@@ -466,7 +466,8 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
     (docs/performance.md#query-shape). Each walk costs an index probe before the first row,
     so a user with more than `WALK_MAX_RECIPIENTS` desks and organisations — who sees many
     cases, close together in the plain order — takes the plain query, as do HQ, the empty
-    scope, another order and SQLite (the demo).
+    scope, another order and SQLite (the demo). `filtered=False` says that `cases` is all the
+    user's visible cases: the walks need not check their cases against it.
     """
     scope = scope_of(user)
     plain = (
@@ -479,7 +480,10 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
     if plain:
         return list(cases[offset : offset + limit])
     grant = GrantSql(scope, timezone.now())
-    among, among_params = cases.order_by().values("pk").query.sql_with_params()
+    among, among_params = "", ()
+    if filtered:
+        among, among_params = cases.order_by().values("pk").query.sql_with_params()
+        among = f" AND g.case_id IN ({among})"
     walks, params = [], []
     for one in [grant.narrowed(office=office) for office in grant.desks] + [
         grant.narrowed(partner=partner) for partner in grant.partners
@@ -489,7 +493,7 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
         # names and placeholders only (S608).
         walks.append(
             f"(SELECT g.case_id, g.case_updated_at FROM {GRANTS} g "  # noqa: S608
-            f"WHERE {live} AND g.case_id IN ({among}) "
+            f"WHERE {live}{among} "
             "ORDER BY g.case_updated_at DESC, g.case_id DESC LIMIT %s)"
         )
         params += [*live_params, *among_params, offset + limit]
@@ -500,6 +504,25 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
     )
     params += [limit, offset]
     return list(cases.filter(pk__in=RawSQL(page_ids, params)))  # noqa: S611 (as above)
+
+
+def count_visible_cases(user, limit: int) -> int:
+    """How many cases the user sees, counted up to `limit`: `Case.objects.visible_to(user)`'s
+    count, for a list with no filter. Counted from the user's grants alone (distinct cases,
+    index-only), where counting the cases would also probe each case's primary key."""
+    from cases.models import Case
+
+    scope = scope_of(user)
+    if scope.is_hq or scope.is_empty:
+        return Case.objects.visible_to(user).order_by().values("pk")[:limit].count()
+    live, params = GrantSql(scope, timezone.now()).where("g", connection)
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT DISTINCT g.case_id FROM {GRANTS} g "  # noqa: S608
+        f"WHERE {live} LIMIT %s) counted"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return cursor.fetchone()[0]
 
 
 def get_case_for_user(user, reference: str, action: str = "view"):
