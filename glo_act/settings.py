@@ -360,6 +360,7 @@ CELERY_BEAT_SCHEDULE = {
     "scan-files-being-checked": {
         "task": "evidence.tasks.scan_files_being_checked",
         "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
     },
     "send-daily-digests": {
         "task": "liaison_offices.tasks.send_daily_digests",
