@@ -88,7 +88,8 @@ def self_check(argv: list[str]) -> list[str]:
 
 
 def run(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    # collectstatic compresses every static file: minutes on a loaded 2-core machine.
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=400)
 
 
 # --- Dockerfile parsing -------------------------------------------------------------------------
