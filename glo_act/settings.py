@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "victims.constants.ReferralStatus",
         "ReferralUpdateKindEnum": "victims.constants.UpdateKind",
         "EventKindEnum": "liaison_offices.constants.EventKind",
+        "HandOverStatusEnum": "cases.constants.HandOverStatus",
+        "KeptShareCodeEnum": "cases.constants.KEPT_SHARE_CODES",
     },
 }
 

@@ -115,7 +115,9 @@ class CaseViewSet(
 ):
     """Cases, redacted to the caller's access level; edits by the lead office."""
 
-    queryset = Case.objects.select_related("lead_office").order_by("-updated_at", "-id")
+    queryset = Case.objects.select_related("lead_office", "assigned_to").order_by(
+        "-updated_at", "-id"
+    )
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]{1,24}"
     filterset_class = CaseFilter
@@ -131,7 +133,9 @@ class CaseViewSet(
         """The page's rows as the list's serializer reads them (BoundedCountPagination): the
         lead office's code is joined after the count, which would otherwise join every
         counted case to its office, and rows are values(), not model instances."""
-        cases = cases.annotate(lead_office_code=F("lead_office__code"))
+        cases = cases.annotate(
+            lead_office_code=F("lead_office__code"), assigned_to_username=F("assigned_to__username")
+        )
         return cases.values(*CaseSummarySerializer.ROW_COLUMNS)
 
     def get_serializer_class(self):

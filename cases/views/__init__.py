@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from cases.views.access import PageAccess, case_access, case_or_404, shares_for_page
 from cases.views.case_page import CaseDetailView, CaseFormBase, MessagePostView, case_page_context
+from cases.views.casework import (
+    CaseAssignView,
+    CaseReassignView,
+    HandOverDecideView,
+    HandOverListView,
+    HandOverRequestView,
+)
 from cases.views.lists import DUE_SOON, CaseListView, RequestListView
 from cases.views.record import (
     CaseCreateView,
@@ -24,6 +31,11 @@ from cases.views.sharing import CaseShareView, ShareRevokeView, share_recipients
 __all__ = [
     "DUE_SOON",
     "PageAccess",
+    "CaseAssignView",
+    "CaseReassignView",
+    "HandOverDecideView",
+    "HandOverListView",
+    "HandOverRequestView",
     "CaseCreateView",
     "CaseDetailView",
     "CaseEditView",

@@ -21,7 +21,7 @@ from cases.constants import (
     TransportMode,
 )
 from cases.full_parts import load_full_parts
-from cases.models import Case, CooperationRequest, LegalProvision, Message
+from cases.models import Case, CooperationRequest, HandOver, LegalProvision, Message
 from cases.views.access import case_access, case_or_404, shares_for_page
 from glo_act.errors import DomainError
 from glo_act.pages import (
@@ -80,6 +80,12 @@ def case_page_context(request, case: Case, **extra) -> dict:
             means_of_control=_labels(case.means_of_control, MeansOfControl),
             message_form=extra.pop("message_form", None) or case_forms.MessageForm(),
         )
+    if access.is_owner:
+        # Who works the case, and a hand-over on its way: the lead office's and HQ's business.
+        context["pending_handover"] = (
+            HandOver.objects.pending().filter(case=case).select_related("to_office").first()
+        )
+        context["can_reassign_here"] = access.can_change
     if access.sees_victims and hasattr(case, "victims"):
         # Codes and non-identifying facts only; personal data is shown on the victim's page,
         # where the victims app decides and records it.

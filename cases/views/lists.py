@@ -26,7 +26,8 @@ from glo_act.pages import (
     paginate_bounded,
 )
 from liaison_offices.access import scope_of
-from liaison_offices.models import LinkOffice
+from liaison_offices.constants import Role
+from liaison_offices.models import LinkOffice, Membership
 
 __all__ = ["CaseListView", "DUE_SOON", "RequestListView"]
 
@@ -52,7 +53,10 @@ def valid_filters(form) -> dict:
     return getattr(form, "cleaned_data", {})
 
 
-LIST_COLUMNS = ("reference", "title", "kind", "status", "lead_office_id", "updated_at")
+LIST_COLUMNS = (
+    "reference", "title", "kind", "status", "lead_office_id", "updated_at", "assigned_to_id"
+)  # fmt: skip
+ASSIGNEE_COLUMNS = ("assigned_to__username", "assigned_to__first_name", "assigned_to__last_name")
 
 
 def list_row(case: Case, user) -> dict:
@@ -70,8 +74,13 @@ def list_row(case: Case, user) -> dict:
         footing = f"{case.lead_office.code} desk (granted)"
     else:
         footing = "Your office"
+    # Who works it is the lead office's business: a share recipient is not shown the name.
+    assignee = case.assigned_to if access.is_owner and case.assigned_to_id else None
     return {
         "url": case.get_absolute_url(),
+        "assigned": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+        "is_mine": case.assigned_to_id == user.pk,
+        "show_assignment": access.is_owner,
         "reference": case.reference,
         "title": case.title,
         "kind": case.kind,
@@ -88,6 +97,16 @@ def list_row(case: Case, user) -> dict:
         "updated_iso": dateformat.format(updated, "c"),
         "updated_day": dateformat.format(updated, "j M Y"),
     }
+
+
+def is_office_lead(user) -> bool:
+    """Does the user lead an office (and so may reassign its cases, `/cases/reassign/`)? Only
+    asked of officers who work some office: no query for anyone else."""
+    if not scope_of(user).change_office_ids:
+        return False
+    return Membership.objects.filter(
+        user=user, role=Role.OFFICE_LEAD, ended_at__isnull=True, office__isnull=False
+    ).exists()
 
 
 class CaseListView(VisibleMixin, PageView):
@@ -112,8 +131,8 @@ class CaseListView(VisibleMixin, PageView):
         # to fetch and build, for columns no row reads (a summary can be pages long).
         rows = (
             cases.with_access(user)
-            .select_related("lead_office")
-            .only(*LIST_COLUMNS, "lead_office__code", "lead_office__name")
+            .select_related("lead_office", "assigned_to")
+            .only(*LIST_COLUMNS, *ASSIGNEE_COLUMNS, "lead_office__code", "lead_office__name")
         )
         if sort == "status":
             rows = rows.annotate(status_order=STATUS_ORDER)
@@ -127,6 +146,7 @@ class CaseListView(VisibleMixin, PageView):
             "sort": sort,
             "is_hq": scope.is_hq,
             "user_can_open": scope.is_hq or bool(scope.change_office_ids),
+            "can_reassign": scope.is_hq or is_office_lead(user),
             "more_filters": sum(
                 1 for name in ("exploitation", "office", "handling", "shared") if data.get(name)
             ),
@@ -147,6 +167,8 @@ class CaseListView(VisibleMixin, PageView):
             cases = cases.with_exploitation(data["exploitation"])
         if data.get("office"):
             cases = cases.filter(lead_office_id=form.office_ids[data["office"]])
+        if data.get("assigned"):
+            cases = cases.assigned(user, data["assigned"])
         if data.get("shared") or data.get("handling"):
             cases = cases.shared_with(user, data.get("handling") or None)
         return cases
