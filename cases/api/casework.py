@@ -163,9 +163,9 @@ class CaseReassignView(APIView):
         chosen = None
         if references is not None:
             found = dict(
-                Case.objects.filter(lead_office=office, reference__in=references).values_list(
-                    "reference", "pk"
-                )
+                Case.objects.restrict(request.user, "change")
+                .filter(lead_office=office, reference__in=references)
+                .values_list("reference", "pk")
             )
             missing = sorted(set(references) - set(found))
             if missing:

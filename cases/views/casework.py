@@ -109,7 +109,9 @@ class CaseReassignView(DomainFormView):
         return int(value) if value.isdigit() else None
 
     def candidate_cases(self):
-        cases = Case.objects.filter(lead_office=self.office, status__in=sorted(OPEN_STATUSES))
+        cases = Case.objects.restrict(self.request.user, "change").filter(
+            lead_office=self.office, status__in=sorted(OPEN_STATUSES)
+        )
         cases = (
             cases.filter(assigned_to_id=self.from_officer_id)
             if self.from_officer_id
