@@ -10,6 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint (the case file's PDF, cases/views/case_file.py) lays text out with Pango and
+# HarfBuzz; DejaVu gives it fonts the slim image lacks.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Every pinned version with its hashes: two builds install the same bytes.
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock

@@ -266,6 +266,7 @@ class TimelineKind(models.TextChoices):
     REQUEST_CLOSED = "request_closed", "Cooperation request closed"
     VICTIM_LINKED = "victim_linked", "Victim linked"
     ASSIGNED = "assigned", "Assignment"
+    FLAGGED = "flagged", "Flag"
     HANDOVER = "handover", "Hand-over of the lead office"
 
 

@@ -6,11 +6,14 @@ service raises is shown on the form (`glo_act.pages.add_domain_error`).
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.utils import timezone
 
 from cases.constants import (
     CASE_TRANSITIONS,
+    URGENCY_DUE,
     AgeBand,
     AssignedFilter,
     CaseKind,
@@ -350,10 +353,29 @@ class RequestForm(PageForm):
         choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
     question = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    due_at = forms.DateTimeField(
+        label="Due by",
+        required=False,
+        help_text="UTC. Left blank, it follows the urgency: 8 hours, 7 days or 14 days from now.",
+        widget=DateTimeInput(
+            attrs={
+                "data-due-from-urgency": json.dumps(
+                    {key: int(due.total_seconds()) for key, due in URGENCY_DUE.items()}
+                )
+            }
+        ),
+    )
 
     def __init__(self, *args, offices, partners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recipient"].set_recipients(offices, partners)
+        self.fields["due_at"].widget.attrs["min"] = timezone.now().strftime("%Y-%m-%dT%H:%M")
+
+    def clean_due_at(self):
+        due = self.cleaned_data.get("due_at")
+        if due is not None and due <= timezone.now():
+            raise forms.ValidationError("The due time must be in the future.")
+        return due
 
 
 class AnswerForm(PageForm):
@@ -472,3 +494,20 @@ class DeclineForm(PageForm):
     reason = forms.CharField(
         label="Why you decline", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class FlagForm(PageForm):
+    reason = forms.CharField(
+        label="Flag",
+        max_length=200,
+        help_text="What to keep in mind, e.g. “Court hearing” or “Victim's visa expires”.",
+    )
+    due_on = forms.DateField(
+        label="Date", required=False, widget=DateInput, help_text="Reminded two days before."
+    )
+
+    def clean_due_on(self):
+        due = self.cleaned_data.get("due_on")
+        if due is not None and due < timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the past.")
+        return due

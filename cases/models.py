@@ -360,6 +360,79 @@ class CaseGrant(models.Model):
         return f"case {self.case_id} → {recipient} ({self.level}, {self.handling_code or 'lead'})"
 
 
+class ExportRecord(models.Model):
+    """One export of a list (`cases.exports`): who, what, with which filters, how many rows.
+
+    Written when the export starts; `rows` and `finished_at` when its last row is sent (an
+    export abandoned half-way keeps them empty).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    what = models.CharField(max_length=20)
+    file_format = models.CharField(max_length=4)
+    filters = models.JSONField(default=dict, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.what} ({self.file_format}) by {self.user} at {self.started_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class CaseFlag(models.Model):
+    """A flag on a case with a reason and an optional date ("court hearing", "visa expires"):
+    shown on the list and the case page to the lead office and HQ, and reminded before its
+    date (`cases.reminders`). Cleared, never deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=200)
+    due_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = [models.F("due_on").asc(nulls_last=True), "id"]
+        indexes = [
+            models.Index(
+                fields=["case", "due_on"], condition=Q(cleared_at__isnull=True), name="flag_case"
+            ),
+            # The reminder sweep and the due page: live flags by date.
+            models.Index(
+                fields=["due_on"],
+                condition=Q(cleared_at__isnull=True, due_on__isnull=False),
+                name="flag_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f" ({self.due_on:%d %b %Y})" if self.due_on else ""
+        return f"{self.reason}{when}"
+
+    def get_absolute_url(self) -> str:
+        return self.case.get_absolute_url() + "#flags"
+
+    @property
+    def notification_label(self) -> str:
+        return self.case.reference
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.due_on is not None and self.due_on < timezone.localdate()
+
+
 class HandOver(models.Model):
     """A request to hand the lead of a case from its lead office to another office.
 

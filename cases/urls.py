@@ -9,9 +9,16 @@ app_name = "cases"
 urlpatterns = [
     path("", views.CaseListView.as_view(), name="list"),
     path("new/", views.CaseCreateView.as_view(), name="create"),
+    path("export.<str:file_format>", views.CaseExportView.as_view(), name="export"),
     path("requests/", views.RequestListView.as_view(), name="requests"),
+    path(
+        "requests/export.<str:file_format>",
+        views.RequestExportView.as_view(),
+        name="requests_export",
+    ),
     path("requests/<int:pk>/", views.RequestDetailView.as_view(), name="request"),
     path("reassign/", views.CaseReassignView.as_view(), name="reassign"),
+    path("due/", views.DueView.as_view(), name="due"),
     path("hand-overs/", views.HandOverListView.as_view(), name="handovers"),
     path(
         "hand-overs/<int:pk>/<str:decision>/",
@@ -20,9 +27,13 @@ urlpatterns = [
     ),
     path("<str:reference>/", views.CaseDetailView.as_view(), name="detail"),
     path("<str:reference>/edit/", views.CaseEditView.as_view(), name="edit"),
+    path("<str:reference>/file/", views.CaseFileView.as_view(), name="file"),
+    path("<str:reference>/file.pdf", views.CaseFileView.as_view(as_pdf=True), name="file_pdf"),
     path("<str:reference>/status/", views.CaseStatusView.as_view(), name="status"),
     path("<str:reference>/share/", views.CaseShareView.as_view(), name="share"),
     path("<str:reference>/assign/", views.CaseAssignView.as_view(), name="assign"),
+    path("<str:reference>/flags/add/", views.FlagAddView.as_view(), name="flag_add"),
+    path("<str:reference>/flags/<int:pk>/clear/", views.FlagClearView.as_view(), name="flag_clear"),
     path("<str:reference>/hand-over/", views.HandOverRequestView.as_view(), name="handover"),
     path(
         "<str:reference>/shares/<int:pk>/revoke/",

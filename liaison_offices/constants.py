@@ -60,6 +60,7 @@ class EventKind(models.TextChoices):
     CASE_MESSAGE = "case_message", "New message on a case"
     CASE_ASSIGNED = "case_assigned", "Case assigned to you"
     CASE_UNASSIGNED = "case_unassigned", "Case no longer assigned to you"
+    CASE_FLAG_DUE = "case_flag_due", "A case flag's date is near"
     HANDOVER_REQUESTED = "handover_requested", "Hand-over of a case offered to your office"
     HANDOVER_ACCEPTED = "handover_accepted", "Hand-over accepted"
     HANDOVER_DECLINED = "handover_declined", "Hand-over declined"

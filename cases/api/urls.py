@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from cases.api.casework import CaseAssignView, CaseReassignView, HandOverViewSet
+from cases.api.exports import CaseExportView
 from cases.api.views import CaseMessageViewSet, CaseViewSet, CooperationRequestViewSet
 
 router = SimpleRouter()
@@ -13,6 +14,7 @@ router.register("cooperation-requests", CooperationRequestViewSet, basename="api
 
 urlpatterns = [
     path("cases/reassign/", CaseReassignView.as_view(), name="api-case-reassign"),
+    path("cases/export/", CaseExportView.as_view(), name="api-case-export"),
     path("cases/<str:reference>/assign/", CaseAssignView.as_view(), name="api-case-assign"),
     path(
         "cases/<str:reference>/messages/",

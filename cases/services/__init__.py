@@ -19,6 +19,8 @@ from __future__ import annotations
 from cases.services.casework import (
     case_assign,
     cases_reassign,
+    flag_add,
+    flag_clear,
     handover_accept,
     handover_decline,
     handover_request,
@@ -52,6 +54,8 @@ __all__ = [
     "EDITABLE_FIELDS",
     "case_assign",
     "cases_reassign",
+    "flag_add",
+    "flag_clear",
     "handover_accept",
     "handover_decline",
     "handover_request",

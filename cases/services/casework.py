@@ -5,6 +5,7 @@ of a case over to another office (docs/casework.md).
   themself), or unassigns it: `case_assign`.
 - The office's supervisors — its office leads — and HQ move cases from one officer to another
   in one action, chosen or "all of this officer's open cases": `cases_reassign`.
+- The lead office flags a case with a reason and an optional date (`flag_add`, `flag_clear`).
 - The lead office offers a case to another office (`handover_request`); the receiving office,
   or HQ, accepts (`handover_accept`: the lead changes through `move_lead_office`, the grants
   follow) or declines with a reason (`handover_decline`); the sender may withdraw
@@ -13,6 +14,7 @@ of a case over to another office (docs/casework.md).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -28,7 +30,7 @@ from cases.constants import (
     ShareLevel,
     TimelineKind,
 )
-from cases.models import Case, HandOver, TimelineEvent
+from cases.models import Case, CaseFlag, HandOver, TimelineEvent
 from cases.services._common import (
     check_choice,
     display_name,
@@ -45,6 +47,8 @@ from liaison_offices.notifications import publish
 __all__ = [
     "case_assign",
     "cases_reassign",
+    "flag_add",
+    "flag_clear",
     "handover_accept",
     "handover_decline",
     "handover_request",
@@ -244,6 +248,53 @@ def cases_reassign(
             payload=payload,
         )
     return locked
+
+
+# --- flags --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def flag_add(*, acting_user, case: Case, reason: str, due_on: dt.date | None = None) -> CaseFlag:
+    """Flag a case (the lead office, or HQ): a reason, and a date it is reminded before."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError("Say what the flag is for, e.g. “Court hearing”.", field="reason")
+    if len(reason) > 200:
+        raise DomainError("Keep the flag to 200 characters.", field="reason")
+    if due_on is not None and due_on < timezone.localdate():
+        raise DomainError("The date cannot be in the past.", field="due_on")
+    locked = lock_case_for_change(acting_user, case)
+    flag = CaseFlag.objects.create(
+        case=locked, reason=reason, due_on=due_on, created_by=acting_user
+    )
+    when = f" ({due_on:%d %b %Y})" if due_on else ""
+    record(
+        locked,
+        TimelineKind.FLAGGED,
+        acting_user,
+        f"Flagged: {reason}{when}",
+        {"flag": flag.pk, "due_on": due_on.isoformat() if due_on else None},
+    )
+    return flag
+
+
+@transaction.atomic
+def flag_clear(*, acting_user, flag: CaseFlag) -> CaseFlag:
+    """Clear a flag (the lead office, or HQ); the timeline keeps what it said."""
+    locked = lock_case_for_change(acting_user, flag.case_id)
+    current = CaseFlag.objects.select_for_update().get(pk=flag.pk, case=locked)
+    if current.cleared_at is not None:
+        raise DomainError(f"This flag was already cleared on {current.cleared_at:%d %b %Y}.")
+    current.cleared_at, current.cleared_by = timezone.now(), acting_user
+    current.save(update_fields=["cleared_at", "cleared_by"])
+    record(
+        locked,
+        TimelineKind.FLAGGED,
+        acting_user,
+        f"Flag cleared: {current}",
+        {"flag": current.pk, "cleared": True},
+    )
+    return current
 
 
 # --- hand-over of the lead office ---------------------------------------------------------------

@@ -1,20 +1,25 @@
-"""Who works a case, on the pages: assign one case, reassign an officer's cases, hand a case
-over to another office and answer hand-overs (`cases.services.casework`, docs/casework.md)."""
+"""Who works a case, on the pages: assign one case, reassign an officer's cases, flag a case,
+see what is due, hand a case over to another office and answer hand-overs
+(`cases.services.casework`, docs/casework.md)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
 
 from cases import forms as case_forms
 from cases import services
-from cases.constants import OPEN_STATUSES, HandOverStatus
-from cases.models import Case, HandOver
+from cases.constants import OPEN_STATUSES, HandOverStatus, RequestStatus
+from cases.models import Case, CaseFlag, CooperationRequest, HandOver
 from cases.views.case_page import CaseFormBase
+from cases.views.lists import DUE_SOON
 from glo_act.errors import DomainError
 from glo_act.pages import DomainFormView, PageView, add_domain_error
 from liaison_offices.access import can_work_office, scope_of
@@ -24,6 +29,9 @@ from liaison_offices.models import LinkOffice, Membership
 __all__ = [
     "CaseAssignView",
     "CaseReassignView",
+    "DueView",
+    "FlagAddView",
+    "FlagClearView",
     "HandOverDecideView",
     "HandOverListView",
     "HandOverRequestView",
@@ -170,6 +178,96 @@ class CaseReassignView(DomainFormView):
         )
         whose = data["from_officer"].pk if data["from_officer"] else ""
         return redirect(f"{self.request.path}?office={data['office'].pk}&from_officer={whose}")
+
+
+class FlagAddView(CaseFormBase):
+    """Flag the case with a reason and an optional date (the lead office, or HQ)."""
+
+    template_name = "cases/part_form.html"
+    form_class = case_forms.FlagForm
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "heading": "Flag the case"}
+
+    def perform(self, form):
+        return services.flag_add(acting_user=self.request.user, case=self.case, **form.cleaned_data)
+
+    def get_success_message(self, form):
+        return f"Flagged: {self.result}."
+
+    def get_success_url(self):
+        return self.case.get_absolute_url() + "#flags"
+
+
+class FlagClearView(CaseFormBase):
+    """Clear a flag, after a confirmation step."""
+
+    template_name = "cases/confirm.html"
+    form_class = case_forms.ConfirmForm
+
+    @cached_property
+    def flag(self) -> CaseFlag:
+        flag = CaseFlag.objects.filter(
+            case=self.case, pk=self.kwargs["pk"], cleared_at__isnull=True
+        ).first()
+        if flag is None:
+            raise Http404("No such flag.")
+        return flag
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "heading": "Clear this flag?",
+            "subject": str(self.flag),
+            "consequence": "It is no longer shown or reminded; the timeline keeps what it said.",
+            "button": "Clear the flag",
+        }
+
+    def perform(self, form):
+        return services.flag_clear(acting_user=self.request.user, flag=self.flag)
+
+    def get_success_message(self, form):
+        return f"Flag cleared: {self.flag}."
+
+    def get_success_url(self):
+        return self.case.get_absolute_url() + "#flags"
+
+
+class DueView(PageView):
+    """What is due: open cooperation requests overdue or due within three days, to or from
+    the user's desks, and the flags of the cases they work dated within a week or past."""
+
+    template_name = "cases/due.html"
+    FLAG_HORIZON = dt.timedelta(days=7)
+    LIMIT = 100
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        now = timezone.now()
+        today = timezone.localdate()
+        requests = list(
+            CooperationRequest.objects.visible_to(user)
+            .filter(status=RequestStatus.OPEN, due_at__lt=now + DUE_SOON)
+            .select_related("case", "from_office", "to_office", "to_partner")
+            .order_by("due_at", "id")[: self.LIMIT]
+        )
+        flags = list(
+            CaseFlag.objects.filter(
+                cleared_at__isnull=True,
+                due_on__lte=today + self.FLAG_HORIZON,
+                case__in=Case.objects.restrict(user, "change").exclude(status="closed"),
+            )
+            .select_related("case")
+            .order_by("due_on", "id")[: self.LIMIT]
+        )
+        return {
+            **super().get_context_data(**kwargs),
+            "now": now,
+            "today": today,
+            "overdue": [r for r in requests if r.due_at < now],
+            "due_soon": [r for r in requests if r.due_at >= now],
+            "flags": flags,
+        }
 
 
 class HandOverRequestView(CaseFormBase):

@@ -137,3 +137,23 @@ def test_a_handover_asked_on_the_case_page_and_accepted_on_the_list(cast, login,
         .status_code
         == 404
     )
+
+
+def test_the_dashboard_counts_my_cases_unassigned_and_waiting_handovers(cast, login, make_case):
+    mine, _other = make_case("GBR"), make_case("GBR")
+    services.case_assign(acting_user=cast.uk, case=mine, officer=cast.uk)
+    italy_case = make_case("ITA")
+    services.handover_request(
+        acting_user=cast.italy, case=italy_case, to_office=cast.offices["GBR"]
+    )
+    body = login(cast.uk).get(reverse("home")).content.decode()
+    assert "Your casework" in body
+    for label, count, url in [
+        ("My open cases", 1, "/cases/?assigned=mine"),
+        ("Unassigned open cases", 1, "/cases/?assigned=unassigned"),
+        ("Hand-overs waiting for your answer", 1, "/cases/hand-overs/"),
+    ]:
+        row = body[body.index(label) - 400 : body.index(label)]
+        assert f'href="{url}"' in row and f'<span class="count">{count}</span>' in row, label
+    partner = login(cast.focal_point).get(reverse("home")).content.decode()
+    assert "Your casework" not in partner
