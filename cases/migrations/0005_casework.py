@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0004_case_grants'),
-        ('liaison_offices', '0006_casework'),
+        ('liaison_offices', '0007_casework'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
