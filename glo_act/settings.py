@@ -298,17 +298,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # Each expires before the next is due: while no worker runs, beat keeps sending, and a
+    # worker coming back discards the stale copies instead of running them back to back.
     "sweep-undelivered-events": {
         "task": "liaison_offices.tasks.sweep_undelivered_events",
         "schedule": 60.0,
+        "options": {"expires": 50},
     },
     "send-due-reminders": {
         "task": "liaison_offices.tasks.send_due_reminders",
         "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
     },
     "send-daily-digests": {
         "task": "liaison_offices.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 6 * 60 * 60},
     },
 }
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('liaison_offices', '0006_delivery_webhook_in_flight'),
+        ('liaison_offices', '0007_delivery_replayable'),
     ]
 
     operations = [
