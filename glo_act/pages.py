@@ -126,9 +126,11 @@ def paginate_bounded(
     *,
     page_size: int | None = None,
     count_limit: int | None = None,
+    rows_for_page=None,
 ) -> BoundedPage:
     """Two queries: a count stopped at `count_limit + 1` rows, and the page (one row more than
     shown, to know whether a next page exists). `?page=` past the end is a 404.
+    `rows_for_page(queryset, offset, limit)`, if given, reads the page instead of a slice.
     """
     page_size = page_size or PAGE_SIZE
     count_limit = count_limit or COUNT_LIMIT
@@ -143,7 +145,10 @@ def paginate_bounded(
     offset = (number - 1) * page_size
     if number > 1 and count_is_exact and offset >= counted:
         raise Http404("That page is past the last one.")
-    rows = list(queryset[offset : offset + page_size + 1])
+    if rows_for_page is not None:
+        rows = list(rows_for_page(queryset, offset, page_size + 1))
+    else:
+        rows = list(queryset[offset : offset + page_size + 1])
     return BoundedPage(
         object_list=rows[:page_size],
         number=number,

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.cast import PASSWORD, build_cast
+from tests.two_factor import force_login_verified
+
+# A forced login is a whole sign-in: password and second factor (tests/two_factor.py says why
+# and how to get a session that has passed the password step only).
+Client.force_login = force_login_verified
 
 
 def ensure_reference_data() -> None:
@@ -28,6 +34,21 @@ def ensure_reference_data() -> None:
         import_module("cases.migrations.0002_legal_provisions").load(apps, None)
 
 
+def pytest_collection_modifyitems(config, items):
+    """`make test-fast` runs on SQLite without Redis: what needs the real parts is skipped there,
+    with the reason. `make test` (and CI) has both, so nothing is skipped."""
+    from django.conf import settings
+
+    on_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    without_redis = not settings.REDIS_URL
+    for item in items:
+        if on_sqlite and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (make test)"))
+        needs_redis = item.get_closest_marker("redis") or item.get_closest_marker("worker")
+        if without_redis and needs_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (make test)"))
+
+
 @pytest.fixture
 def cast(db):
     ensure_reference_data()
@@ -36,7 +57,7 @@ def cast(db):
 
 @pytest.fixture
 def login(client):
-    """Sign a cast member in on the Django test client: `login(cast.uk)`."""
+    """Sign a cast member in on the Django test client, second factor passed: `login(cast.uk)`."""
 
     def _login(user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")

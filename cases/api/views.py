@@ -34,6 +34,7 @@ from cases.api.serializers import (
 from cases.constants import AccessLevel
 from cases.full_parts import load_full_parts
 from cases.models import Case, CooperationRequest, Message
+from cases.querysets import newest_first_page
 from glo_act.api import (
     ACTION_ERRORS,
     ETAG_HEADER,
@@ -129,14 +130,16 @@ class CaseViewSet(
             cases = cases.select_related(None)  # the count joins nothing (rows_for_page)
         return cases
 
-    def rows_for_page(self, cases):
+    def rows_for_page(self, cases, offset, limit):
         """The page's rows as the list's serializer reads them (BoundedCountPagination): the
         lead office's code is joined after the count, which would otherwise join every
-        counted case to its office, and rows are values(), not model instances."""
+        counted case to its office; rows are values(), not model instances; the page is
+        found by walking the user's grants (`newest_first_page`)."""
         cases = cases.annotate(
             lead_office_code=F("lead_office__code"), assigned_to_username=F("assigned_to__username")
         )
-        return cases.values(*CaseSummarySerializer.ROW_COLUMNS)
+        rows = cases.values(*CaseSummarySerializer.ROW_COLUMNS)
+        return newest_first_page(rows, self.request.user, offset, limit)
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -20,6 +20,7 @@ from cases.models import (
     CaseFlag,
     CooperationRequest,
 )
+from cases.querysets import NEWEST_FIRST, newest_first_page
 from glo_act.pages import (
     PageView,
     VisibleMixin,
@@ -40,7 +41,7 @@ STATUS_ORDER = SqlCase(
 )
 
 SORTS = {
-    "updated": ("-updated_at", "-id"),
+    "updated": NEWEST_FIRST,
     "reference": ("reference",),
     "status": ("status_order", "-updated_at", "-id"),
 }
@@ -150,7 +151,13 @@ class CaseListView(VisibleMixin, PageView):
         )
         if sort == "status":
             rows = rows.annotate(status_order=STATUS_ORDER)
-        page = paginate_bounded(self.request, rows.order_by(*SORTS[sort]))
+        page = paginate_bounded(
+            self.request,
+            rows.order_by(*SORTS[sort]),
+            rows_for_page=lambda cases, offset, limit: newest_first_page(
+                cases, user, offset, limit
+            ),
+        )
         scope = scope_of(user)
         return {
             **super().get_context_data(**kwargs),

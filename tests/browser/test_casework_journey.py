@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from accounts.demo import DEMO_DEVICE_NAME, demo_key
 from cases import services
 from cases.constants import CaseKind, Exploitation
 from cases.models import Case
@@ -44,6 +46,8 @@ def demo_user(username: str, first: str, last: str, office: str, role: str):
     office_services.membership_add(
         acting_user=None, user=user, role=role, office=LinkOffice.objects.get(code=office)
     )
+    # The demo users' authenticator, so that `sign_in` can type its code (accounts/demo.py).
+    TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, key=demo_key(), confirmed=True)
     return user
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('liaison_offices', '0006_casework'),
+        ('liaison_offices', '0008_casework'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('liaison_offices', '0005_grants_that_end'),
+        ('liaison_offices', '0007_delivery_replayable'),
     ]
 
     operations = [
