@@ -41,14 +41,14 @@ def _casework_panel(user) -> Panel | None:
     if not (scope.is_hq or scope.change_office_ids):
         return None
     today = timezone.localdate()
-    open_cases = Case.objects.exclude(status=CaseStatus.CLOSED)
+    open_cases = Case.objects.visible_to(user).exclude(status=CaseStatus.CLOSED)
     worked = Case.objects.restrict(user, "change").exclude(status=CaseStatus.CLOSED)
     handovers = HandOver.objects.visible_to(user).pending()
     if not scope.is_hq:
         handovers = handovers.filter(to_office_id__in=sorted(scope.change_office_ids))
     counts = pages.bounded_counts(
         {
-            "mine": open_cases.visible_to(user).filter(assigned_to_id=user.pk),
+            "mine": open_cases.filter(assigned_to_id=user.pk),
             "unassigned": worked.filter(assigned_to__isnull=True),
             "handovers": handovers,
             "flags": CaseFlag.objects.filter(
