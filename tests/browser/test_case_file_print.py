@@ -35,6 +35,7 @@ def test_print_keeps_every_leg_and_the_pdf_opens(eager, sign_in, tmp_path):
     uk.emulate_media(media="print")
     expect(uk.locator(".site-header")).to_be_hidden()
     expect(uk.locator(".actions")).to_be_hidden()
+    expect(uk.get_by_role("link", name="Add a leg")).to_be_hidden()
     expect(uk.locator(".route .leg")).to_have_count(legs)
     for box in (uk.locator(".route .leg").nth(i).bounding_box() for i in range(legs)):
         assert box["x"] >= 0 and box["x"] + box["width"] <= 800  # nothing scrolled off paper
