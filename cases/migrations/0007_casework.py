@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0006_search_trigram'),
-        ('liaison_offices', '0008_casework'),
+        ('liaison_offices', '0009_casework'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
