@@ -20,7 +20,7 @@ from cases.models import (
     CaseFlag,
     CooperationRequest,
 )
-from cases.querysets import NEWEST_FIRST, newest_first_page
+from cases.querysets import NEWEST_FIRST, count_visible_cases, newest_first_page
 from glo_act.pages import (
     PageView,
     VisibleMixin,
@@ -133,6 +133,7 @@ class CaseListView(VisibleMixin, PageView):
         data = valid_filters(form)
         cases = self.filter(self.visible(), data, form)
         sort = data.get("sort") or "updated"
+        filtered = any(value for name, value in data.items() if name != "sort")
         # Only what a row shows (`list_row`): whole cases and offices cost ~1 ms more a page
         # to fetch and build, for columns no row reads (a summary can be pages long).
         rows = (
@@ -155,8 +156,9 @@ class CaseListView(VisibleMixin, PageView):
             self.request,
             rows.order_by(*SORTS[sort]),
             rows_for_page=lambda cases, offset, limit: newest_first_page(
-                cases, user, offset, limit
+                cases, user, offset, limit, filtered=filtered
             ),
+            count_rows=None if filtered else lambda cases, limit: count_visible_cases(user, limit),
         )
         scope = scope_of(user)
         return {

@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_grant_case_updated_at'),
-        ('liaison_offices', '0008_casework'),
+        ('cases', '0006_search_trigram'),
+        ('liaison_offices', '0009_casework'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_casework'),
+        ('cases', '0007_casework'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
