@@ -8,15 +8,23 @@ imports only what those classes need.
 
 from __future__ import annotations
 
+import codecs
 import functools
+import io
+import logging
+import re
+import time
 
 import redis
 from django.core.cache import cache
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -50,32 +58,59 @@ class TokenRateThrottle(SimpleRateThrottle):
         return max(self.seconds_left, 1)
 
 
-@functools.cache
 def _redis():
     from django.conf import settings
 
-    if not settings.REDIS_URL:
-        return None
+    return _redis_for(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+@functools.cache
+def _redis_for(url: str):
     # A Redis that hangs fails the request after 2 s instead of holding the worker.
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+# While Redis is unreachable the throttle lets requests through uncounted (the API keeps
+# serving, pages do not need Redis either) and asks Redis again only after this many seconds,
+# so that a Redis that hangs costs one request a timeout, not every request.
+FAIL_OPEN_SECONDS = 5
+_fail_open_until: dict[str, float] = {}  # per Redis URL: monotonic time to ask again
 
 
 def _count_in_window(key: str, seconds: int) -> tuple[int, int]:
-    """Count one request in the window under `key`; (requests so far, seconds left in it)."""
-    client = _redis()
-    if client is None:
+    """Count one request in the window under `key`; (requests so far, seconds left in it).
+
+    (0, seconds) while Redis is unreachable: the request is let through and one log line
+    (no key, no token, no address) says the throttle is off.
+    """
+    from django.conf import settings
+
+    url = settings.REDIS_URL
+    if not url:
         cache.add(key, 0, seconds)
         return cache.incr(key), seconds
-    pipe = client.pipeline(transaction=False)
-    pipe.set(key, 0, ex=seconds, nx=True)  # opens the window unless one is open
-    pipe.incr(key)
-    pipe.ttl(key)
-    _, count, ttl = pipe.execute()
-    if ttl < 0:
-        # The window ended between SET and INCR, and INCR opened a key without an expiry: give
-        # it one, or this token would stay throttled for good once it reached the rate.
-        client.expire(key, seconds)
-        ttl = seconds
+    if time.monotonic() < _fail_open_until.get(url, 0.0):
+        return 0, seconds
+    client = _redis_for(url)
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.set(key, 0, ex=seconds, nx=True)  # opens the window unless one is open
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, count, ttl = pipe.execute()
+        if ttl < 0:
+            # The window ended between SET and INCR, and INCR opened a key without an expiry:
+            # give it one, or this token would stay throttled for good once it reached the rate.
+            client.expire(key, seconds)
+            ttl = seconds
+    except redis.RedisError as exc:
+        _fail_open_until[url] = time.monotonic() + FAIL_OPEN_SECONDS
+        logger.warning(
+            "API throttle off for %d s: Redis is unreachable (%s); requests pass uncounted.",
+            FAIL_OPEN_SECONDS,
+            exc.__class__.__name__,
+        )
+        return 0, seconds
     return count, ttl
 
 
@@ -214,3 +249,52 @@ class FilterBackend(DjangoFilterBackend):
         ):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+# A JSON string (escapes included), and a bracket outside strings.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_nesting_exceeds(text: str, limit: int) -> bool:
+    """True when the JSON `text` opens more than `limit` arrays/objects inside each other.
+
+    Read without recursion, so 100,000 levels cost a scan, not a RecursionError. A text with
+    fewer brackets than the limit is not scanned at all (the common case).
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub('""', text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+class DepthLimitedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing a body nested deeper than `API_MAX_JSON_DEPTH` (a 400).
+
+    Python's json module recurses once per level: a deep enough body would raise
+    RecursionError (a 500) in the parser or in whatever walks the data next.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        from django.conf import settings
+
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = codecs.decode(raw, encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}")
+        limit = settings.API_MAX_JSON_DEPTH
+        if json_nesting_exceeds(text, limit):
+            raise exceptions.ParseError(
+                f"The JSON body is nested more than {limit} levels deep; no request of this "
+                "API needs that many."
+            )
+        return super().parse(io.BytesIO(raw), media_type, parser_context)

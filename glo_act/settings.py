@@ -75,6 +75,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body or the database: API request limits (413/415 answers)
+    # and 503 with Retry-After while the database is unreachable (glo_act/middleware.py).
+    "glo_act.middleware.ResilienceMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,10 +119,23 @@ DATABASE_URL = env_url(
     schemes={"sqlite", "postgres", "postgresql", "pgsql"},
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# A database that accepts connections and never answers must not hold a request (or /readyz)
+# forever: connecting gives up after this many seconds (libpq counts 2 as its least), and
+# any one statement is cancelled after DATABASE_STATEMENT_TIMEOUT_MS (0: no limit, e.g. for
+# a long migration). Either answers the API's 503 (docs/resilience.md).
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)
+if DATABASE_CONNECT_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("DATABASE_CONNECT_TIMEOUT_SECONDS must be 1 or more.")
+if DATABASE_STATEMENT_TIMEOUT_MS < 0:
+    raise ImproperlyConfigured("DATABASE_STATEMENT_TIMEOUT_MS must be 0 (no limit) or more.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT over-estimates the OR-EXISTS visibility count and compiles it on every
     # request (docs/performance.md#the-planners-just-in-time-compiler). Off on our connections.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        options=f"-c jit=off -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        connect_timeout=DATABASE_CONNECT_TIMEOUT_SECONDS,
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Several test runs may share one server (developers, CI, helpers): each process gets its
     # own test database unless one is named.
@@ -289,12 +305,26 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["glo_act.drf_defaults.FilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["glo_act.drf_defaults.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": [
+        "glo_act.drf_defaults.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
     "EXCEPTION_HANDLER": "glo_act.api.problem_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "glo_act.drf_defaults.BoundedCountPagination",
     "PAGE_SIZE": 25,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Request limits on the API: a JSON (or any non-multipart) body longer than this is refused
+# with 413 before it is read, and JSON nested deeper than API_MAX_JSON_DEPTH with 400 before it
+# is parsed. Multipart uploads are bounded by Django's DATA_UPLOAD_MAX_MEMORY_SIZE instead.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+if API_MAX_BODY_BYTES < 1024:
+    raise ImproperlyConfigured("API_MAX_BODY_BYTES must be 1024 or more.")
+if not 2 <= API_MAX_JSON_DEPTH <= 500:
+    raise ImproperlyConfigured("API_MAX_JSON_DEPTH must be between 2 and 500.")
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90)),
     "AUTO_REFRESH": False,
