@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # Before anything reads the body or the database: API request limits (413/415 answers)
     # and 503 with Retry-After while the database is unreachable (glo_act/middleware.py).
     "glo_act.middleware.ResilienceMiddleware",
+    # Personal data no configured key opens: a clear 503 page or problem, not a 500.
+    "victims.middleware.PersonalDataUnreadableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -52,6 +52,7 @@ from victims.constants import (
     ReferralStatus,
     Vulnerability,
 )
+from victims.crypto import PersonalDataUnreadable
 from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
 
 PERSONAL_LABELS = dict(PersonalField.choices)
@@ -179,13 +180,19 @@ class VictimRevealView(LoginRequiredMixin, View):
         if not personal_fields_of(victim, request.user):
             raise PermissionDenied("You may not see this victim's personal data.")
         allowed = personal_fields_of(victim, request.user)
-        revealed = reveal_personal_data(user=request.user, victim=victim, door=AccessDoor.PAGE)
-        rows = [
-            (PERSONAL_LABELS[name], revealed.get(name))
-            for name in PersonalField.values
-            if name in allowed
-        ]
-        context = victim_page_context(request, victim, revealed=rows)
+        try:
+            revealed = reveal_personal_data(user=request.user, victim=victim, door=AccessDoor.PAGE)
+        except PersonalDataUnreadable:
+            # A key missing from FIELD_ENCRYPTION_KEYS (logged by victims.access): the page
+            # says so in place of the data, as the admin does, instead of a server error.
+            context = victim_page_context(request, victim, unreadable=True)
+        else:
+            rows = [
+                (PERSONAL_LABELS[name], revealed.get(name))
+                for name in PersonalField.values
+                if name in allowed
+            ]
+            context = victim_page_context(request, victim, revealed=rows)
         if is_htmx(request):
             return render(request, "victims/_personal.html", context)
         return render(request, "victims/victim_detail.html", context)
