@@ -184,6 +184,43 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# --- Retention (liaison_offices/retention.py, docs/retention.md) ---------------------------------
+# How long operational rows are kept before the daily purge deletes them; 0 keeps them for good.
+# Cases, victims, their history and timelines, and the personal-data access log never expire.
+RETENTION_INBOX_DAYS = env_int("RETENTION_INBOX_DAYS", 180)
+RETENTION_DELIVERY_DAYS = env_int("RETENTION_DELIVERY_DAYS", 365)
+RETENTION_EVENT_DAYS = env_int("RETENTION_EVENT_DAYS", 365)
+RETENTION_IDEMPOTENCY_HOURS = env_int("RETENTION_IDEMPOTENCY_HOURS", 48)
+RETENTION_ACCESS_ATTEMPT_DAYS = env_int("RETENTION_ACCESS_ATTEMPT_DAYS", 90)
+RETENTION_ACCESS_LOG_DAYS = env_int("RETENTION_ACCESS_LOG_DAYS", 730)
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 2000)
+for _name, _value in {
+    "RETENTION_INBOX_DAYS": RETENTION_INBOX_DAYS,
+    "RETENTION_DELIVERY_DAYS": RETENTION_DELIVERY_DAYS,
+    "RETENTION_EVENT_DAYS": RETENTION_EVENT_DAYS,
+    "RETENTION_IDEMPOTENCY_HOURS": RETENTION_IDEMPOTENCY_HOURS,
+    "RETENTION_ACCESS_ATTEMPT_DAYS": RETENTION_ACCESS_ATTEMPT_DAYS,
+    "RETENTION_ACCESS_LOG_DAYS": RETENTION_ACCESS_LOG_DAYS,
+}.items():
+    if _value < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (keep for good) or more.")
+if RETENTION_ACCESS_ATTEMPT_DAYS and timedelta(days=RETENTION_ACCESS_ATTEMPT_DAYS) <= (
+    AXES_COOLOFF_TIME
+):
+    raise ImproperlyConfigured("RETENTION_ACCESS_ATTEMPT_DAYS must outlast AXES_COOLOFF_MINUTES.")
+if RETENTION_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("RETENTION_BATCH_SIZE must be 1 or more.")
+# An event takes its deliveries and inbox lines with it: it cannot go before them.
+if RETENTION_EVENT_DAYS and (
+    not RETENTION_DELIVERY_DAYS
+    or not RETENTION_INBOX_DAYS
+    or max(RETENTION_DELIVERY_DAYS, RETENTION_INBOX_DAYS) > RETENTION_EVENT_DAYS
+):
+    raise ImproperlyConfigured(
+        "RETENTION_EVENT_DAYS must be at least RETENTION_DELIVERY_DAYS and RETENTION_INBOX_DAYS "
+        "(deleting an event deletes its deliveries and inbox lines), or 0."
+    )
+
 # --- Statistics --------------------------------------------------------------------------------
 # No published count (statistics page, its CSVs, the anonymised record export) is below this,
 # except 0: CTDC's threshold for trafficking data.
@@ -295,7 +332,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "liaison_offices.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=0),
     },
+    "purge-expired": {
+        "task": "liaison_offices.retention.purge_expired",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+# Task modules beyond each app's tasks.py.
+CELERY_IMPORTS = ["liaison_offices.retention"]
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
