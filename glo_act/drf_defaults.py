@@ -251,28 +251,38 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
-# A JSON string (escapes included), and a bracket outside strings.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
+# Every byte but the four brackets, for bytes.translate to drop.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# An innermost pair; one sub removes all of them at once, never the pair that removing one
+# uncovers (`{[]}` loses one level per pass, not two).
+_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
 
 
 def json_nesting_exceeds(text: str, limit: int) -> bool:
     """True when the JSON `text` opens more than `limit` arrays/objects inside each other.
 
-    Read without recursion, so 100,000 levels cost a scan, not a RecursionError. A text with
-    fewer brackets than the limit is not scanned at all (the common case).
+    Read without recursion, so 100,000 levels cost a scan, not a RecursionError: strings and
+    everything but brackets are dropped, then each pass removes every innermost pair (`[]`,
+    `{}`), each step one of str's or bytes' own scans. A pair still there after `limit`
+    passes sat more than `limit` levels deep. A text with no more brackets than the limit is
+    not scanned at all (the common case); what is left of malformed JSON is for the parser to
+    report.
     """
     if text.count("[") + text.count("{") <= limit:
         return False
-    depth = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub('""', text)):
-        if bracket in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
+    # Escaped backslashes, then escaped quotes, out; then every other quote opens or closes a
+    # string, and only what lies between strings (the even pieces) can nest.
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    outside = "".join(unescaped.split('"')[::2])
+    brackets = outside.encode("utf-8", "replace").translate(None, _NOT_BRACKETS).decode()
+    if "[" * (limit + 1) in brackets or "{" * (limit + 1) in brackets:
+        return True  # the usual attack, `[[[[…`, is told at once
+    for _ in range(limit):
+        shorter = _INNERMOST_PAIR.sub("", brackets)
+        if shorter == brackets:
+            return False
+        brackets = shorter
+    return "[]" in brackets or "{}" in brackets
 
 
 class DepthLimitedJSONParser(JSONParser):

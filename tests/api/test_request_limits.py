@@ -64,6 +64,7 @@ def test_json_at_the_depth_limit_is_read(cast, api_client, uk_case, settings):
         ('["[[[[", "]]]]{{{{"]', False),  # brackets inside strings do not count
         ('["\\"[[[["]', False),  # nor after an escaped quote
         ("[[], [], [], [], []]", False),  # many brackets, never deep
+        ('{"a": [{"b": []}]}', True),  # alternating kinds: four levels
     ],
 )
 def test_nesting_is_counted_outside_strings(text, deeper_than_two):
