@@ -260,6 +260,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GLO.ACT Case Coordination <n
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport, fixed so that a worker lives through a Redis restart (glo_act/broker.py).
+CELERY_BROKER_TRANSPORT = "glo_act.broker:Transport" if REDIS_URL else None
 CELERY_RESULT_BACKEND = None  # tasks record their outcome in our own tables
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None  # no Redis: run at commit, in-process
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -272,6 +274,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "glo_act")
+# Webhooks go to "<CELERY_QUEUE>_webhooks", served by their own workers (glo_act/celery.py).
+CELERY_TASK_ROUTES = ["glo_act.celery.route_task"]
+# At most this many webhook deliveries to one partner in flight at once, across all webhook
+# workers; the others wait their turn (0: no bound).
+WEBHOOK_PARTNER_CONCURRENCY = env_int("WEBHOOK_PARTNER_CONCURRENCY", 2)
+if WEBHOOK_PARTNER_CONCURRENCY < 0:
+    raise ImproperlyConfigured("WEBHOOK_PARTNER_CONCURRENCY must be 0 (no bound) or more.")
 # Longer than the longest retry countdown (liaison_offices.delivery.RETRY_MAX_COUNTDOWN, 30 min)
 # plus a claim lease, or Redis would hand an unacknowledged task to a second worker while the
 # first still waits to retry it (a test pins this).

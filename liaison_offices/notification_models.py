@@ -167,6 +167,13 @@ class Delivery(models.Model):
                 condition=Q(status=DeliveryStatus.DIGEST),
                 name="delivery_digest",
             ),
+            # A partner's webhooks in flight, counted against its concurrency bound at each
+            # claim: a few rows, however long the partner's history.
+            models.Index(
+                fields=["partner", "claimed_at"],
+                condition=Q(status=DeliveryStatus.CLAIMED, channel=Channel.WEBHOOK),
+                name="delivery_webhook_in_flight",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -151,9 +151,10 @@ def dispatch_event(event_id: int) -> DispatchResult:
 
 
 def send_webhook(delivery_id: int) -> float | None:
-    """Send one webhook delivery if it is due and unclaimed; a retry delay when needed."""
+    """Send one webhook delivery if it is due and unclaimed; a retry delay when needed.
+    Raises PartnerBusy, the row untouched, when the partner is at its concurrency bound."""
     now = timezone.now()
-    delivery = claimed(delivery_id, now)
+    delivery = claimed(delivery_id, now, webhook=True)
     if delivery is None:
         row = Delivery.objects.filter(pk=delivery_id).values("status", "next_attempt_at").first()
         if row and row["status"] == DeliveryStatus.PENDING and row["next_attempt_at"] > now:
@@ -311,15 +312,18 @@ def enqueue_event(event_id: int) -> bool:
     return _enqueue(deliver_event, event_id, "event")
 
 
-def enqueue_webhook(delivery_id: int) -> bool:
+def enqueue_webhook(delivery_id: int, countdown: float | None = None) -> bool:
+    """Ask a webhook worker (its own queue, settings.CELERY_TASK_ROUTES) to send a delivery."""
     from liaison_offices.tasks import send_webhook as send_webhook_task
 
-    return _enqueue(send_webhook_task, delivery_id, "webhook delivery")
+    return _enqueue(send_webhook_task, delivery_id, "webhook delivery", countdown=countdown)
 
 
-def _enqueue(task, object_id: int, what: str) -> bool:
+def _enqueue(task, object_id: int, what: str, countdown: float | None = None) -> bool:
     try:
-        task.apply_async((object_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        task.apply_async(
+            (object_id,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
     except Exception as exc:  # noqa: BLE001 -- the broker is down; the sweeper catches up
         logger.warning(
             "Could not enqueue %s %s (%s); the sweeper will deliver it.",

@@ -225,3 +225,63 @@ def test_a_partner_whose_share_was_revoked_gets_no_webhook_even_if_a_member_sits
     for row in rows:
         delivery.send_webhook(row.pk)
     assert receiver.received == []
+
+
+def test_a_partner_at_its_bound_waits_without_an_attempt_and_others_do_not(
+    cast, hook, receiver, settings, django_assert_num_queries
+):
+    """WEBHOOK_PARTNER_CONCURRENCY: deliveries claimed (in flight) count against the partner;
+    one over the bound is refused untouched, another partner's is not held up."""
+    settings.WEBHOOK_PARTNER_CONCURRENCY = 1
+    first = webhook_delivery(shared(cast))
+    second = webhook_delivery(shared(cast))
+    assert delivery.claim(first.pk, timezone.now())  # a worker is sending it now
+
+    # The row, the partner's lock, the count; and the test's savepoint around them.
+    with django_assert_num_queries(6), pytest.raises(delivery.PartnerBusy):
+        delivery.send_webhook(second.pk)
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (DeliveryStatus.PENDING, 0)
+    assert receiver.received == []
+
+    # Another partner's webhook goes out meanwhile.
+    PartnerWebhook.objects.create(partner=cast.partners["IOM"], url=receiver.url)
+    case = make_case(cast, share_with_bhc=False)
+    CaseShare.objects.create(case=case, partner=cast.partners["IOM"], level=2, handling_code="H1")
+    sync_case_grants(case)
+    other = publish(
+        kind=EventKind.CASE_SHARED,
+        subject=case,
+        actor=cast.uk,
+        partners=[cast.partners["IOM"]],
+    )
+    delivery.dispatch_event(other.pk)
+    iom = Delivery.objects.get(event=other, channel=Channel.WEBHOOK)
+    assert delivery.send_webhook(iom.pk) is None and len(receiver.received) == 1
+
+    # A claim older than the lease belongs to a dead worker: it no longer counts.
+    Delivery.objects.filter(pk=first.pk).update(
+        claimed_at=timezone.now() - delivery.CLAIM_LEASE - timezone.timedelta(seconds=1)
+    )
+    assert delivery.send_webhook(second.pk) is None
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (DeliveryStatus.SENT, 1)
+
+    settings.WEBHOOK_PARTNER_CONCURRENCY = 0  # no bound
+    Delivery.objects.filter(pk=first.pk).update(claimed_at=timezone.now())
+    third = webhook_delivery(shared(cast))
+    assert delivery.send_webhook(third.pk) is None
+
+
+def test_webhooks_are_routed_to_their_own_queue():
+    from glo_act.celery import app
+    from liaison_offices.tasks import deliver_event, send_webhook, sweep_undelivered_events
+
+    router = app.amqp.router
+    default = app.conf.task_default_queue
+    for task, queue in [
+        (send_webhook, f"{default}_webhooks"),
+        (deliver_event, default),
+        (sweep_undelivered_events, default),
+    ]:
+        assert router.route({}, task.name, (1,), {}, task_type=task)["queue"].name == queue
