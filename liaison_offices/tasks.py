@@ -64,9 +64,12 @@ def send_webhook(self, delivery_id: int) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_undelivered_events() -> None:
-    """Beat, every minute: re-enqueue what Redis or a dead worker lost."""
+    """Beat, every minute (each copy expires before the next, settings.CELERY_BEAT_SCHEDULE):
+    re-enqueue what Redis or a dead worker lost; nothing if another sweep is running."""
     result = delivery.sweep_undelivered()
-    if result.events or result.webhooks or result.reclaimed:
+    if result.skipped:
+        logger.info("Another sweep is running; this one did nothing.")
+    elif result.events or result.webhooks or result.reclaimed:
         logger.info(
             "Sweeper re-enqueued %d events and %d webhooks; reclaimed %d deliveries.",
             len(result.events),

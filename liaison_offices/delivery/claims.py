@@ -93,8 +93,16 @@ def mark_sent(delivery: Delivery, claimed_at: datetime) -> None:
     )
 
 
-def mark_skipped(delivery: Delivery, claimed_at: datetime, reason: str) -> None:
-    finish(delivery, claimed_at, status=DeliveryStatus.SKIPPED, last_error=reason[:300])
+def mark_skipped(
+    delivery: Delivery, claimed_at: datetime, reason: str, *, replayable: bool = False
+) -> None:
+    finish(
+        delivery,
+        claimed_at,
+        status=DeliveryStatus.SKIPPED,
+        last_error=reason[:300],
+        replayable=replayable,
+    )
 
 
 def mark_failed(

@@ -571,3 +571,44 @@ def test_a_partner_never_has_more_webhooks_in_flight_than_its_bound(cast, harnes
     assert len(receiver.received) == 4 and most == 1
     rows = Delivery.objects.filter(event__in=events, channel=Channel.WEBHOOK)
     assert {(r.status, r.attempts) for r in rows} == {(DeliveryStatus.SENT, 1)}
+
+
+def test_sweeps_queued_during_an_outage_do_the_work_once(cast, harness):
+    """Issue 16, 8: with no worker running, beat kept sending a sweep a minute; the worker
+    coming back ran them back to back, each enqueuing the same work again. Now each expires
+    before the next is due, and the one that runs does the work once."""
+    from datetime import UTC, datetime
+
+    from liaison_offices.tasks import sweep_undelivered_events
+
+    server = harness.own_redis()
+    with this_process_publishes_to(server.url, SESSION_QUEUE):
+        server.stop()
+        events = [status_changed(cast, make_case(cast, share_with_bhc=False)) for _ in range(3)]
+        server.start()  # back, and empty: the events' messages were never sent
+        NotificationEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+            created_at=timezone.now() - timedelta(minutes=6)
+        )
+        now = datetime.now(UTC)
+        entry = settings.CELERY_BEAT_SCHEDULE["sweep-undelivered-events"]
+        for minutes_ago in range(5, -1, -1):  # as beat sent them, one a minute, the last now
+            sent = now - timedelta(minutes=minutes_ago)
+            sweep_undelivered_events.apply_async(
+                expires=sent + timedelta(seconds=entry["options"]["expires"])
+            )
+    worker = harness.start_worker()
+    wait_for(lambda: all(delivered(event) for event in events), timeout=30)
+    time.sleep(1)  # anything else queued would have been received by now
+    log = worker.log.read_text()
+    assert log.count("Discarding revoked task: liaison_offices.tasks.sweep_undelivered") == 5
+    ran = [
+        line
+        for line in log.splitlines()
+        if "sweep_undelivered_events[" in line and "succeeded" in line
+    ]
+    assert len(ran) == 1, log
+    planned = [line for line in log.splitlines() if "deliver_event[" in line and "received" in line]
+    assert len(planned) == len(events)  # one planning task per event, not one per sweep
+    for event in events:
+        assert recipients(event) == ["uk.officer"]
+    assert len(harness.emails()) == len(events)
