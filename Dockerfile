@@ -23,6 +23,7 @@ COPY glo_act ./glo_act
 COPY liaison_offices ./liaison_offices
 COPY cases ./cases
 COPY victims ./victims
+COPY accounts ./accounts
 COPY templates ./templates
 COPY static ./static
 

@@ -3,6 +3,7 @@
 #   make test   install and run the whole suite on PostgreSQL and Redis
 #   make lint   ruff, Django's checks, missing migrations
 #   make bench  the quick benchmark profile (see bench/run.py; results in bench/RESULTS.md)
+#   make worker / make webhook-worker / make beat   the background processes (need REDIS_URL)
 #   make lock   recompile requirements.lock (runtime, the image) and requirements-dev.lock
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ STAMP  := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/glo_act
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test lint format bench worker beat clean lock
+.PHONY: install run test lint format bench worker webhook-worker beat clean lock
 
 $(STAMP): requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,8 +50,15 @@ test: install lint
 bench: install
 	$(PY) bench/run.py --quick
 
+# Two worker pools: planning, in-app and email on the default queue; webhooks on their own, so
+# that a slow partner never holds the others up (docs/delivery.md). Run both.
+CELERY_QUEUE ?= glo_act
+
 worker: install
-	DEBUG=1 $(VENV)/bin/celery -A glo_act worker --loglevel=INFO
+	DEBUG=1 CELERY_QUEUE=$(CELERY_QUEUE) $(VENV)/bin/celery -A glo_act worker -Q $(CELERY_QUEUE) --loglevel=INFO
+
+webhook-worker: install
+	DEBUG=1 CELERY_QUEUE=$(CELERY_QUEUE) $(VENV)/bin/celery -A glo_act worker -Q $(CELERY_QUEUE)_webhooks -n webhooks@%h --loglevel=INFO
 
 beat: install
 	DEBUG=1 $(VENV)/bin/celery -A glo_act beat --loglevel=INFO

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import weakref
 
+from django.db import connection as default_connection
+
 # The raw DB-API connections and the names prepared on each.
 _prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -39,3 +41,31 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         prepared.add(name)
     arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
     cursor.execute(f"EXECUTE {name}{arguments}", params or None)
+
+
+# --- Advisory locks (PostgreSQL) ----------------------------------------------------------------
+# Each lock is a pair (namespace, key) of 32-bit integers: the namespace says what is locked
+# (ADVISORY_* below), the key which one (e.g. a partner's id; 0 for "the only one").
+ADVISORY_WEBHOOK_PARTNER = 1601  # claiming a partner's webhook delivery under its bound
+ADVISORY_SWEEP = 1602  # one sweep at a time, whatever the number of queued sweeps
+
+
+def advisory_xact_lock(namespace: int, key: int) -> None:
+    """Wait for the lock (namespace, key) until the current transaction ends; nothing on a
+    database other than PostgreSQL (the development SQLite has one writer anyway)."""
+    connection = default_connection
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+
+
+def try_advisory_xact_lock(namespace: int, key: int) -> bool:
+    """Take the lock (namespace, key) until the current transaction ends, if nobody holds it;
+    False (at once) if somebody does. Always True on a database other than PostgreSQL."""
+    connection = default_connection
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [namespace, key])
+        return bool(cursor.fetchone()[0])

@@ -66,11 +66,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "simple_history",
     "glo_act",
     "liaison_offices",
     "cases",
     "victims",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session signed in with a password only reaches the sign-in pages (accounts/middleware.py).
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -109,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "liaison_offices.context_processors.navigation",
+                "accounts.context_processors.sign_in",
             ],
         },
     },
@@ -172,6 +179,7 @@ if TESTING:
     # exercise the hash's strength.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # HQ's resets end sessions by user
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 GUARDIAN_ANONYMOUS_USER_NAME = None  # nobody anonymous holds object permissions here
@@ -181,8 +189,24 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The lock page says for how long and how to reach HQ (accounts.views.locked_out).
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
+
+# Two-factor sign-in (accounts/two_factor.py): authenticator apps (TOTP) and recovery codes.
+OTP_TOTP_ISSUER = "GLO.ACT Case Coordination"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Revealing a victim's personal data asks for the code again when the session's last
+# second-factor check is older than this.
+REVEAL_STEP_UP_MINUTES = env_int("REVEAL_STEP_UP_MINUTES", 15)
+# The demo users' authenticator secret (base32), for `make run`; seed_demo only.
+DEMO_TOTP_SECRET = env_str("DEMO_TOTP_SECRET", "GLOACTDEMOTWOFACTORSECRETKEYAAAA")
+# HQ's one-time password links work this long (and only until used).
+PASSWORD_RESET_TIMEOUT = 60 * 60 * env_int("PASSWORD_LINK_HOURS", 24)
+# How a locked-out or stuck person reaches HQ, shown on the sign-in pages.
+HQ_CONTACT = env_str(
+    "HQ_CONTACT", "the HQ duty officer, Immigration Wing, FIA Headquarters, Islamabad"
+)
 
 # --- Retention (liaison_offices/retention.py, docs/retention.md) ---------------------------------
 # How long operational rows are kept before the daily purge deletes them; 0 keeps them for good.
@@ -297,6 +321,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GLO.ACT Case Coordination <n
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport, fixed so that a worker lives through a Redis restart (glo_act/broker.py).
+CELERY_BROKER_TRANSPORT = "glo_act.broker:Transport" if REDIS_URL else None
 CELERY_RESULT_BACKEND = None  # tasks record their outcome in our own tables
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None  # no Redis: run at commit, in-process
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -309,6 +335,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "glo_act")
+# Webhooks go to "<CELERY_QUEUE>_webhooks", served by their own workers (glo_act/celery.py).
+CELERY_TASK_ROUTES = ["glo_act.celery.route_task"]
+# At most this many webhook deliveries to one partner in flight at once, across all webhook
+# workers; the others wait their turn (0: no bound).
+WEBHOOK_PARTNER_CONCURRENCY = env_int("WEBHOOK_PARTNER_CONCURRENCY", 2)
+if WEBHOOK_PARTNER_CONCURRENCY < 0:
+    raise ImproperlyConfigured("WEBHOOK_PARTNER_CONCURRENCY must be 0 (no bound) or more.")
 # Longer than the longest retry countdown (liaison_offices.delivery.RETRY_MAX_COUNTDOWN, 30 min)
 # plus a claim lease, or Redis would hand an unacknowledged task to a second worker while the
 # first still waits to retry it (a test pins this).
@@ -320,21 +353,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # Each expires before the next is due: while no worker runs, beat keeps sending, and a
+    # worker coming back discards the stale copies instead of running them back to back.
     "sweep-undelivered-events": {
         "task": "liaison_offices.tasks.sweep_undelivered_events",
         "schedule": 60.0,
+        "options": {"expires": 50},
     },
     "send-due-reminders": {
         "task": "liaison_offices.tasks.send_due_reminders",
         "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
     },
     "send-daily-digests": {
         "task": "liaison_offices.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 6 * 60 * 60},
     },
     "purge-expired": {
         "task": "liaison_offices.retention.purge_expired",
         "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 60 * 60},
     },
 }
 # Task modules beyond each app's tasks.py.

@@ -445,12 +445,13 @@ class MembershipAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
 
 # --- Notifications: outbox, deliveries, partners' webhooks (docs/architecture.md#the-event-path)
 # HQ watches delivery here and retries what failed; nothing here sends anything itself.
-from django.db.models import Count, Q  # noqa: E402
+from django.db.models import Count, OuterRef, Q, Subquery  # noqa: E402
+from django.db.models.functions import Coalesce  # noqa: E402
 from django.utils.html import format_html  # noqa: E402
 
 from liaison_offices import delivery as notification_delivery  # noqa: E402
 from liaison_offices import notifications  # noqa: E402
-from liaison_offices.constants import DeliveryStatus  # noqa: E402
+from liaison_offices.constants import Channel, DeliveryStatus  # noqa: E402
 from liaison_offices.models import Delivery, NotificationEvent, PartnerWebhook  # noqa: E402
 
 
@@ -610,6 +611,7 @@ class PartnerWebhookAdmin(admin.ModelAdmin):
         "partner",
         "url",
         "is_active",
+        "skipped_waiting",
         "last_success_at",
         "last_failure_at",
         "consecutive_failures",
@@ -640,13 +642,63 @@ class PartnerWebhookAdmin(admin.ModelAdmin):
         "last_status_code",
         "consecutive_failures",
     ]
-    actions = ["enable_selected", "rotate_secrets"]
+    actions = ["enable_selected", "replay_skipped", "rotate_secrets"]
+
+    def get_queryset(self, request):
+        # Deliveries skipped while each webhook was disabled: one subquery on a partial index.
+        waiting = (
+            Delivery.objects.filter(
+                partner_id=OuterRef("partner_id"),
+                channel=Channel.WEBHOOK,
+                status=DeliveryStatus.SKIPPED,
+                replayable=True,
+            )
+            .order_by()
+            .values("partner_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super().get_queryset(request).annotate(skipped_waiting=Coalesce(Subquery(waiting), 0))
+        )
+
+    @admin.display(description="Skipped while disabled", ordering="skipped_waiting")
+    def skipped_waiting(self, obj) -> int:
+        return obj.skipped_waiting
 
     @admin.action(description="Re-enable the selected webhooks (the partner fixed them)")
     def enable_selected(self, request, queryset):
-        for webhook in queryset:
+        webhooks = list(queryset)
+        for webhook in webhooks:
             notifications.webhook_enable(acting_user=request.user, webhook=webhook)
-        self.message_user(request, f"Re-enabled {queryset.count()} webhook(s).", messages.SUCCESS)
+        self.message_user(request, f"Re-enabled {len(webhooks)} webhook(s).", messages.SUCCESS)
+        waiting = notification_delivery.skipped_while_disabled([w.partner_id for w in webhooks])
+        if waiting:
+            self.message_user(
+                request,
+                f"{waiting} delivery(ies) were skipped while disabled. To send them now, select "
+                "the webhooks and choose “Replay skipped deliveries”.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Replay skipped deliveries (events missed while disabled)")
+    def replay_skipped(self, request, queryset):
+        replayed, still_disabled = 0, []
+        for webhook in queryset.select_related("partner"):
+            if not webhook.is_active:
+                still_disabled.append(str(webhook.partner))
+                continue
+            replayed += notifications.webhook_replay_skipped(
+                acting_user=request.user, webhook=webhook
+            )
+        self.message_user(request, f"Queued {replayed} skipped delivery(ies).", messages.SUCCESS)
+        if still_disabled:
+            self.message_user(
+                request,
+                "Not replayed, the webhook is still disabled: "
+                f"{', '.join(still_disabled)}. Re-enable it first.",
+                messages.ERROR,
+            )
 
     @admin.action(description="Generate new signing secrets for the selected webhooks")
     def rotate_secrets(self, request, queryset):

@@ -20,8 +20,12 @@ class HQAdminSite(admin.AdminSite):
     index_template = "admin/hq_index.html"
 
     def has_permission(self, request) -> bool:
+        """HQ staff, in a session that passed its second factor (accounts/middleware.py sets
+        `request.second_factor`; without it, nobody gets in)."""
         user = request.user
-        return bool(user.is_active and user.is_staff and access.is_hq(user))
+        factor = getattr(request, "second_factor", None)
+        verified = factor is not None and factor.verified
+        return bool(user.is_active and user.is_staff and verified and access.is_hq(user))
 
     def index(self, request, extra_context=None):
         return super().index(request, {"watch": watch_list(), **(extra_context or {})})

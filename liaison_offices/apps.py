@@ -8,6 +8,8 @@ SECTION_NAMES = {
     "knox": "API tokens",
     "guardian": "Object permissions",
     "glo_act": "Repeated API requests",
+    "otp_totp": "Second factor: authenticator apps",
+    "otp_static": "Second factor: recovery codes",
 }
 
 

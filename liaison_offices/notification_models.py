@@ -126,6 +126,10 @@ class Delivery(models.Model):
     in_digest = models.BooleanField(
         default=False, help_text="An email held for the recipient's daily digest."
     )
+    replayable = models.BooleanField(
+        default=False,
+        help_text="Skipped because the channel was disabled: re-enabling it may replay it.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -166,6 +170,17 @@ class Delivery(models.Model):
                 fields=["user"],
                 condition=Q(status=DeliveryStatus.DIGEST),
                 name="delivery_digest",
+            ),
+            # Webhook deliveries skipped while disabled, waiting for a replay.
+            models.Index(
+                fields=["partner"], condition=Q(replayable=True), name="delivery_replayable"
+            ),
+            # A partner's webhooks in flight, counted against its concurrency bound at each
+            # claim: a few rows, however long the partner's history.
+            models.Index(
+                fields=["partner", "claimed_at"],
+                condition=Q(status=DeliveryStatus.CLAIMED, channel=Channel.WEBHOOK),
+                name="delivery_webhook_in_flight",
             ),
         ]
 

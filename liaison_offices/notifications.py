@@ -35,6 +35,7 @@ __all__ = [
     "publish",
     "unread_count",
     "webhook_enable",
+    "webhook_replay_skipped",
     "webhook_rotate_secret",
 ]
 
@@ -230,8 +231,10 @@ def preference_set(*, acting_user, channel: str, mode: str) -> NotificationPrefe
 
 # --- Partner webhooks (HQ) ------------------------------------------------------------------------
 @transaction.atomic
-def webhook_enable(*, acting_user, webhook: PartnerWebhook) -> PartnerWebhook:
-    """Turn a disabled webhook back on once the partner has fixed its endpoint."""
+def webhook_enable(*, acting_user, webhook: PartnerWebhook, replay: bool = False) -> PartnerWebhook:
+    """Turn a disabled webhook back on once the partner has fixed its endpoint. The events
+    published meanwhile were recorded as skipped deliveries; with `replay` they are sent now
+    (else later with `webhook_replay_skipped`, or never)."""
     webhook.is_active = True
     webhook.disabled_reason = ""
     webhook.disabled_at = None
@@ -239,7 +242,19 @@ def webhook_enable(*, acting_user, webhook: PartnerWebhook) -> PartnerWebhook:
     webhook.save(
         update_fields=["is_active", "disabled_reason", "disabled_at", "consecutive_failures"]
     )
+    if replay:
+        webhook_replay_skipped(acting_user=acting_user, webhook=webhook)
     return webhook
+
+
+@transaction.atomic
+def webhook_replay_skipped(*, acting_user, webhook: PartnerWebhook) -> int:
+    """Send the deliveries skipped while the (now active) webhook was disabled; how many."""
+    if not webhook.is_active:
+        raise DomainError("Enable the webhook before replaying what it missed.")
+    from liaison_offices.delivery import replay_skipped
+
+    return replay_skipped([webhook.partner_id])
 
 
 @transaction.atomic

@@ -47,15 +47,29 @@ def deliver_event(self, event_id: int) -> None:
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, **_DB_RETRY)
 def send_webhook(self, delivery_id: int) -> None:
-    """POST one signed webhook delivery; retried with backoff on 5xx and timeouts."""
-    _retry_later(self, delivery.send_webhook(delivery_id))
+    """POST one signed webhook delivery; retried with backoff on 5xx and timeouts.
+
+    Runs on the webhook queue (glo_act/celery.py routes it), so that a slow partner holds only
+    webhook workers. A partner at its concurrency bound gets the delivery back later, as a new
+    message: waiting for a free slot is no failed attempt and does not use up retries.
+    """
+    try:
+        retry_in = delivery.send_webhook(delivery_id)
+    except delivery.PartnerBusy:
+        if not self.request.is_eager:  # eager: the sweeper takes the pending row
+            delivery.enqueue_webhook(delivery_id, countdown=delivery.partner_busy_wait())
+        return
+    _retry_later(self, retry_in)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_undelivered_events() -> None:
-    """Beat, every minute: re-enqueue what Redis or a dead worker lost."""
+    """Beat, every minute (each copy expires before the next, settings.CELERY_BEAT_SCHEDULE):
+    re-enqueue what Redis or a dead worker lost; nothing if another sweep is running."""
     result = delivery.sweep_undelivered()
-    if result.events or result.webhooks or result.reclaimed:
+    if result.skipped:
+        logger.info("Another sweep is running; this one did nothing.")
+    elif result.events or result.webhooks or result.reclaimed:
         logger.info(
             "Sweeper re-enqueued %d events and %d webhooks; reclaimed %d deliveries.",
             len(result.events),

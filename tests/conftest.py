@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.cast import PASSWORD, build_cast
+from tests.two_factor import force_login_verified
+
+# A forced login is a whole sign-in: password and second factor (tests/two_factor.py says why
+# and how to get a session that has passed the password step only).
+Client.force_login = force_login_verified
 
 
 def ensure_reference_data() -> None:
@@ -36,7 +42,7 @@ def cast(db):
 
 @pytest.fixture
 def login(client):
-    """Sign a cast member in on the Django test client: `login(cast.uk)`."""
+    """Sign a cast member in on the Django test client, second factor passed: `login(cast.uk)`."""
 
     def _login(user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")

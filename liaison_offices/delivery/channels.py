@@ -7,8 +7,10 @@ on every retry of one delivery: the receiver's idempotency key), `X-GloAct-Times
 seconds) and `X-GloAct-Signature: sha256=<hex HMAC-SHA256 over "<timestamp>.<body>" with the
 partner's secret>`. A 2xx acknowledges; 5xx, 408, 425, 429, timeouts and refused connections
 are retried with backoff (8 attempts); 410 disables the webhook; any other answer fails the
-delivery, and three failures in a row ending in one disable the webhook. Redirects are not
-followed.
+delivery, and three failures in a row ending in one disable the webhook. While a webhook is
+disabled its deliveries are recorded as skipped (replayable once HQ re-enables it). Redirects
+are not followed. Emails carry `X-GloAct-Delivery` and a Message-ID derived from the delivery,
+the same on every resend.
 """
 
 from __future__ import annotations
@@ -41,7 +43,13 @@ from liaison_offices.delivery.policy import (
     WEBHOOK_PERMANENT_FAILURES_TO_DISABLE,
     planned_a_while_ago,
 )
-from liaison_offices.delivery.recipients import absolute_url, can_see, partner_can_see, render
+from liaison_offices.delivery.recipients import (
+    absolute_url,
+    can_see,
+    message_id,
+    partner_can_see,
+    render,
+)
 from liaison_offices.models import (
     Delivery,
     Notification,
@@ -126,7 +134,11 @@ class EmailChannel:
             except Exception:  # noqa: BLE001 -- closing a broken SMTP session is best effort
                 logger.warning("Closing the email connection failed.")
 
-    def message(self, event: NotificationEvent, to: str) -> EmailMessage:
+    def message(
+        self, event: NotificationEvent, to: str, delivery_id: int | None = None
+    ) -> EmailMessage:
+        """The email of `event` to `to`. With the delivery's id it carries a Message-ID and an
+        X-GloAct-Delivery header derived from it: the same on every resend of that delivery."""
         title, text = render(event)
         body = "\n".join(
             line
@@ -142,12 +154,16 @@ class EmailChannel:
             ]
             if line is not None
         )
+        headers = {"X-GloAct-Event": event.kind}
+        if delivery_id is not None:
+            headers["X-GloAct-Delivery"] = str(delivery_id)
+            headers["Message-ID"] = message_id(f"delivery-{delivery_id}.event-{event.pk}")
         return EmailMessage(
             subject=f"[GLO.ACT] {title}",
             body=body,
             to=[to],
             connection=self.connection(),
-            headers={"X-GloAct-Event": event.kind},
+            headers=headers,
         )
 
     def send(
@@ -165,7 +181,7 @@ class EmailChannel:
             mark_skipped(delivery, claimed_at, "cannot see the subject any more")
             return None
         try:
-            self.message(event, user.email).send()
+            self.message(event, user.email, delivery.pk).send()
         except Exception as exc:  # noqa: BLE001 -- any backend error is retried, then recorded
             self._connection = None
             logger.warning("Email delivery %s failed: %s", delivery.pk, type(exc).__name__)
@@ -294,8 +310,10 @@ class WebhookChannel:
         event = delivery.event
         hook = PartnerWebhook.objects.filter(partner_id=delivery.partner_id).first()
         if hook is None or not hook.is_active:
-            reason = hook.disabled_reason if hook else "no webhook configured"
-            mark_skipped(delivery, claimed_at, f"webhook disabled: {reason}")
+            reason = (hook.disabled_reason or "by HQ") if hook else "no webhook configured"
+            mark_skipped(
+                delivery, claimed_at, f"webhook disabled: {reason}", replayable=hook is not None
+            )
             return None
         if planned_a_while_ago(event, claimed_at) and not partner_can_see(
             event, delivery.partner_id

@@ -4,15 +4,36 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from liaison_offices.constants import DeliveryStatus
-from liaison_offices.delivery.policy import MAX_ATTEMPTS, backoff
+from glo_act.db import ADVISORY_WEBHOOK_PARTNER, advisory_xact_lock
+from liaison_offices.constants import Channel, DeliveryStatus
+from liaison_offices.delivery.policy import (
+    CLAIM_LEASE,
+    MAX_ATTEMPTS,
+    backoff,
+    webhook_partner_concurrency,
+)
 from liaison_offices.models import Delivery
 
-__all__ = ["claim", "claim_many", "claimed", "finish", "mark_failed", "mark_sent", "mark_skipped"]
+__all__ = [
+    "PartnerBusy",
+    "claim",
+    "claim_many",
+    "claim_webhook",
+    "claimed",
+    "finish",
+    "mark_failed",
+    "mark_sent",
+    "mark_skipped",
+]
+
+
+class PartnerBusy(Exception):
+    """The partner already has its bound of webhook deliveries in flight: try again later.
+    The row is untouched (still pending, no attempt counted)."""
 
 
 def claim(delivery_id: int, now: datetime) -> bool:
@@ -72,8 +93,16 @@ def mark_sent(delivery: Delivery, claimed_at: datetime) -> None:
     )
 
 
-def mark_skipped(delivery: Delivery, claimed_at: datetime, reason: str) -> None:
-    finish(delivery, claimed_at, status=DeliveryStatus.SKIPPED, last_error=reason[:300])
+def mark_skipped(
+    delivery: Delivery, claimed_at: datetime, reason: str, *, replayable: bool = False
+) -> None:
+    finish(
+        delivery,
+        claimed_at,
+        status=DeliveryStatus.SKIPPED,
+        last_error=reason[:300],
+        replayable=replayable,
+    )
 
 
 def mark_failed(
@@ -95,7 +124,40 @@ def mark_failed(
     return None
 
 
-def claimed(delivery_id: int, now: datetime) -> Delivery | None:
-    if not claim(delivery_id, now):
+def claim_webhook(delivery_id: int, now: datetime) -> bool:
+    """Claim a due webhook delivery unless its partner is at its concurrency bound
+    (`webhook_partner_concurrency`), which raises PartnerBusy.
+
+    In flight means claimed within CLAIM_LEASE (an older claim belongs to a dead worker, and
+    the sweeper takes it back). The count and the claim run under a per-partner advisory lock,
+    so two workers cannot both see the last free slot.
+    """
+    limit = webhook_partner_concurrency()
+    if not limit:
+        return claim(delivery_id, now)
+    with transaction.atomic():
+        partner_id = (
+            Delivery.objects.filter(
+                pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+            )
+            .values_list("partner_id", flat=True)
+            .first()
+        )
+        if partner_id is None:
+            return False  # not due, or sent, skipped or held since it was enqueued
+        advisory_xact_lock(ADVISORY_WEBHOOK_PARTNER, partner_id)
+        in_flight = Delivery.objects.filter(
+            partner_id=partner_id,
+            channel=Channel.WEBHOOK,
+            status=DeliveryStatus.CLAIMED,
+            claimed_at__gt=now - CLAIM_LEASE,
+        ).count()
+        if in_flight >= limit:
+            raise PartnerBusy(partner_id)
+        return claim(delivery_id, now)
+
+
+def claimed(delivery_id: int, now: datetime, *, webhook: bool = False) -> Delivery | None:
+    if not (claim_webhook(delivery_id, now) if webhook else claim(delivery_id, now)):
         return None
     return Delivery.objects.select_related("event").get(pk=delivery_id)

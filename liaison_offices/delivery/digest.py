@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from liaison_offices.constants import DeliveryStatus
 from liaison_offices.delivery.policy import MAX_ATTEMPTS
-from liaison_offices.delivery.recipients import absolute_url, can_see, render
+from liaison_offices.delivery.recipients import absolute_url, can_see, message_id, render
 from liaison_offices.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,16 @@ def send_digest(user_id: int) -> bool | None:
     )
     if not sent_ids:
         return None
+    # The same deliveries make the same digest, with the same Message-ID if it is sent again.
+    digest_key = hashlib.sha256(",".join(map(str, sorted(sent_ids))).encode()).hexdigest()[:20]
     message = EmailMessage(
         subject=f"[GLO.ACT] Your daily digest: {len(sent_ids)} notification(s)",
         body="\n".join(["Since your last digest:", "", *lines]),
         to=[user.email],
+        headers={
+            "X-GloAct-Digest": digest_key,
+            "Message-ID": message_id(f"digest-{user_id}.{digest_key}"),
+        },
     )
     try:
         message.send()

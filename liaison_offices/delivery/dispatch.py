@@ -12,6 +12,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import Exists, F, OuterRef, Value, When
 from django.utils import timezone
 
+from glo_act.db import ADVISORY_SWEEP, try_advisory_xact_lock
 from liaison_offices.constants import (
     DEFAULT_NOTIFICATION_MODES,
     OPEN_DELIVERY_STATUSES,
@@ -58,8 +59,10 @@ __all__ = [
     "enqueue_event",
     "enqueue_webhook",
     "retry_deliveries",
+    "replay_skipped",
     "retry_events",
     "send_webhook",
+    "skipped_while_disabled",
     "sweep_undelivered",
 ]
 
@@ -99,14 +102,19 @@ def _plan(event: NotificationEvent, now: datetime) -> None:
                 row.status, row.in_digest = DeliveryStatus.DIGEST, True
             rows.append(row)
     if event.partner_ids:
+        # Every configured webhook gets its row; a disabled one a skipped row that says so,
+        # which re-enabling the webhook can replay (`replay_skipped`).
         hooks = PartnerWebhook.objects.filter(
-            partner_id__in=event.partner_ids, is_active=True, partner__is_active=True
-        ).values_list("partner_id", flat=True)
-        for partner_id in hooks:
+            partner_id__in=event.partner_ids, partner__is_active=True
+        ).values_list("partner_id", "is_active", "disabled_reason")
+        for partner_id, active, disabled_reason in hooks:
             row = Delivery(event=event, partner_id=partner_id, channel=Channel.WEBHOOK)
             row.next_attempt_at = now
             if not partner_can_see(event, partner_id):
                 row.status, row.last_error = DeliveryStatus.SKIPPED, "cannot see the subject"
+            elif not active:
+                row.status, row.replayable = DeliveryStatus.SKIPPED, True
+                row.last_error = f"webhook disabled: {disabled_reason or 'by HQ'}"[:300]
             rows.append(row)
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     if inbox:
@@ -151,9 +159,10 @@ def dispatch_event(event_id: int) -> DispatchResult:
 
 
 def send_webhook(delivery_id: int) -> float | None:
-    """Send one webhook delivery if it is due and unclaimed; a retry delay when needed."""
+    """Send one webhook delivery if it is due and unclaimed; a retry delay when needed.
+    Raises PartnerBusy, the row untouched, when the partner is at its concurrency bound."""
     now = timezone.now()
-    delivery = claimed(delivery_id, now)
+    delivery = claimed(delivery_id, now, webhook=True)
     if delivery is None:
         row = Delivery.objects.filter(pk=delivery_id).values("status", "next_attempt_at").first()
         if row and row["status"] == DeliveryStatus.PENDING and row["next_attempt_at"] > now:
@@ -184,6 +193,7 @@ class SweepResult:
     webhooks: list[int] = field(default_factory=list)
     reclaimed: int = 0
     failed_events: int = 0
+    skipped: bool = False  # another sweep held the lock
 
 
 def sweep_undelivered(*, now: datetime | None = None, enqueue: bool = True) -> SweepResult:
@@ -193,8 +203,25 @@ def sweep_undelivered(*, now: datetime | None = None, enqueue: bool = True) -> S
     - events not yet planned SWEEP_AFTER after creation (Redis down at publish, worker lost);
     - in-app/email and webhook deliveries due for SWEEP_AFTER without a worker coming.
     Re-enqueueing is safe: every send claims its row first.
+
+    One sweep at a time: a sweep that finds another holding the advisory lock returns at once
+    (`skipped`), so sweeps queued during an outage and run together do the work once. The
+    lock is held while the rows are read and updated; the enqueueing follows the commit, so a
+    worker never receives a row the sweep has not yet handed back.
     """
-    now = now or timezone.now()
+    with transaction.atomic():
+        if not try_advisory_xact_lock(ADVISORY_SWEEP, 0):
+            return SweepResult(skipped=True)
+        result = _sweep(now or timezone.now())
+    if enqueue:
+        for event_id in result.events:
+            enqueue_event(event_id)
+        for delivery_id in result.webhooks:
+            enqueue_webhook(delivery_id)
+    return result
+
+
+def _sweep(now: datetime) -> SweepResult:
     result = SweepResult()
     stale = list(
         Delivery.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=now - CLAIM_LEASE)
@@ -247,11 +274,6 @@ def sweep_undelivered(*, now: datetime | None = None, enqueue: bool = True) -> S
     outbox.filter(planned_at__isnull=False, created_at__lte=cutoff).exclude(
         Exists(open_rows)
     ).update(status=EventStatus.DONE, dispatched_at=now)
-    if enqueue:
-        for event_id in result.events:
-            enqueue_event(event_id)
-        for delivery_id in result.webhooks:
-            enqueue_webhook(delivery_id)
     return result
 
 
@@ -298,6 +320,49 @@ def retry_events(event_ids) -> int:
     return len(ids)
 
 
+def replay_skipped(partner_ids) -> int:
+    """Send again the webhook deliveries skipped while these partners' webhooks were
+    disabled (HQ, after re-enabling): back to pending, one round of attempts, enqueued after
+    the commit. Only for webhooks active now; access is checked again at the send, since
+    these events may be old."""
+    active = PartnerWebhook.objects.filter(
+        partner_id__in=list(partner_ids), is_active=True, partner__is_active=True
+    ).values_list("partner_id", flat=True)
+    rows = Delivery.objects.filter(
+        partner_id__in=list(active),
+        channel=Channel.WEBHOOK,
+        status=DeliveryStatus.SKIPPED,
+        replayable=True,
+    )
+    picked = list(rows.values_list("pk", "event_id"))
+    if not picked:
+        return 0
+    count = Delivery.objects.filter(pk__in=[pk for pk, _ in picked], replayable=True).update(
+        status=DeliveryStatus.PENDING,
+        replayable=False,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        claimed_at=None,
+        last_error="",
+    )
+    NotificationEvent.objects.filter(pk__in={event_id for _, event_id in picked}).update(
+        dispatched_at=None, status=EventStatus.PLANNED
+    )
+    for pk, _ in picked:
+        transaction.on_commit(lambda pk=pk: enqueue_webhook(pk))
+    return count
+
+
+def skipped_while_disabled(partner_ids) -> int:
+    """How many webhook deliveries of these partners wait for a replay."""
+    return Delivery.objects.filter(
+        partner_id__in=list(partner_ids),
+        channel=Channel.WEBHOOK,
+        status=DeliveryStatus.SKIPPED,
+        replayable=True,
+    ).count()
+
+
 # --- Enqueueing ---------------------------------------------------------------------------------
 # Fail fast when the broker is down: the outbox row is already committed and the sweeper will
 # deliver it, so a web request must not hang on Redis.
@@ -311,15 +376,18 @@ def enqueue_event(event_id: int) -> bool:
     return _enqueue(deliver_event, event_id, "event")
 
 
-def enqueue_webhook(delivery_id: int) -> bool:
+def enqueue_webhook(delivery_id: int, countdown: float | None = None) -> bool:
+    """Ask a webhook worker (its own queue, settings.CELERY_TASK_ROUTES) to send a delivery."""
     from liaison_offices.tasks import send_webhook as send_webhook_task
 
-    return _enqueue(send_webhook_task, delivery_id, "webhook delivery")
+    return _enqueue(send_webhook_task, delivery_id, "webhook delivery", countdown=countdown)
 
 
-def _enqueue(task, object_id: int, what: str) -> bool:
+def _enqueue(task, object_id: int, what: str, countdown: float | None = None) -> bool:
     try:
-        task.apply_async((object_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        task.apply_async(
+            (object_id,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
     except Exception as exc:  # noqa: BLE001 -- the broker is down; the sweeper catches up
         logger.warning(
             "Could not enqueue %s %s (%s); the sweeper will deliver it.",

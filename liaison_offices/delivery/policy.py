@@ -24,7 +24,9 @@ __all__ = [
     "WEBHOOK_PERMANENT_FAILURES_TO_DISABLE",
     "WEBHOOK_TIMEOUT",
     "backoff",
+    "partner_busy_wait",
     "planned_a_while_ago",
+    "webhook_partner_concurrency",
 ]
 
 
@@ -48,6 +50,21 @@ EMAIL_CLAIM_BATCH = 10
 EMAIL_BUDGET_SECONDS = 20.0  # then the task continues in a fresh run, within the soft limit
 
 WEBHOOK_TIMEOUT = 5.0
+
+
+def webhook_partner_concurrency() -> int:
+    """How many webhook deliveries to one partner may be in flight at once, across all workers
+    (settings.WEBHOOK_PARTNER_CONCURRENCY; 0 means no bound). Read at each claim, so a test or
+    an operator's change applies without a restart of the module."""
+    return max(0, int(getattr(settings, "WEBHOOK_PARTNER_CONCURRENCY", 2)))
+
+
+def partner_busy_wait() -> float:
+    """Seconds a webhook delivery waits when its partner is at its bound: a slot frees within
+    one WEBHOOK_TIMEOUT, and the jitter spreads out those waiting for it."""
+    return random.uniform(1.0, WEBHOOK_TIMEOUT)
+
+
 WEBHOOK_PERMANENT_FAILURES_TO_DISABLE = 3  # consecutive failures ending in a permanent 4xx
 RETRYABLE_HTTP = {408, 425, 429}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -48,6 +49,14 @@ def render(event: NotificationEvent) -> tuple[str, str]:
         if shown not in (None, ""):
             parts.append(f"{key.replace('_', ' ')}: {shown}")
     return title[:200], "; ".join(parts)[:500]
+
+
+def message_id(local_part: str) -> str:
+    """A Message-ID for an email that is the same each time the same email is sent again (a
+    batch re-sent after a crash), so a mail client or server can drop the copy. The domain is
+    the site's host."""
+    host = urlsplit(settings.SITE_URL).hostname or "glo-act.invalid"
+    return f"<{local_part}@{host}>"
 
 
 def absolute_url(path: str) -> str:

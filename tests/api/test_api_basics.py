@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from tests.two_factor import authenticator_of, code_for, current_code
+
 API = "/api/v1"
 
 
@@ -100,7 +102,8 @@ def test_a_token_is_throttled_with_retry_after(cast, api_client, settings, count
 
 @pytest.mark.django_db
 def test_issue_api_token_prints_a_working_token(cast, capsys):
-    call_command("issue_api_token", cast.provider.username, "--ttl", "7")
+    code = current_code(cast.provider)
+    call_command("issue_api_token", cast.provider.username, "--ttl", "7", "--code", code)
     token = capsys.readouterr().out.strip()
     from rest_framework.test import APIClient
 
@@ -117,6 +120,31 @@ def test_issue_api_token_names_what_is_wrong(cast):
         call_command("issue_api_token", "nobody")
     with pytest.raises(CommandError, match="--ttl must be between"):
         call_command("issue_api_token", cast.uk.username, "--ttl", "0")
+
+
+@pytest.mark.django_db
+def test_issue_api_token_needs_the_users_second_factor(cast, capsys, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # a wrong code does not make the next one wait
+    from django.core.management.base import CommandError
+    from knox.models import AuthToken
+
+    with pytest.raises(CommandError, match="has no second factor yet"):
+        call_command("issue_api_token", cast.focal_point.username, "--code", "123456")
+    device = authenticator_of(cast.focal_point)
+    with pytest.raises(CommandError, match=r"Give a code .*--code"):
+        call_command("issue_api_token", cast.focal_point.username)
+    wrong = f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
+    with pytest.raises(CommandError, match="That code is not right"):
+        call_command("issue_api_token", cast.focal_point.username, "--code", wrong)
+    assert not AuthToken.objects.filter(user=cast.focal_point).exists()
+
+    good = code_for(device)
+    call_command("issue_api_token", cast.focal_point.username, "--code", good)
+    assert AuthToken.objects.filter(user=cast.focal_point).count() == 1
+    # The same code again is a replay: refused.
+    with pytest.raises(CommandError, match="already used"):
+        call_command("issue_api_token", cast.focal_point.username, "--code", good)
+    assert AuthToken.objects.filter(user=cast.focal_point).count() == 1
 
 
 @pytest.mark.django_db

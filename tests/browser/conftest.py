@@ -120,9 +120,39 @@ def worker(demo, tmp_path):
                 )
 
 
+def demo_code(username: str) -> str:
+    """A code the demo user's authenticator (`DEMO_TOTP_SECRET`) accepts now.
+
+    A code works once: when this user already signed in during this 30-second step, the next
+    step's code is used (accepted as one step of clock drift), waiting if even that was used.
+    """
+    import time
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.demo import DEMO_DEVICE_NAME
+    from tests.two_factor import code_for
+
+    device = TOTPDevice.objects.get(user__username=username, name=DEMO_DEVICE_NAME)
+    while True:
+        now_t = int(time.time() - device.t0) // device.step
+        ahead = max(0, device.last_t + 1 - now_t)
+        if ahead <= device.tolerance:
+            return code_for(device, steps_ahead=ahead)
+        time.sleep(1)
+
+
+def complete_second_step(page, username: str) -> None:
+    """On the "Enter your code" page: type the demo authenticator's code and continue."""
+    page.fill("#id_code", demo_code(username))
+    page.click("form:has(#id_code) button[type=submit]")
+    page.wait_for_url(re.compile(r"^(?!.*accounts/(login|two-factor)).*$"))
+
+
 @pytest.fixture
 def sign_in(chromium, live_server, request):
-    """`sign_in("ilo.gbr")` → a Playwright page in its own browser context, signed in.
+    """`sign_in("ilo.gbr")` → a Playwright page in its own browser context, signed in with
+    the password and the demo authenticator's code (tests/two_factor.py).
 
     At teardown, if the test failed, every page opened is saved as a screenshot.
     """
@@ -139,7 +169,8 @@ def sign_in(chromium, live_server, request):
         page.fill("#id_username", username)
         page.fill("#id_password", DEMO_PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(re.compile(r"^(?!.*accounts/login).*$"))
+        page.wait_for_url(re.compile(r".*accounts/two-factor/.*"))
+        complete_second_step(page, username)
         return page
 
     yield _sign_in

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -48,6 +49,7 @@ pytestmark = [
 BASE_DIR = Path(settings.BASE_DIR)
 CELERY = Path(sys.executable).parent / "celery"
 SESSION_QUEUE = f"glo_act_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+WEBHOOK_QUEUE = f"{SESSION_QUEUE}_webhooks"  # as glo_act/celery.py routes them
 SHARED_REDIS = settings.REDIS_URL or "redis://127.0.0.1:6379/0"
 
 
@@ -57,9 +59,11 @@ def forget_the_session_queue():
     yield
     with contextlib.suppress(redis.RedisError):
         redis.Redis.from_url(SHARED_REDIS).delete(
-            SESSION_QUEUE,
-            f"_kombu.binding.{SESSION_QUEUE}",
-            f"_kombu.binding_permanent.{SESSION_QUEUE}",
+            *(
+                key
+                for queue in (SESSION_QUEUE, WEBHOOK_QUEUE)
+                for key in (queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+            )
         )
 
 
@@ -88,9 +92,10 @@ def wait_for(predicate, timeout: float, interval: float = 0.05) -> float:
 class RedisServer:
     """Our own redis-server on a spare port: the one a fault test may stop."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, persist: bool = False):
         self.port = spare_port()
         self.workdir = workdir
+        self.persist = persist  # an append-only file written at every command, as in compose
         self.process: subprocess.Popen | None = None
 
     @property
@@ -108,7 +113,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persist else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 str(self.workdir),
             ],
@@ -133,7 +140,9 @@ class RedisServer:
 class Worker:
     """`celery worker` in a subprocess, on the test database and the session's queue."""
 
-    def __init__(self, *, broker: str, queue: str, email_dir: Path, log: Path):
+    def __init__(
+        self, *, broker: str, queue: str, email_dir: Path, log: Path, consumes: str | None = None
+    ):
         db = connection.settings_dict
         credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         database_url = (
@@ -154,6 +163,7 @@ class Worker:
             "CELERY_SKIP_CHECKS": "1",
         }
         self.queue = queue
+        self.consumes = consumes or f"{queue},{queue}_webhooks"  # -Q: both unless told
         self.log = log
         self.process: subprocess.Popen | None = None
 
@@ -168,7 +178,7 @@ class Worker:
                 "--pool=solo",
                 "--concurrency=1",
                 "-Q",
-                self.queue,
+                self.consumes,
                 "-n",
                 f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
                 "--without-gossip",
@@ -238,18 +248,19 @@ class Harness:
         self.broker = SHARED_REDIS
         self._publishing = contextlib.ExitStack()
 
-    def own_redis(self) -> RedisServer:
-        server = RedisServer(self.tmp).start()
+    def own_redis(self, *, persist: bool = False) -> RedisServer:
+        server = RedisServer(self.tmp, persist=persist).start()
         self.redises.append(server)
         self.broker = server.url
         return server
 
-    def start_worker(self, **env) -> Worker:
+    def start_worker(self, consumes: str | None = None, **env) -> Worker:
         worker = Worker(
             broker=self.broker,
             queue=SESSION_QUEUE,
             email_dir=self.email_dir,
             log=self.tmp / f"worker-{len(self.workers) + 1}.log",
+            consumes=consumes,
         )
         worker.env.update(env)
         self.workers.append(worker)
@@ -448,3 +459,156 @@ def test_a_500_from_the_partner_is_retried_by_the_worker_after_a_backoff(cast, h
     first, second = receiver.received
     assert first.headers["x-gloact-delivery"] == second.headers["x-gloact-delivery"]
     assert first.at + 1 <= second.at <= first.at + 5  # the backoff: 1-2 s, not at once
+
+
+def status_changed(cast, case) -> NotificationEvent:
+    """An event for the UK desk only (in-app and email, no partner, no webhook), committed."""
+    with transaction.atomic():
+        return publish(
+            kind=EventKind.CASE_STATUS_CHANGED,
+            subject=case,
+            actor=cast.hq,
+            offices=[cast.offices["GBR"]],
+            payload={"status": "investigation"},
+        )
+
+
+@pytest.mark.parametrize("persist", [False, True], ids=["redis-loses-its-data", "redis-keeps-it"])
+def test_a_redis_restart_under_unacknowledged_work_leaves_the_worker_alive(cast, harness, persist):
+    """Issue 16, 1: the worker held a webhook retry waiting for its countdown (delivered to it,
+    not acknowledged) when Redis restarted; it used to exit with AttributeError('hostname')."""
+    server = harness.own_redis(persist=persist)
+    receiver = WebhookReceiver(statuses=[500, 200]).start()
+    try:
+        PartnerWebhook.objects.create(partner=cast.partners["BHC"], url=receiver.url)
+        worker = harness.start_worker(NOTIFICATIONS_RETRY_BASE_SECONDS="8")  # retry in 4-8 s
+        event = share(cast, make_case(cast, share_with_bhc=False))
+        wait_for(lambda: "retry: Retry in" in worker.log.read_text(), timeout=20)
+        time.sleep(0.5)  # the retry's message is back with the worker, waiting for its time
+        server.stop()
+        time.sleep(3)  # down long enough for the worker's reconnect to fail at least once
+        server.start()  # on the same port; empty unless it persists
+        # No sweep runs here: the worker itself puts back what it held.
+        wait_for(lambda: delivered(event), timeout=40)
+        later = status_changed(cast, make_case(cast, share_with_bhc=False))
+        wait_for(lambda: delivered(later), timeout=20)  # and it still takes new work
+    finally:
+        receiver.stop()
+    assert worker.process.poll() is None, worker.tail()
+    log = worker.log.read_text()
+    assert "Unrecoverable error" not in log
+    assert "kept until it is back" in log and "Put back 1 message(s)" in log
+    row = Delivery.objects.get(event=event, channel=Channel.WEBHOOK)
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
+    assert [r.headers["x-gloact-delivery"] for r in receiver.received] == [str(row.pk)] * 2
+    # Put back once: Redis's own copy (when it kept one) is moved, not added to.
+    client = redis.Redis.from_url(server.url)
+    assert client.hlen("unacked") == 0 and client.llen(WEBHOOK_QUEUE) == 0
+
+
+def test_a_slow_partner_holds_up_neither_the_inbox_nor_email(cast, harness):
+    """Issue 16, 3: a partner answering after 8 s (the sender gives up at 5 s) delayed every
+    in-app and email delivery, sharing their queue and worker. Now it holds its own worker."""
+    receiver = WebhookReceiver(hold_seconds=8).start()
+    try:
+        PartnerWebhook.objects.create(partner=cast.partners["BHC"], url=receiver.url)
+        harness.start_worker(consumes=SESSION_QUEUE)
+        webhooks = harness.start_worker(
+            consumes=WEBHOOK_QUEUE, NOTIFICATIONS_RETRY_BASE_SECONDS="2"
+        )
+        slow = share(cast, make_case(cast, share_with_bhc=False))
+        assert receiver.arrived.wait(20), "the webhook never reached the partner"
+        others = [status_changed(cast, make_case(cast, share_with_bhc=False)) for _ in range(3)]
+        wait_for(lambda: all(delivered(event) for event in others), timeout=20)
+
+        # Everything else went out while the webhook worker still waited on the partner.
+        row = Delivery.objects.get(event=slow, channel=Channel.WEBHOOK)
+        assert row.status == DeliveryStatus.CLAIMED and len(receiver.received) == 1
+        assert recipients(slow) == ["bhc.focal", "uk.officer"]  # the slow event's own inboxes
+        for event in others:
+            assert recipients(event) == ["uk.officer"]
+            assert recipients(event, Channel.EMAIL) == ["uk.officer"]
+
+        receiver.hold_seconds = 0  # the partner recovers; the timed-out POST is retried
+        wait_for(lambda: delivered(slow), timeout=30)
+    finally:
+        receiver.stop()
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
+    assert "unreachable" in webhooks.log.read_text() or row.last_error == ""
+    assert len(harness.emails()) == 2 + 3
+
+
+def test_a_partner_never_has_more_webhooks_in_flight_than_its_bound(cast, harness):
+    """Issue 16, 3: WEBHOOK_PARTNER_CONCURRENCY bounds one partner's deliveries in flight
+    across the webhook workers; the others wait their turn and all arrive."""
+    receiver = WebhookReceiver(hold_seconds=1).start()
+    in_flight, most = 0, 0
+    lock = threading.Lock()
+    original = receiver.server.RequestHandlerClass.do_POST
+
+    def counting(handler):
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        try:
+            original(handler)
+        finally:
+            with lock:
+                in_flight -= 1
+
+    receiver.server.RequestHandlerClass.do_POST = counting
+    try:
+        PartnerWebhook.objects.create(partner=cast.partners["BHC"], url=receiver.url)
+        harness.start_worker(consumes=SESSION_QUEUE)
+        for _ in range(2):  # two webhook worker processes, each able to hold the partner
+            harness.start_worker(consumes=WEBHOOK_QUEUE, WEBHOOK_PARTNER_CONCURRENCY="1")
+        events = [share(cast, make_case(cast, share_with_bhc=False)) for _ in range(4)]
+        wait_for(lambda: all(delivered(event) for event in events), timeout=60)
+    finally:
+        receiver.stop()
+    assert len(receiver.received) == 4 and most == 1
+    rows = Delivery.objects.filter(event__in=events, channel=Channel.WEBHOOK)
+    assert {(r.status, r.attempts) for r in rows} == {(DeliveryStatus.SENT, 1)}
+
+
+def test_sweeps_queued_during_an_outage_do_the_work_once(cast, harness):
+    """Issue 16, 8: with no worker running, beat kept sending a sweep a minute; the worker
+    coming back ran them back to back, each enqueuing the same work again. Now each expires
+    before the next is due, and the one that runs does the work once."""
+    from datetime import UTC, datetime
+
+    from liaison_offices.tasks import sweep_undelivered_events
+
+    server = harness.own_redis()
+    with this_process_publishes_to(server.url, SESSION_QUEUE):
+        server.stop()
+        events = [status_changed(cast, make_case(cast, share_with_bhc=False)) for _ in range(3)]
+        server.start()  # back, and empty: the events' messages were never sent
+        NotificationEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+            created_at=timezone.now() - timedelta(minutes=6)
+        )
+        now = datetime.now(UTC)
+        entry = settings.CELERY_BEAT_SCHEDULE["sweep-undelivered-events"]
+        for minutes_ago in range(5, -1, -1):  # as beat sent them, one a minute, the last now
+            sent = now - timedelta(minutes=minutes_ago)
+            sweep_undelivered_events.apply_async(
+                expires=sent + timedelta(seconds=entry["options"]["expires"])
+            )
+    worker = harness.start_worker()
+    wait_for(lambda: all(delivered(event) for event in events), timeout=30)
+    time.sleep(1)  # anything else queued would have been received by now
+    log = worker.log.read_text()
+    assert log.count("Discarding revoked task: liaison_offices.tasks.sweep_undelivered") == 5
+    ran = [
+        line
+        for line in log.splitlines()
+        if "sweep_undelivered_events[" in line and "succeeded" in line
+    ]
+    assert len(ran) == 1, log
+    planned = [line for line in log.splitlines() if "deliver_event[" in line and "received" in line]
+    assert len(planned) == len(events)  # one planning task per event, not one per sweep
+    for event in events:
+        assert recipients(event) == ["uk.officer"]
+    assert len(harness.emails()) == len(events)

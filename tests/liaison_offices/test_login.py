@@ -1,7 +1,7 @@
-"""Signing in: the login page, the home page it leads to, and django-axes throttling.
+"""Signing in: the login page, the second step it leads to, and django-axes throttling.
 
 Axes only sees sign-ins that carry the request, so these post the real login form
-(never `client.login`).
+(never `client.login`). The second factor itself is tested in tests/accounts.
 """
 
 from __future__ import annotations
@@ -44,6 +44,12 @@ def test_a_demo_liaison_officer_signs_in_and_sees_the_uk_office(client, settings
 
     response = sign_in(client, "ilo.gbr", "demo-password-for-login-test")
     assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:two_factor")
+    # The demo authenticator's code, as `manage.py demo_code` prints it.
+    out = io.StringIO()
+    call_command("demo_code", stdout=out, stderr=io.StringIO())
+    response = client.post(reverse("accounts:two_factor"), {"code": out.getvalue().strip()})
+    assert response.status_code == 302
     assert response["Location"] == reverse("home")
 
     home = client.get(reverse("home"))
@@ -53,11 +59,27 @@ def test_a_demo_liaison_officer_signs_in_and_sees_the_uk_office(client, settings
     assert "FIA Link Office Italy" not in home.text
 
 
-def test_a_wrong_password_is_refused_with_a_message(client, cast):
+def test_a_wrong_password_is_refused_with_a_message(client, cast, settings):
     response = sign_in(client, cast.uk.username, "not-the-password")
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
-    assert "enter a correct username and password" in response.text
+    assert "do not match an account" in response.text
+    assert f"After {settings.AXES_FAILURE_LIMIT} failed tries in a row" in response.text
+    assert 'value="uk.officer"' in response.text  # the username is kept
+
+
+def test_an_empty_sign_in_says_what_is_missing_next_to_each_field(client, cast):
+    response = sign_in(client, "", "")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    html = response.text
+    assert "Enter your username." in html and "Enter your password." in html
+    assert 'aria-describedby="username-error"' in html
+    assert 'aria-describedby="password-error"' in html
+
+    only_user = sign_in(client, cast.uk.username, "")
+    assert "Enter your password." in only_user.text
+    assert "Enter your username." not in only_user.text
 
 
 def test_sign_in_is_locked_after_the_failure_limit_even_with_the_right_password(
@@ -70,6 +92,11 @@ def test_sign_in_is_locked_after_the_failure_limit_even_with_the_right_password(
     locked = sign_in(client, cast.uk.username, "wrong-last")
     assert locked.status_code == 429
     assert "Too many failed sign-ins" in locked.text
+    # How long, and how to reach HQ.
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert f"for <strong>{minutes} minutes</strong>" in locked.text
+    assert settings.HQ_CONTACT in locked.text
+    assert "ask HQ to unlock it" in locked.text
 
     after = sign_in(client, cast.uk.username, PASSWORD)
     assert after.status_code == 429

@@ -19,6 +19,7 @@ from django.utils import timezone
 from cases.grants import sync_case_grants
 from cases.models import Case, CaseShare
 from glo_act.celery import app as celery_app
+from glo_act.db import ADVISORY_SWEEP
 from glo_act.errors import DomainError, PermissionDenied
 from liaison_offices import delivery, reminders, services
 from liaison_offices.constants import (
@@ -606,3 +607,84 @@ def test_the_digest_and_reminder_tasks_run(cast, eager_celery, monkeypatch):
     send_daily_digests.apply()
     assert [m.to for m in mail.outbox] == [["uk.officer@example.org"]]
     assert case.reference in mail.outbox[0].body
+
+
+# --- Email: a stable Message-ID per delivery (issue 16, 7) ---------------------------------------
+def test_an_email_resent_after_a_lost_batch_carries_the_same_message_id(cast):
+    """A worker killed mid-batch leaves its claims; the sweeper gives them back and the emails
+    already handed to the mail server go out again. The copy must be recognisable."""
+    event = share_event(cast, make_case(cast))
+    delivery.dispatch_event(event.pk)
+    row = Delivery.objects.get(event=event, channel=Channel.EMAIL)
+    (first,) = mail.outbox
+    headers = first.message()
+    assert headers["X-GloAct-Delivery"] == str(row.pk)
+    host = settings.SITE_URL.split("//", 1)[1].split(":")[0].split("/")[0]
+    assert headers["Message-ID"] == f"<delivery-{row.pk}.event-{event.pk}@{host}>"
+
+    # The worker died after the send, before recording it: the claim is taken back.
+    Delivery.objects.filter(pk=row.pk).update(
+        status=DeliveryStatus.CLAIMED, claimed_at=timezone.now() - timedelta(hours=1)
+    )
+    NotificationEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
+    assert delivery.sweep_undelivered(enqueue=False).reclaimed == 1
+    delivery.dispatch_event(event.pk)
+    first_again, second = mail.outbox
+    assert second.message()["Message-ID"] == headers["Message-ID"]
+    assert second.message()["X-GloAct-Delivery"] == str(row.pk)
+
+    # Another delivery (another event) has another id.
+    other = share_event(cast, make_case(cast))
+    delivery.dispatch_event(other.pk)
+    assert mail.outbox[-1].message()["Message-ID"] != headers["Message-ID"]
+
+
+def test_a_digest_sent_again_for_the_same_deliveries_has_the_same_message_id(cast):
+    preference_set(acting_user=cast.focal_point, channel=Channel.EMAIL, mode="daily_digest")
+    event = share_event(cast, make_case(cast))
+    delivery.dispatch_event(event.pk)
+    assert delivery.send_digest(cast.focal_point.pk) is True
+    first = mail.outbox[-1].message()["Message-ID"]
+    assert first.startswith(f"<digest-{cast.focal_point.pk}.")
+    Delivery.objects.filter(event=event, user=cast.focal_point, channel=Channel.EMAIL).update(
+        status=DeliveryStatus.DIGEST
+    )  # as if the digest's success was never recorded
+    assert delivery.send_digest(cast.focal_point.pk) is True
+    assert mail.outbox[-1].message()["Message-ID"] == first
+
+
+# --- Sweeps that do not multiply (issue 16, 8) ---------------------------------------------------
+def test_every_beat_task_expires_before_its_next_run():
+    """While no worker runs, beat keeps sending; a worker coming back must not run the pile."""
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        schedule = entry["schedule"]
+        every = schedule if isinstance(schedule, float | int) else None
+        expires = entry.get("options", {}).get("expires")
+        assert expires, f"{name} never expires"
+        if every is not None:
+            assert expires < every, name
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_sweep_does_nothing_while_another_holds_the_lock(cast):
+    """Two sweeps at once (queued copies run by two worker processes): the second returns
+    at once, changing and enqueuing nothing."""
+    import psycopg2
+
+    event = share_event(cast, make_case(cast))  # never enqueued
+    later = timezone.now() + delivery.SWEEP_AFTER + timedelta(seconds=1)
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, 0)", [ADVISORY_SWEEP])  # a sweep runs
+        result = delivery.sweep_undelivered(now=later, enqueue=False)
+        assert result.skipped and result.events == []
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, 0)", [ADVISORY_SWEEP])
+    finally:
+        other.close()
+    result = delivery.sweep_undelivered(now=later, enqueue=False)
+    assert not result.skipped and result.events == [event.pk]

@@ -152,3 +152,37 @@ def test_hq_re_enables_a_webhook_and_rotates_its_secret(cast, login):
 def test_officers_cannot_open_the_delivery_admin(cast, login):
     response = login(cast.uk).get("/admin/liaison_offices/delivery/")
     assert response.status_code == 302
+
+
+def test_hq_sees_what_a_disabled_webhook_missed_and_replays_it(
+    cast, login, django_capture_on_commit_callbacks
+):
+    hook = PartnerWebhook.objects.create(
+        partner=cast.partners["BHC"],
+        url="https://bhc.example/hooks",
+        is_active=False,
+        disabled_reason="the partner answered 410 Gone",
+    )
+    row = Delivery.objects.get(event=delivered_event(cast), channel=Channel.WEBHOOK)
+    assert (row.status, row.replayable) == (DeliveryStatus.SKIPPED, True)
+    client = login(cast.hq)
+    url = "/admin/liaison_offices/partnerwebhook/"
+    (listed,) = client.get(url).context["cl"].result_list
+    assert listed.skipped_waiting == 1
+
+    def act(action: str) -> str:
+        response = client.post(url, {"action": action, "_selected_action": [hook.pk]}, follow=True)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    assert "still disabled" in act("replay_skipped")  # nothing replays into a disabled hook
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SKIPPED
+    assert "1 delivery(ies) were skipped while disabled" in act("enable_selected")
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        assert "Queued 1 skipped delivery(ies)." in act("replay_skipped")
+    assert len(enqueued) == 1
+    row.refresh_from_db()
+    assert (row.status, row.replayable) == (DeliveryStatus.PENDING, False)
+    (listed,) = client.get(url).context["cl"].result_list
+    assert listed.skipped_waiting == 0

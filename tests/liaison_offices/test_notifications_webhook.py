@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from cases.grants import sync_case_grants
 from cases.models import CaseShare
-from liaison_offices import delivery
+from glo_act.errors import DomainError
+from liaison_offices import delivery, notifications
 from liaison_offices.constants import Channel, DeliveryStatus, EventKind, EventStatus
 from liaison_offices.models import Delivery, NotificationEvent, PartnerWebhook
 from liaison_offices.notifications import publish
@@ -164,10 +165,12 @@ def test_a_410_disables_the_webhook_and_says_why(cast, hook, receiver):
     assert row.status == DeliveryStatus.FAILED and row.last_error == "HTTP 410"
     assert not hook.is_active
     assert "410 Gone" in hook.disabled_reason and hook.disabled_at is not None
-    # The next event plans no webhook for this partner at all.
+    # The next event sends this partner nothing, and records that it was skipped.
     event = shared(cast)
-    delivery.dispatch_event(event.pk)
-    assert not Delivery.objects.filter(event=event, channel=Channel.WEBHOOK).exists()
+    assert delivery.dispatch_event(event.pk).webhook_ids == []
+    skipped = Delivery.objects.get(event=event, channel=Channel.WEBHOOK)
+    assert (skipped.status, skipped.replayable) == (DeliveryStatus.SKIPPED, True)
+    assert len(receiver.received) == 1
     assert len(receiver.received) == 1
 
 
@@ -225,3 +228,120 @@ def test_a_partner_whose_share_was_revoked_gets_no_webhook_even_if_a_member_sits
     for row in rows:
         delivery.send_webhook(row.pk)
     assert receiver.received == []
+
+
+def test_a_partner_at_its_bound_waits_without_an_attempt_and_others_do_not(
+    cast, hook, receiver, settings, django_assert_num_queries
+):
+    """WEBHOOK_PARTNER_CONCURRENCY: deliveries claimed (in flight) count against the partner;
+    one over the bound is refused untouched, another partner's is not held up."""
+    settings.WEBHOOK_PARTNER_CONCURRENCY = 1
+    first = webhook_delivery(shared(cast))
+    second = webhook_delivery(shared(cast))
+    assert delivery.claim(first.pk, timezone.now())  # a worker is sending it now
+
+    # The row, the partner's lock, the count; and the test's savepoint around them.
+    with django_assert_num_queries(6), pytest.raises(delivery.PartnerBusy):
+        delivery.send_webhook(second.pk)
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (DeliveryStatus.PENDING, 0)
+    assert receiver.received == []
+
+    # Another partner's webhook goes out meanwhile.
+    PartnerWebhook.objects.create(partner=cast.partners["IOM"], url=receiver.url)
+    case = make_case(cast, share_with_bhc=False)
+    CaseShare.objects.create(case=case, partner=cast.partners["IOM"], level=2, handling_code="H1")
+    sync_case_grants(case)
+    other = publish(
+        kind=EventKind.CASE_SHARED,
+        subject=case,
+        actor=cast.uk,
+        partners=[cast.partners["IOM"]],
+    )
+    delivery.dispatch_event(other.pk)
+    iom = Delivery.objects.get(event=other, channel=Channel.WEBHOOK)
+    assert delivery.send_webhook(iom.pk) is None and len(receiver.received) == 1
+
+    # A claim older than the lease belongs to a dead worker: it no longer counts.
+    Delivery.objects.filter(pk=first.pk).update(
+        claimed_at=timezone.now() - delivery.CLAIM_LEASE - timezone.timedelta(seconds=1)
+    )
+    assert delivery.send_webhook(second.pk) is None
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (DeliveryStatus.SENT, 1)
+
+    settings.WEBHOOK_PARTNER_CONCURRENCY = 0  # no bound
+    Delivery.objects.filter(pk=first.pk).update(claimed_at=timezone.now())
+    third = webhook_delivery(shared(cast))
+    assert delivery.send_webhook(third.pk) is None
+
+
+def test_webhooks_are_routed_to_their_own_queue():
+    from glo_act.celery import app
+    from liaison_offices.tasks import deliver_event, send_webhook, sweep_undelivered_events
+
+    router = app.amqp.router
+    default = app.conf.task_default_queue
+    for task, queue in [
+        (send_webhook, f"{default}_webhooks"),
+        (deliver_event, default),
+        (sweep_undelivered_events, default),
+    ]:
+        assert router.route({}, task.name, (1,), {}, task_type=task)["queue"].name == queue
+
+
+# --- A disabled webhook records what it missed; re-enabling replays it (issue 16, 4) -------------
+def test_events_while_the_webhook_is_disabled_are_recorded_skipped_and_replayed(
+    cast, hook, receiver, django_capture_on_commit_callbacks
+):
+    notifications.webhook_enable(acting_user=cast.hq, webhook=hook)  # (a no-op: it is active)
+    PartnerWebhook.objects.filter(pk=hook.pk).update(
+        is_active=False, disabled_reason="the partner answered 410 Gone"
+    )
+    events = [shared(cast) for _ in range(2)]
+    for event in events:
+        assert delivery.dispatch_event(event.pk).webhook_ids == []  # nothing to send now
+    rows = Delivery.objects.filter(event__in=events, channel=Channel.WEBHOOK)
+    assert {(r.status, r.replayable) for r in rows} == {(DeliveryStatus.SKIPPED, True)}
+    assert {r.last_error for r in rows} == {"webhook disabled: the partner answered 410 Gone"}
+    assert all(NotificationEvent.objects.get(pk=e.pk).status == EventStatus.DONE for e in events)
+    assert delivery.skipped_while_disabled([hook.partner_id]) == 2
+
+    hook.refresh_from_db()
+    with pytest.raises(DomainError):  # replaying into a disabled webhook would skip again
+        notifications.webhook_replay_skipped(acting_user=cast.hq, webhook=hook)
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        notifications.webhook_enable(acting_user=cast.hq, webhook=hook, replay=True)
+    assert len(enqueued) == 2  # one send per replayed delivery, after the commit
+    for row in rows:
+        row.refresh_from_db()
+        assert (row.status, row.replayable, row.attempts) == (DeliveryStatus.PENDING, False, 0)
+        assert delivery.send_webhook(row.pk) is None
+    assert sorted(r.headers["x-gloact-delivery"] for r in receiver.received) == sorted(
+        str(r.pk) for r in rows
+    )
+    assert all(NotificationEvent.objects.get(pk=e.pk).status == EventStatus.DONE for e in events)
+    # Replayed once: a second replay finds nothing.
+    assert notifications.webhook_replay_skipped(acting_user=cast.hq, webhook=hook) == 0
+
+
+def test_a_webhook_disabled_after_planning_leaves_a_replayable_skip(cast, hook, receiver):
+    row = webhook_delivery(shared(cast))
+    PartnerWebhook.objects.filter(pk=hook.pk).update(is_active=False, disabled_reason="")
+    assert delivery.send_webhook(row.pk) is None
+    row.refresh_from_db()
+    assert (row.status, row.replayable, row.last_error) == (
+        DeliveryStatus.SKIPPED,
+        True,
+        "webhook disabled: by HQ",
+    )
+    assert receiver.received == []
+
+
+def test_a_skip_for_access_is_never_replayed(cast, hook, receiver):
+    event = shared(cast, make_case(cast, share_with_bhc=False))  # BHC cannot see this case
+    delivery.dispatch_event(event.pk)
+    row = Delivery.objects.get(event=event, channel=Channel.WEBHOOK)
+    assert (row.status, row.replayable) == (DeliveryStatus.SKIPPED, False)
+    assert notifications.webhook_replay_skipped(acting_user=cast.hq, webhook=hook) == 0
+    assert delivery.skipped_while_disabled([hook.partner_id]) == 0

@@ -1,0 +1,66 @@
+"""Forms of the sign-in pages: each error in words a person can act on, next to its field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+
+from glo_act.pages import PageForm
+
+
+class SignInForm(AuthenticationForm):
+    """The password step. An empty field says which; a wrong pair says how many tries remain
+    before the lock, without telling whether the username exists."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "The username and password do not match an account. Check both (the password "
+            "is case-sensitive). After %(limit)s failed tries in a row, sign-in is locked for "
+            "%(minutes)s minutes."
+        ),
+        "inactive": "This account is deactivated. Ask HQ if you still need it.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.label_suffix = ""
+        self.fields["username"].error_messages["required"] = "Enter your username."
+        self.fields["password"].error_messages["required"] = "Enter your password."
+
+    def get_invalid_login_error(self):
+        return forms.ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={
+                "limit": settings.AXES_FAILURE_LIMIT,
+                "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            },
+        )
+
+
+class CodeForm(PageForm):
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+
+class ReasonForm(PageForm):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why: the reason is kept with the action."},
+    )
+
+
+class PasswordByLinkForm(SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""

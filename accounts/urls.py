@@ -1,0 +1,14 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("two-factor/", views.second_step, name="two_factor"),
+    path("two-factor/not-now/", views.skip, name="skip"),
+    path("security/", views.security, name="security"),
+    path("password/<uidb64>/<token>/", views.password_by_link, name="password_set"),
+    path("hq/users/", views.hq_users, name="hq_users"),
+    path("hq/users/<str:username>/", views.hq_user, name="hq_user"),
+]

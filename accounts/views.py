@@ -1,0 +1,334 @@
+"""Sign-in pages: the password step, the second step (or enrolment), the person's own
+security page, the one-time password link, and HQ's page for one user's sign-in.
+
+Every write goes through `accounts.services`; `accounts.two_factor` says what a session
+has proved.
+"""
+
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts import services, two_factor
+from accounts.forms import CodeForm, PasswordByLinkForm, ReasonForm, SignInForm
+from accounts.models import AccountEvent
+from glo_act.errors import DomainError
+from glo_act.pages import add_domain_error
+from liaison_offices import access
+
+
+def _next(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+class SignInView(LoginView):
+    """The password step; the second step follows on `/accounts/two-factor/`."""
+
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def get_success_url(self):
+        return reverse("accounts:two_factor") + _query_next(self.get_redirect_url())
+
+    def dispatch(self, request, *args, **kwargs):
+        # A session that signed in but has not passed the second step goes on to it.
+        if request.user.is_authenticated and not two_factor.factor_of(request).passed:
+            return redirect(reverse("accounts:two_factor") + _query_next(_next(request)))
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _query_next(url: str) -> str:
+    from urllib.parse import urlencode
+
+    return "?" + urlencode({"next": url}) if url else ""
+
+
+def _qr_svg(url: str) -> str:
+    """The otpauth URL as an inline SVG QR code, drawn here (no outside service sees the key)."""
+    return segno.make(url, error="m").svg_inline(scale=5, border=2, dark="#000", light="#fff")
+
+
+@never_cache
+def second_step(request: HttpRequest):
+    """Enter the authenticator code (or a recovery code), or set up the app the first time."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    user = request.user
+    factor = two_factor.factor_of(request)
+    next_url = _next(request)
+    if factor.verified:
+        return redirect(next_url)
+    if two_factor.has_device(user):
+        return _verify(request, next_url)
+    return _enrol(request, next_url)
+
+
+def _verify(request, next_url):
+    user = request.user
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wait = two_factor.throttled_for(user)
+        device = None if wait else two_factor.verify_code(user, form.cleaned_data["code"])
+        if device is not None:
+            two_factor.mark_verified(request, device)
+            if device.name == two_factor.RECOVERY_DEVICE_NAME:
+                services.recovery_code_used(user=user)
+                left = two_factor.remaining_recovery_codes(user)
+                messages.warning(
+                    request,
+                    f"You signed in with a recovery code; {left} left. Make new ones on your "
+                    "security page if you are running out.",
+                )
+            return redirect(next_url)
+        wait = wait or two_factor.throttled_for(user)
+        form.add_error(
+            "code",
+            f"Too many wrong codes: wait {wait} seconds, then enter the newest code."
+            if wait
+            else "That code is not right. Enter the newest 6-digit code your app shows for "
+            "GLO.ACT, or one of your recovery codes.",
+        )
+    return render(
+        request,
+        "accounts/second_step.html",
+        {"form": form, "next": next_url, "enrol": False},
+        status=400 if form.errors else 200,
+    )
+
+
+def _enrol(request, next_url):
+    user = request.user
+    device = services.totp_enrolment(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.totp_confirm(user=user, device=device, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            device.refresh_from_db()
+            two_factor.mark_verified(request, device)
+            return render(
+                request,
+                "accounts/recovery_codes.html",
+                {"codes": [services.format_recovery_code(c) for c in codes], "next": next_url},
+            )
+    secret = _b32(device)
+    return render(
+        request,
+        "accounts/second_step.html",
+        {
+            "form": form,
+            "next": next_url,
+            "enrol": True,
+            "qr": _qr_svg(device.config_url),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "may_skip": not two_factor.requires_two_factor(user),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _b32(device) -> str:
+    from base64 import b32encode
+
+    return b32encode(device.bin_key).decode().rstrip("=")
+
+
+@require_POST
+def skip(request: HttpRequest):
+    """ "Not now": for a user whose role does not require a second factor and who has none."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    user = request.user
+    if two_factor.requires_two_factor(user) or two_factor.has_device(user):
+        raise PermissionDenied("Your role needs two-factor sign-in.")
+    two_factor.mark_skipped(request)
+    messages.info(
+        request,
+        "Signed in without a second factor. You will be asked to set one up before you can "
+        "see any victim's personal data.",
+    )
+    return redirect(_next(request))
+
+
+@never_cache
+@login_required
+def security(request: HttpRequest):
+    """The person's own page: their authenticator, recovery codes, recent sign-in events."""
+    user = request.user
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.verify_code(user, form.cleaned_data["code"]) is None:
+            form.add_error("code", "That code is not right. Enter the newest code your app shows.")
+        else:
+            try:
+                codes = services.recovery_codes_new(user=user)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                return render(
+                    request,
+                    "accounts/recovery_codes.html",
+                    {
+                        "codes": [services.format_recovery_code(c) for c in codes],
+                        "next": reverse("accounts:security"),
+                    },
+                )
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "form": form,
+            "devices": list(two_factor.totp_devices(user)),
+            "recovery_left": two_factor.remaining_recovery_codes(user),
+            "events": AccountEvent.objects.filter(user=user).select_related("acting_user")[:20],
+            "requires": two_factor.requires_two_factor(user),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+def password_by_link(request: HttpRequest, uidb64: str, token: str):
+    """Set a password through the one-time link HQ issued; the link then stops working."""
+    User = get_user_model()
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        return render(request, "accounts/password_link_invalid.html", status=404)
+    form = PasswordByLinkForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_set_by_link(user=user, password=form.cleaned_data["new_password1"])
+        messages.success(request, "Your password is set. Sign in with it now.")
+        return redirect("login")
+    return render(
+        request,
+        "accounts/password_set.html",
+        {"form": form, "person": user},
+        status=400 if form.errors else 200,
+    )
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked sign-in: how long, and how to reach HQ (429)."""
+    from axes.helpers import get_client_username
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {
+            "username": get_client_username(request, credentials) or "",
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_minutes": minutes,
+        },
+        status=429,
+    )
+
+
+# --- HQ's page for one user ----------------------------------------------------------------------
+
+
+def _hq_only(request) -> None:
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    if not access.is_hq(request.user) or not two_factor.factor_of(request).verified:
+        raise PermissionDenied("Only HQ, signed in with a second factor, may do this.")
+
+
+@never_cache
+@login_required
+def hq_users(request: HttpRequest):
+    """HQ finds a user by username or name."""
+    _hq_only(request)
+    query = (request.GET.get("q") or "").strip()
+    users = []
+    if query:
+        from django.db.models import Q
+
+        users = list(
+            get_user_model()
+            .objects.filter(
+                Q(username__icontains=query)
+                | Q(first_name__icontains=query)
+                | Q(last_name__icontains=query)
+            )
+            .order_by("username")[:50]
+        )
+    return render(request, "accounts/hq_users.html", {"query": query, "users": users})
+
+
+ACTIONS = {
+    "reset": (services.devices_reset, "Two-factor sign-in of {u} is reset; their sessions ended."),
+    "unlock": (services.sign_in_unlock, "Sign-in of {u} is unlocked."),
+}
+
+
+@never_cache
+@login_required
+def hq_user(request: HttpRequest, username: str):
+    """One user's sign-in, for HQ: second factor, lock, recent events; reset, unlock and
+    one-time password link, each with a reason."""
+    _hq_only(request)
+    person = get_user_model().objects.filter(username=username).first()
+    if person is None:
+        raise Http404("No such user.")
+    forms_by_action = {name: ReasonForm(prefix=name) for name in [*ACTIONS, "link"]}
+    link = None
+    action = request.POST.get("action")
+    if request.method == "POST" and action in forms_by_action:
+        form = forms_by_action[action] = ReasonForm(request.POST, prefix=action)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            try:
+                if action == "link":
+                    link = request.build_absolute_uri(
+                        services.password_link_issue(
+                            acting_user=request.user, user=person, reason=reason
+                        )
+                    )
+                else:
+                    service, done = ACTIONS[action]
+                    service(acting_user=request.user, user=person, reason=reason)
+                    messages.success(request, done.format(u=person.get_username()))
+                    return redirect("accounts:hq_user", username=person.get_username())
+            except DomainError as exc:
+                add_domain_error(form, exc)
+    return render(
+        request,
+        "accounts/hq_user.html",
+        {
+            "person": person,
+            "forms": forms_by_action,
+            "link": link,
+            "devices": list(two_factor.totp_devices(person)),
+            "recovery_left": two_factor.remaining_recovery_codes(person),
+            "locked": services.locked_out(person),
+            "requires": two_factor.requires_two_factor(person),
+            "events": AccountEvent.objects.filter(user=person).select_related("acting_user")[:30],
+            "link_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
+        status=400 if any(f.errors for f in forms_by_action.values()) else 200,
+    )
