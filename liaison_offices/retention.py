@@ -120,7 +120,7 @@ RULES = [
     ),
     Rule(
         "access_attempts",
-        "Failed sign-in attempts and their log",
+        "Failed sign-in attempts (what lock-outs count)",
         "RETENTION_ACCESS_ATTEMPT_DAYS",
         "days",
         "axes.AccessAttempt",
