@@ -1,8 +1,8 @@
 """Answers for requests the application cannot or will not serve, given before a view runs.
 
-- API request limits: a body longer than `API_MAX_BODY_BYTES` (413), a content type no API
-  parser reads (415), a malformed Content-Length (400), all as problem+json and before the
-  body is read. (JSON nested too deep is refused by the parser: glo_act/drf_defaults.py.)
+- API request limits: a body longer than `API_MAX_BODY_BYTES` (413) or a malformed
+  Content-Length (400), as problem+json and before the body is read. (A content type no
+  parser reads is DRF's 415, JSON nested too deep the parser's 400: glo_act/drf_defaults.py.)
 - The database unreachable, or a statement cancelled by its timeout: 503 with Retry-After,
   problem+json on the API and a plain page elsewhere, instead of a 500 (docs/resilience.md).
 """
@@ -19,9 +19,6 @@ logger = logging.getLogger(__name__)
 
 # What a client should wait before retrying while the database is unreachable.
 DATABASE_RETRY_AFTER_SECONDS = 10
-
-# The media types the API's parsers read (settings.REST_FRAMEWORK's DEFAULT_PARSER_CLASSES).
-API_MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
@@ -89,14 +86,8 @@ class ResilienceMiddleware:
             return api_problem(400, "Invalid request", "Content-Length is not a whole number.")
         if length == 0:
             return None
+        # A type no parser of the view reads is DRF's 415, told before the body is read.
         media_type = request.content_type or ""
-        if media_type not in API_MEDIA_TYPES:
-            return api_problem(
-                415,
-                "Unsupported media type",
-                f"A request body of type {media_type[:100] or '(none)'!r} is not read here; "
-                f"send one of {', '.join(API_MEDIA_TYPES)}.",
-            )
         if media_type != "multipart/form-data" and length > settings.API_MAX_BODY_BYTES:
             return body_too_large(settings.API_MAX_BODY_BYTES)
         return None

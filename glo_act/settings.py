@@ -389,20 +389,19 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["glo_act.drf_defaults.FilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["glo_act.drf_defaults.TokenRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": [
-        "glo_act.drf_defaults.DepthLimitedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (a view that takes uploads names its own parsers): a form's repeated fields
+    # and strings-for-everything do not match the documented JSON schema (415 otherwise).
+    "DEFAULT_PARSER_CLASSES": ["glo_act.drf_defaults.DepthLimitedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
     "EXCEPTION_HANDLER": "glo_act.api.problem_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "glo_act.drf_defaults.BoundedCountPagination",
     "PAGE_SIZE": 25,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-# Request limits on the API: a JSON (or any non-multipart) body longer than this is refused
-# with 413 before it is read, and JSON nested deeper than API_MAX_JSON_DEPTH with 400 before it
-# is parsed. Multipart uploads are bounded by Django's DATA_UPLOAD_MAX_MEMORY_SIZE instead.
+# Request limits on the API: a body longer than this is refused with 413 before it is read
+# (a multipart upload, where a view accepts one, is bounded by Django's upload settings
+# instead), and JSON nested deeper than API_MAX_JSON_DEPTH with 400 before it is parsed.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
 if API_MAX_BODY_BYTES < 1024:

@@ -95,8 +95,10 @@ def django_process(script: str, *, timeout: float = 60, **environ: str) -> list:
     and return the JSON it prints on its last line. The script sees `client` (a test Client)."""
     prelude = (
         "import json, django; django.setup(); from django.conf import settings; "
-        # Django's own 500 handling, as in production, not DEBUG's technical page.
-        "settings.DEBUG = False; from django.test import Client; client = Client()\n"
+        # Django's own error handling, as in production: not DEBUG's technical page, and an
+        # exception handled by Django's handlers is not raised again in the client.
+        "settings.DEBUG = False; from django.test import Client; "
+        "client = Client(raise_request_exception=False)\n"
     )
     env = {
         "PATH": os.environ["PATH"],
