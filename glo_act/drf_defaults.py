@@ -150,18 +150,25 @@ class BoundedCountPagination(PageNumberPagination):
         offset = (self.page_number - 1) * page_size
         # Count ids only: the page's annotations (e.g. a case's access level, a probe per row)
         # would otherwise be computed for up to count_limit rows just to be counted.
-        self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
+        # A view may count its own way (`count_rows(queryset, limit)`), e.g. from an index.
+        count_rows = getattr(view, "count_rows", None)
+        if count_rows is not None:
+            self.count = count_rows(queryset, self.count_limit + 1)
+        else:
+            self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
         self.count_is_exact = self.count <= self.count_limit
         self.count = min(self.count, self.count_limit)
         self.page_size_value = page_size
         if offset and offset >= self.count and self.count_is_exact:
             raise exceptions.NotFound("That page is past the last one.")
-        # A view may add to the page's query what its rows show but its count does not need
-        # (`rows_for_page`): a join there would be paid for every counted row.
+        # A view may read the page its own way (`rows_for_page(queryset, offset, limit)`): add
+        # what its rows show but its count does not need (a join there would be paid for every
+        # counted row), or find the page's rows by another path.
         rows_for_page = getattr(view, "rows_for_page", None)
         if rows_for_page is not None:
-            queryset = rows_for_page(queryset)
-        rows = list(queryset[offset : offset + page_size + 1])
+            rows = list(rows_for_page(queryset, offset, page_size + 1))
+        else:
+            rows = list(queryset[offset : offset + page_size + 1])
         self.has_next = len(rows) > page_size
         return rows[:page_size]
 

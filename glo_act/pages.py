@@ -126,9 +126,13 @@ def paginate_bounded(
     *,
     page_size: int | None = None,
     count_limit: int | None = None,
+    rows_for_page=None,
+    count_rows=None,
 ) -> BoundedPage:
     """Two queries: a count stopped at `count_limit + 1` rows, and the page (one row more than
     shown, to know whether a next page exists). `?page=` past the end is a 404.
+    `rows_for_page(queryset, offset, limit)`, if given, reads the page instead of a slice;
+    `count_rows(queryset, limit)` counts instead of the ids' count.
     """
     page_size = page_size or PAGE_SIZE
     count_limit = count_limit or COUNT_LIMIT
@@ -138,12 +142,18 @@ def paginate_bounded(
         number = 1
     number = max(number, 1)
     # Only the ids are counted: no annotation or join of the page is computed for the count.
-    counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+    if count_rows is not None:
+        counted = count_rows(queryset, count_limit + 1)
+    else:
+        counted = queryset.order_by().values("pk")[: count_limit + 1].count()
     count_is_exact = counted <= count_limit
     offset = (number - 1) * page_size
     if number > 1 and count_is_exact and offset >= counted:
         raise Http404("That page is past the last one.")
-    rows = list(queryset[offset : offset + page_size + 1])
+    if rows_for_page is not None:
+        rows = list(rows_for_page(queryset, offset, page_size + 1))
+    else:
+        rows = list(queryset[offset : offset + page_size + 1])
     return BoundedPage(
         object_list=rows[:page_size],
         number=number,

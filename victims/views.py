@@ -126,7 +126,7 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         .order_by("reference")
     )
     consents = list(
-        Consent.objects.filter(victim=victim)
+        Consent.objects.filter(victim=victim)  # scoped: a victim they see
         .select_related("partner", "office", "recorded_by", "withdrawn_by")
         .order_by("withdrawn_at", "-recorded_at", "-id")
     )
@@ -404,6 +404,7 @@ class ConsentRecordView(VictimFormBase):
     def get_form_kwargs(self):
         offices, partners = _organisations()
         taken = set()
+        # scoped: the consents of a victim they see
         for consent in Consent.objects.live().filter(victim=self.victim):
             if consent.purpose in (ConsentPurpose.DATA_PROCESSING, ConsentPurpose.STATISTICS):
                 taken.add(consent.purpose)
@@ -443,6 +444,7 @@ class ConsentWithdrawView(VictimFormBase):
     @cached_property
     def consent(self) -> Consent:
         return get_visible_or_404(
+            # scoped: the consents of a victim they see
             Consent.objects.live().filter(victim=self.victim).select_related("partner", "office"),
             pk=self.kwargs["pk"],
         )
@@ -513,7 +515,7 @@ def referral_targets(user, victim: Victim) -> tuple[list, list | None, dict]:
     labels = dict(Service.choices)
     consented = []
     for partner_id, service in (
-        Consent.objects.live()
+        Consent.objects.live()  # scoped: a victim they see
         .filter(victim=victim, purpose=ConsentPurpose.REFERRAL)
         .values_list("partner_id", "service")
         .order_by("partner__name", "service")

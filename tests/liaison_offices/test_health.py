@@ -16,6 +16,7 @@ def test_healthz_answers_while_the_process_runs(client):
     assert "no-cache" in response["Cache-Control"]
 
 
+@pytest.mark.redis
 @pytest.mark.django_db
 def test_readyz_is_ok_when_every_part_answers(client, settings):
     assert settings.REDIS_URL, "the suite runs against a real Redis (REDIS_URL)"
