@@ -134,6 +134,24 @@ def problem_exception_handler(exc, context):
     return problem(response.status_code, str(detail), headers=headers)
 
 
+# --- strict fields -------------------------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """A text field that takes a JSON string only.
+
+    DRF's CharField turns a number into its text (`"note": -338` becomes "-338"), so a client's
+    bug passes as data; the schema says string, and a number is a 400 naming the field.
+    """
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- schema helpers -----------------------------------------------------------------------------
 
 ProblemSerializer = inline_serializer(
@@ -459,6 +477,7 @@ __all__ = [
     "WRITE_ERRORS",
     "BoundedCountPagination",
     "ProblemSerializer",
+    "StrictCharField",
     "StrictFilterSet",
     "TokenRateThrottle",
     "UtcIsoDateTimeFilter",
