@@ -24,6 +24,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
+from glo_act.pages import PastTheLastPage, bounded_page
+
 logger = logging.getLogger(__name__)
 
 
@@ -144,33 +146,26 @@ class BoundedCountPagination(PageNumberPagination):
         )
 
     def paginate_queryset(self, queryset, request, view=None):
+        """The page as the pages paginate (`glo_act.pages.bounded_page`); a view may count or
+        read its page its own way (`count_rows(queryset, limit)`,
+        `rows_for_page(queryset, offset, limit)`)."""
         self.request = request
         page_size = self.get_page_size(request)
         self.page_number = self._whole_number(request, self.page_query_param, 1, 10**8)
-        offset = (self.page_number - 1) * page_size
-        # Count ids only: the page's annotations (e.g. a case's access level, a probe per row)
-        # would otherwise be computed for up to count_limit rows just to be counted.
-        # A view may count its own way (`count_rows(queryset, limit)`), e.g. from an index.
-        count_rows = getattr(view, "count_rows", None)
-        if count_rows is not None:
-            self.count = count_rows(queryset, self.count_limit + 1)
-        else:
-            self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
-        self.count_is_exact = self.count <= self.count_limit
-        self.count = min(self.count, self.count_limit)
-        self.page_size_value = page_size
-        if offset and offset >= self.count and self.count_is_exact:
+        try:
+            page = bounded_page(
+                queryset,
+                number=self.page_number,
+                page_size=page_size,
+                count_limit=self.count_limit,
+                rows_for_page=getattr(view, "rows_for_page", None),
+                count_rows=getattr(view, "count_rows", None),
+            )
+        except PastTheLastPage:
             raise exceptions.NotFound("That page is past the last one.")
-        # A view may read the page its own way (`rows_for_page(queryset, offset, limit)`): add
-        # what its rows show but its count does not need (a join there would be paid for every
-        # counted row), or find the page's rows by another path.
-        rows_for_page = getattr(view, "rows_for_page", None)
-        if rows_for_page is not None:
-            rows = list(rows_for_page(queryset, offset, page_size + 1))
-        else:
-            rows = list(queryset[offset : offset + page_size + 1])
-        self.has_next = len(rows) > page_size
-        return rows[:page_size]
+        self.count, self.count_is_exact = page.count, page.count_is_exact
+        self.page_size_value, self.has_next = page_size, page.has_next
+        return page.object_list
 
     def get_next_link(self):
         if not self.has_next:

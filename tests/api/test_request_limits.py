@@ -129,9 +129,7 @@ def test_pages_keep_their_html_400(client):
     assert response["Content-Type"].startswith("text/html")
 
 
-def test_a_number_where_the_schema_says_string_is_a_400_naming_the_field(
-    cast, api_client, uk_case
-):
+def test_a_number_where_the_schema_says_string_is_a_400_naming_the_field(cast, api_client, uk_case):
     """DRF's CharField took `"body": 338` as "338"; the API's text fields take strings only."""
     response = api_client(cast.uk).post(messages_url(uk_case), {"body": 338}, format="json")
     assert assert_problem(response, 400)["errors"] == {"body": ["Must be a string."]}
