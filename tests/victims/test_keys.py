@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
+from tests.two_factor import REVEAL
 from tests.victims.conftest import ALICE, make_case
 from victims import services
 from victims.keys import check_keys, keys_check
@@ -123,8 +124,8 @@ def test_reindex_leaves_a_victim_no_key_opens_and_says_so(cast, victim):
 def test_the_reveal_page_says_the_data_cannot_be_read_instead_of_a_500(cast, login, victim):
     client = login(cast.uk)
     with override_settings(FIELD_ENCRYPTION_KEYS=[OTHER_KEY]):
-        page = client.post(f"/victims/{victim.code}/reveal/")
-        fragment = client.post(f"/victims/{victim.code}/reveal/", HTTP_HX_REQUEST="true")
+        page = client.post(f"/victims/{victim.code}/reveal/", REVEAL)
+        fragment = client.post(f"/victims/{victim.code}/reveal/", REVEAL, HTTP_HX_REQUEST="true")
     assert page.status_code == 200
     text = page.content.decode()
     assert "personal data cannot be read now" in text
