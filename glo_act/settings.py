@@ -336,7 +336,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "glo_act.storage.GzipManifestStaticFilesStorage"
         )
     },
 }
@@ -492,6 +492,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "victims.constants.ReferralStatus",
         "ReferralUpdateKindEnum": "victims.constants.UpdateKind",
         "EventKindEnum": "liaison_offices.constants.EventKind",
+        "HandOverStatusEnum": "cases.constants.HandOverStatus",
+        "KeptShareCodeEnum": "cases.constants.KEPT_SHARE_CODES",
     },
 }
 
@@ -503,7 +505,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The case file's PDF: WeasyPrint reports each layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Production guard ---------------------------------------------------------------------------
