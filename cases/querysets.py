@@ -14,7 +14,7 @@ import copy
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
-from django.db.models import BooleanField, Exists, Expression, F, JSONField, OuterRef, Q, Value
+from django.db.models import BooleanField, Expression, F, JSONField, Q, Value
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -156,6 +156,12 @@ class CaseGranted(ColumnsSql):
         return self.grant.exists(case_id, connection)
 
 
+class CaseIdGranted(CaseGranted):
+    """The case rule on a row's `case_id` (a suspect's, a route leg's)."""
+
+    column_names = ("case",)
+
+
 class AccessGrant(ColumnsSql):
     """The grant through which a user sees a case, as JSON text: the highest level; among the
     grants at that level the most restrictive handling code (the highest: H3 > H2 > H1 > H0),
@@ -226,6 +232,15 @@ class CaseQuerySet(VisibleQuerySet):
         grant = GrantSql(scope, None, offices=scope.change_office_ids, lead_only=True)
         return self.filter(CaseGranted(grant))
 
+    def assigned(self, user, which: str) -> CaseQuerySet:
+        """The list's `assigned` filter: `mine` (assigned to `user`) or `unassigned` (open and
+        assigned to nobody). A narrowing of what the user sees, never a widening."""
+        if which == "mine":
+            return self.filter(assigned_to_id=user.pk)
+        if which == "unassigned":
+            return self.filter(assigned_to__isnull=True).exclude(status="closed")
+        raise ValueError(f"Unknown assigned filter {which!r}")
+
     def shared_with(self, user, handling_code: str | None = None) -> CaseQuerySet:
         """Cases the user holds through a live share and not as their lead office, optionally
         under one handling code: the case list's "shared with me" filters."""
@@ -248,7 +263,7 @@ class CaseQuerySet(VisibleQuerySet):
         return self.filter(forms_of_exploitation__icontains=f'"{form}"')
 
     def search(self, text: str, *, user) -> CaseQuerySet:
-        """Reference, title, suspect name or route place contains `text`.
+        """Reference, title, summary, suspect name or route place contains `text`.
 
         Suspects and the route are full-level fields: they are matched only on cases `user`
         sees at FULL or more, so a summary share cannot ask "is Tariq a suspect here?".
@@ -256,15 +271,24 @@ class CaseQuerySet(VisibleQuerySet):
         text = text.strip()
         if not text:
             return self
-        from cases.models import RouteLeg, Suspect
+        from cases.models import Case, RouteLeg, Suspect
 
-        deep = Exists(
-            Suspect.objects.filter(case_id=OuterRef("pk"), name__icontains=text)
-        ) | Exists(RouteLeg.objects.filter(case_id=OuterRef("pk"), place__icontains=text))
+        shallow = Case.objects.filter(
+            Q(reference__icontains=text) | Q(title__icontains=text) | Q(summary__icontains=text)
+        ).values("pk")
+        suspects = Suspect.objects.filter(name__icontains=text)
+        places = RouteLeg.objects.filter(place__icontains=text)
         scope = scope_of(user)
         if not scope.is_hq:
-            deep &= CaseGranted(GrantSql(scope, timezone.now(), ShareLevel.FULL))
-        return self.filter(Q(reference__icontains=text) | Q(title__icontains=text) | deep)
+            full = CaseIdGranted(GrantSql(scope, timezone.now(), ShareLevel.FULL))
+            suspects, places = suspects.filter(full), places.filter(full)
+        # One list of matching ids, each part found through its trigram index (migration
+        # cases/0006_search_trigram), rather than an OR tested on every visible case.
+        # No ORDER BY in the parts: SQLite refuses one inside a compound statement.
+        matches = shallow.order_by().union(
+            suspects.order_by().values("case_id"), places.order_by().values("case_id")
+        )
+        return self.filter(pk__in=matches)
 
 
 class VisibleShares(ColumnsSql):
@@ -383,6 +407,16 @@ class VisibleRequests(ColumnsSql):
         return _request_parties_sql(self.scope, (from_office, to_office, to_partner), connection)
 
 
+class HandOverQuerySet(VisibleQuerySet):
+    def rule(self, scope: Scope, at):
+        """Hand-overs from or to one of the user's desks (the two offices concerned)."""
+        desks = sorted(scope.view_office_ids)
+        return Q(from_office_id__in=desks) | Q(to_office_id__in=desks)
+
+    def pending(self) -> HandOverQuerySet:
+        return self.filter(status="pending")
+
+
 class CooperationRequestQuerySet(VisibleQuerySet):
     def rule(self, scope: Scope, at):
         """Requests sent by or to one of the user's desks, or to their partner organisation."""
@@ -453,7 +487,7 @@ NEWEST_FIRST = ("-updated_at", "-id")
 WALK_MAX_RECIPIENTS = 4
 
 
-def newest_first_page(cases, user, offset: int, limit: int) -> list:
+def newest_first_page(cases, user, offset: int, limit: int, *, filtered: bool = True) -> list:
     """`cases[offset:offset + limit]` in the lists' order, newest first (`NEWEST_FIRST`).
 
     `cases` is a queryset of the user's visible cases (`visible_to`, perhaps filtered). The
@@ -466,7 +500,8 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
     (docs/performance.md#query-shape). Each walk costs an index probe before the first row,
     so a user with more than `WALK_MAX_RECIPIENTS` desks and organisations — who sees many
     cases, close together in the plain order — takes the plain query, as do HQ, the empty
-    scope, another order and SQLite (the demo).
+    scope, another order and SQLite (the demo). `filtered=False` says that `cases` is all the
+    user's visible cases: the walks need not check their cases against it.
     """
     scope = scope_of(user)
     plain = (
@@ -479,7 +514,10 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
     if plain:
         return list(cases[offset : offset + limit])
     grant = GrantSql(scope, timezone.now())
-    among, among_params = cases.order_by().values("pk").query.sql_with_params()
+    among, among_params = "", ()
+    if filtered:
+        among, among_params = cases.order_by().values("pk").query.sql_with_params()
+        among = f" AND g.case_id IN ({among})"
     walks, params = [], []
     for one in [grant.narrowed(office=office) for office in grant.desks] + [
         grant.narrowed(partner=partner) for partner in grant.partners
@@ -489,7 +527,7 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
         # names and placeholders only (S608).
         walks.append(
             f"(SELECT g.case_id, g.case_updated_at FROM {GRANTS} g "  # noqa: S608
-            f"WHERE {live} AND g.case_id IN ({among}) "
+            f"WHERE {live}{among} "
             "ORDER BY g.case_updated_at DESC, g.case_id DESC LIMIT %s)"
         )
         params += [*live_params, *among_params, offset + limit]
@@ -500,6 +538,25 @@ def newest_first_page(cases, user, offset: int, limit: int) -> list:
     )
     params += [limit, offset]
     return list(cases.filter(pk__in=RawSQL(page_ids, params)))  # noqa: S611 (as above)
+
+
+def count_visible_cases(user, limit: int) -> int:
+    """How many cases the user sees, counted up to `limit`: `Case.objects.visible_to(user)`'s
+    count, for a list with no filter. Counted from the user's grants alone (distinct cases,
+    index-only), where counting the cases would also probe each case's primary key."""
+    from cases.models import Case
+
+    scope = scope_of(user)
+    if scope.is_hq or scope.is_empty:
+        return Case.objects.visible_to(user).order_by().values("pk")[:limit].count()
+    live, params = GrantSql(scope, timezone.now()).where("g", connection)
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT DISTINCT g.case_id FROM {GRANTS} g "  # noqa: S608
+        f"WHERE {live} LIMIT %s) counted"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return cursor.fetchone()[0]
 
 
 def get_case_for_user(user, reference: str, action: str = "view"):
@@ -514,7 +571,7 @@ def get_case_for_user(user, reference: str, action: str = "view"):
         case = (
             Case.objects.visible_to(user)
             .with_access(user)
-            .select_related("lead_office")
+            .select_related("lead_office", "assigned_to")
             .get(reference=reference)
         )
     except Case.DoesNotExist:

@@ -47,6 +47,7 @@ __all__ = [
     "Outcome",
     "SpentTokenMixin",
     "new_token",
+    "remember",
     "run",
     "spent",
 ]
@@ -127,6 +128,24 @@ class SpentTokenMixin:
                 messages.info(request, ALREADY_SAVED)
                 return redirect(url)
         return super().dispatch(request, *args, **kwargs)
+
+
+def remember(request: HttpRequest, url: str) -> None:
+    """Spend this post's token after a service that must commit its own refusals (an upload
+    records an infected file before refusing it), so it cannot share `run`'s transaction.
+
+    A later post of the token is then sent to `url` by `SpentTokenMixin`; two posts at the
+    same instant are not held apart, as `run` would hold them.
+    """
+    from glo_act.models import FormSubmission
+
+    token = sent_token(request)
+    if token is not None:
+        FormSubmission.objects.get_or_create(
+            user=request.user,
+            token=token,
+            defaults={"path": request.path[:200], "result_url": url[:500]},
+        )
 
 
 def run(

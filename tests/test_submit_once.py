@@ -52,8 +52,8 @@ TEMPLATES_WITHOUT_TOKEN = {
 
 def page_templates() -> list[Path]:
     found = sorted((ROOT / "templates").rglob("*.html"))
-    for app in ("accounts", "cases", "victims", "liaison_offices", "glo_act"):
-        found += sorted((ROOT / app / "templates").rglob("*.html"))
+    for app in sorted(p.parent for p in ROOT.glob("*/apps.py")):  # every app of the project
+        found += sorted((app / "templates").rglob("*.html"))
     # The HQ admin's own templates post to Django's admin views, which are not page forms.
     return [p for p in found if "admin" not in p.relative_to(ROOT).parts]
 

@@ -34,7 +34,7 @@ from cases.api.serializers import (
 from cases.constants import AccessLevel
 from cases.full_parts import load_full_parts
 from cases.models import Case, CooperationRequest, Message
-from cases.querysets import newest_first_page
+from cases.querysets import count_visible_cases, newest_first_page
 from glo_act.api import (
     ACTION_ERRORS,
     ETAG_HEADER,
@@ -116,7 +116,9 @@ class CaseViewSet(
 ):
     """Cases, redacted to the caller's access level; edits by the lead office."""
 
-    queryset = Case.objects.select_related("lead_office").order_by("-updated_at", "-id")
+    queryset = Case.objects.select_related("lead_office", "assigned_to").order_by(
+        "-updated_at", "-id"
+    )
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]{1,24}"
     filterset_class = CaseFilter
@@ -128,14 +130,27 @@ class CaseViewSet(
             cases = cases.select_related(None)  # the count joins nothing (rows_for_page)
         return cases
 
+    def is_filtered(self) -> bool:
+        return bool(set(self.request.query_params) & set(self.filterset_class.base_filters))
+
+    def count_rows(self, cases, limit):
+        """Without a filter the list is the user's visible cases, counted from their grants."""
+        if self.is_filtered():
+            return cases.order_by().values("pk")[:limit].count()
+        return count_visible_cases(self.request.user, limit)
+
     def rows_for_page(self, cases, offset, limit):
         """The page's rows as the list's serializer reads them (BoundedCountPagination): the
         lead office's code is joined after the count, which would otherwise join every
         counted case to its office; rows are values(), not model instances; the page is
         found by walking the user's grants (`newest_first_page`)."""
-        cases = cases.annotate(lead_office_code=F("lead_office__code"))
+        cases = cases.annotate(
+            lead_office_code=F("lead_office__code"), assigned_to_username=F("assigned_to__username")
+        )
         rows = cases.values(*CaseSummarySerializer.ROW_COLUMNS)
-        return newest_first_page(rows, self.request.user, offset, limit)
+        return newest_first_page(
+            rows, self.request.user, offset, limit, filtered=self.is_filtered()
+        )
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -102,6 +102,10 @@ def test_the_walk_gives_the_plain_querys_page(cast, world, who, offset, limit):
         ordered = cases.order_by(*NEWEST_FIRST)
         walked = [case.pk for case in newest_first_page(ordered, user, offset, limit)]
         assert walked == [case.pk for case in plain_page(user, cases, offset, limit)]
+    # The list with no filter at all: the walks need no check against it.
+    everything = Case.objects.visible_to(user).order_by(*NEWEST_FIRST)
+    unchecked = newest_first_page(everything, user, offset, limit, filtered=False)
+    assert [case.pk for case in unchecked] == [c.pk for c in everything[offset : offset + limit]]
 
 
 def test_a_case_reached_through_two_desks_is_listed_once(cast, world):
@@ -176,3 +180,22 @@ def test_a_user_with_many_desks_takes_the_plain_order(cast, world, monkeypatch):
         page = newest_first_page(cases, italy, 0, 5)
     assert "UNION ALL" not in queries[-1]["sql"]
     assert [c.pk for c in page] == [c.pk for c in plain_page(italy, cases, 0, 5)]
+
+
+@pytest.mark.parametrize("who", ["uk", "italy", "spain", "focal_point", "provider", "hq"])
+def test_the_grant_count_is_the_visible_count(cast, world, who):
+    from cases.querysets import count_visible_cases
+
+    user = fresh(cast.users[who])
+    visible = Case.objects.visible_to(user).count()
+    assert visible or who == "provider"  # a service provider sees referrals, not cases
+    assert count_visible_cases(user, 1000) == visible
+    assert count_visible_cases(user, 2) == min(2, visible)
+
+
+def test_the_list_counts_filtered_cases_as_the_filter_says(cast, world, login):
+    client = login(cast.italy)
+    everything = client.get("/cases/")
+    only_closed = client.get("/cases/", {"status": "closed"})
+    assert everything.context["page"].count == Case.objects.visible_to(fresh(cast.italy)).count()
+    assert only_closed.context["page"].count == 0
