@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('victims', '0003_consent_binds'),
+        ('victims', '0004_reveal_purpose'),
     ]
 
     operations = [
