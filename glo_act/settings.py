@@ -417,6 +417,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "victims.constants.ReferralStatus",
         "ReferralUpdateKindEnum": "victims.constants.UpdateKind",
         "EventKindEnum": "liaison_offices.constants.EventKind",
+        "FileKindEnum": "evidence.constants.FileKind",
+        "RecordTypeEnum": "evidence.constants.RecordType",
     },
 }
 

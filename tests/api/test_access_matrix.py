@@ -1,10 +1,10 @@
 """Generic access tests for every endpoint and method (NetBox's APIViewTestCases, as a matrix).
 
-One world: a UK case with a victim, a cooperation request to the British High Commission, a
-referral to IOM and a notification for the focal point. Every endpoint × method is called with
-no credentials, with an expired token, and — for object endpoints — by a cast member who was
-granted nothing on that object. The answer is 401 / 401 / 404, in problem+json, and nothing
-changes.
+One world: a UK case with a victim and a file, a cooperation request to the British High
+Commission, a referral to IOM and a notification for the focal point. Every endpoint × method
+is called with no credentials, with an expired token, and — for object endpoints — by a cast
+member who was granted nothing on that object. The answer is 401 / 401 / 404, in
+problem+json, and nothing changes.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver
 
 from cases import services as case_services
 from cases.constants import RequestKind, ShareLevel, Urgency
 from cases.models import CooperationRequest, Message
+from evidence import services as evidence_services
+from evidence.models import Attachment, FileDownload
 from liaison_offices.constants import Service
 from liaison_offices.delivery import dispatch_event
 from liaison_offices.models import Notification, NotificationEvent
@@ -36,10 +39,11 @@ class World:
     victim: object
     referral: object
     notification: object
+    file: object
 
 
 @pytest.fixture
-def world(cast, uk_case, share) -> World:
+def world(cast, uk_case, share, evidence_root) -> World:
     share(uk_case, partner="BHC", level=ShareLevel.FULL_WITH_VICTIMS)
     request = case_services.request_create(
         acting_user=cast.uk,
@@ -70,7 +74,12 @@ def world(cast, uk_case, share) -> World:
         dispatch_event(event_id)
     notification = Notification.objects.filter(user=cast.focal_point).first()
     assert notification is not None
-    return World(uk_case, request, victim, referral, notification)
+    (case_file,) = evidence_services.upload(
+        acting_user=cast.uk,
+        record=uk_case,
+        uploads=[SimpleUploadedFile("ledger.pdf", b"%PDF-1.4\n%%EOF\n")],
+    )
+    return World(uk_case, request, victim, referral, notification, case_file)
 
 
 # (method, path, body): every operation of /api/v1/.
@@ -92,6 +101,10 @@ ENDPOINTS = [
     ("post", "/referrals/{referral}/decline/", {"reason": "Full"}),
     ("post", "/referrals/{referral}/progress/", {"note": "Started"}),
     ("post", "/referrals/{referral}/complete/", {}),
+    ("get", "/files/", None),
+    ("post", "/files/", {"record_type": "case", "record": "GBR-TIP-2026-0001"}),
+    ("get", "/files/{file}/", None),
+    ("get", "/files/{file}/content/", None),
     ("get", "/notifications/", None),
     ("get", "/notifications/{notification}/", None),
     ("post", "/notifications/{notification}/read/", None),
@@ -107,6 +120,7 @@ def url_of(path: str, world: World) -> str:
         victim=world.victim.code,
         referral=world.referral.pk,
         notification=world.notification.pk,
+        file=world.file.public_id,
     )
 
 
@@ -129,6 +143,8 @@ def snapshot(world: World) -> tuple:
         referral.status,
         Notification.objects.filter(read_at__isnull=False).count(),
         PersonalDataAccess.objects.count(),
+        Attachment.objects.count(),
+        FileDownload.objects.count(),
     )
 
 
@@ -199,6 +215,8 @@ def test_the_browsable_api_serves_signed_in_users_and_records_each_read_once(cas
                 continue
             if "{notification}" in path and user == cast.uk:
                 continue
+            if path.endswith("/content/"):
+                continue  # a file's bytes, never HTML
             before = PersonalDataAccess.objects.count()
             response = client.get(url_of(path, world), HTTP_ACCEPT="text/html")
             assert response.status_code == 200, (user, path)

@@ -1,0 +1,60 @@
+"""The files sections of the request, referral and victim pages, and their upload doors."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from evidence import services
+from evidence.constants import FileKind
+from liaison_offices.constants import Service
+from tests.evidence.conftest import pdf_bytes, upload
+from victims import services as victim_services
+from victims.constants import ConsentPurpose
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def victim(cast, uk_case):
+    return victim_services.victim_register(
+        acting_user=cast.uk,
+        case=uk_case,
+        full_name="Zarmina Testwala",
+        consents=[
+            {"purpose": ConsentPurpose.DATA_PROCESSING},
+            {"purpose": ConsentPurpose.REFERRAL, "partner": cast.partners["IOM"],
+             "service": Service.SHELTER},
+        ],
+    ).victim  # fmt: skip
+
+
+def test_a_victims_documents_are_named_by_kind_on_the_page(cast, victim, login):
+    services.upload(
+        acting_user=cast.uk,
+        record=victim,
+        uploads=[upload("passport-testwala.pdf", pdf_bytes())],
+        title="Passport of Zarmina Testwala",
+        kind=FileKind.IDENTITY_DOCUMENT,
+    )
+    page = login(cast.uk).get(victim.get_absolute_url()).content.decode()
+    files = page.split('id="files"', 1)[1].split("</section>", 1)[0]
+    assert "Identity document" in files
+    assert "Testwala" not in files and "passport-testwala" not in files
+    assert reverse("evidence:upload", args=["victim", victim.code]) in files
+
+
+def test_the_provider_adds_a_file_to_its_referral_on_the_page(cast, victim, login):
+    referral = victim_services.referral_create(
+        acting_user=cast.uk, victim=victim, partner=cast.partners["IOM"], service=Service.SHELTER
+    )
+    client = login(cast.provider)
+    response = client.post(
+        reverse("evidence:upload", args=["referral", referral.pk]),
+        {"files": [upload("intake-form.pdf", pdf_bytes())], "kind": "other", "title": "Intake"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{referral.get_absolute_url()}#files"
+    for user in (cast.provider, cast.uk):
+        page = login(user).get(referral.get_absolute_url()).content.decode()
+        assert "Intake" in page.split('id="files"', 1)[1]
