@@ -29,21 +29,6 @@ def victim(cast, uk_case):
     ).victim  # fmt: skip
 
 
-def test_a_victims_documents_are_named_by_kind_on_the_page(cast, victim, login):
-    services.upload(
-        acting_user=cast.uk,
-        record=victim,
-        uploads=[upload("passport-testwala.pdf", pdf_bytes())],
-        title="Passport of Zarmina Testwala",
-        kind=FileKind.IDENTITY_DOCUMENT,
-    )
-    page = login(cast.uk).get(victim.get_absolute_url()).content.decode()
-    files = page.split('id="files"', 1)[1].split("</section>", 1)[0]
-    assert "Identity document" in files
-    assert "Testwala" not in files and "passport-testwala" not in files
-    assert reverse("evidence:upload", args=["victim", victim.code]) in files
-
-
 def test_the_provider_adds_a_file_to_its_referral_on_the_page(cast, victim, login):
     referral = victim_services.referral_create(
         acting_user=cast.uk, victim=victim, partner=cast.partners["IOM"], service=Service.SHELTER
