@@ -18,7 +18,7 @@ from django.urls import get_resolver
 
 from cases import services as case_services
 from cases.constants import RequestKind, ShareLevel, Urgency
-from cases.models import CooperationRequest, Message
+from cases.models import CooperationRequest, HandOver, Message
 from evidence import services as evidence_services
 from evidence.models import Attachment, FileDownload
 from liaison_offices.constants import Service
@@ -39,6 +39,7 @@ class World:
     victim: object
     referral: object
     notification: object
+    handover: object
     file: object
 
 
@@ -74,20 +75,30 @@ def world(cast, uk_case, share, evidence_root) -> World:
         dispatch_event(event_id)
     notification = Notification.objects.filter(user=cast.focal_point).first()
     assert notification is not None
+    handover = case_services.handover_request(
+        acting_user=cast.uk, case=uk_case, to_office=cast.offices["HQ"]
+    )
     (case_file,) = evidence_services.upload(
         acting_user=cast.uk,
         record=uk_case,
         uploads=[SimpleUploadedFile("ledger.pdf", b"%PDF-1.4\n%%EOF\n")],
     )
-    return World(uk_case, request, victim, referral, notification, case_file)
+    return World(uk_case, request, victim, referral, notification, handover, case_file)
 
 
 # (method, path, body): every operation of /api/v1/.
 ENDPOINTS = [
     ("get", "/me/", None),
     ("get", "/cases/", None),
+    ("get", "/cases/export/", None),
     ("get", "/cases/{case}/", None),
     ("patch", "/cases/{case}/", {"title": "Changed"}),
+    ("post", "/cases/{case}/assign/", {"officer": "uk.officer"}),
+    (
+        "post",
+        "/cases/reassign/",
+        {"office": "GBR", "from_officer": None, "to_officer": "uk.officer"},
+    ),
     ("get", "/cases/{case}/messages/", None),
     ("post", "/cases/{case}/messages/", {"body": "Hello"}),
     ("get", "/cooperation-requests/", None),
@@ -101,6 +112,12 @@ ENDPOINTS = [
     ("post", "/referrals/{referral}/decline/", {"reason": "Full"}),
     ("post", "/referrals/{referral}/progress/", {"note": "Started"}),
     ("post", "/referrals/{referral}/complete/", {}),
+    ("get", "/hand-overs/", None),
+    ("post", "/hand-overs/", {"case": "{case}", "to_office": "ESP"}),
+    ("get", "/hand-overs/{handover}/", None),
+    ("post", "/hand-overs/{handover}/accept/", None),
+    ("post", "/hand-overs/{handover}/decline/", {"reason": "Not ours"}),
+    ("post", "/hand-overs/{handover}/withdraw/", None),
     ("get", "/files/", None),
     ("post", "/files/", {"record_type": "case", "record": "GBR-TIP-2026-0001"}),
     ("get", "/files/{file}/", None),
@@ -120,6 +137,7 @@ def url_of(path: str, world: World) -> str:
         victim=world.victim.code,
         referral=world.referral.pk,
         notification=world.notification.pk,
+        handover=world.handover.pk,
         file=world.file.public_id,
     )
 
@@ -138,6 +156,9 @@ def snapshot(world: World) -> tuple:
     return (
         world.case.title,
         world.case.version,
+        world.case.lead_office_id,
+        world.case.assigned_to_id,
+        list(HandOver.objects.values_list("pk", "status")),
         Message.objects.count(),
         request.status,
         referral.status,
@@ -214,6 +235,10 @@ def test_the_browsable_api_serves_signed_in_users_and_records_each_read_once(cas
             if method != "get" or ("{referral}" in path and user == cast.focal_point):
                 continue
             if "{notification}" in path and user == cast.uk:
+                continue
+            if "{handover}" in path and user == cast.focal_point:  # not a desk of either office
+                continue
+            if path == "/cases/export/":  # a file, not a page (tests/api/test_exports_api.py)
                 continue
             if path.endswith("/content/"):
                 continue  # a file's bytes, never HTML

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from evidence import services
-from evidence.constants import FileKind
 from liaison_offices.constants import Service
 from tests.evidence.conftest import pdf_bytes, upload
 from victims import services as victim_services
