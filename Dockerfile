@@ -24,6 +24,7 @@ COPY liaison_offices ./liaison_offices
 COPY cases ./cases
 COPY victims ./victims
 COPY accounts ./accounts
+COPY audit ./audit
 COPY templates ./templates
 COPY static ./static
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "cases",
     "victims",
     "accounts",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,9 @@ REVEAL_STEP_UP_MINUTES = env_int("REVEAL_STEP_UP_MINUTES", 15)
 DEMO_TOTP_SECRET = env_str("DEMO_TOTP_SECRET", "GLOACTDEMOTWOFACTORSECRETKEYAAAA")
 # HQ's one-time password links work this long (and only until used).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * env_int("PASSWORD_LINK_HOURS", 24)
+# HQ's weekly digest lists whoever read more than this many victims they have no case or
+# referral for (audit/digest.py).
+UNUSUAL_READING_MIN = env_int("UNUSUAL_READING_MIN", 10)
 # How a locked-out or stuck person reaches HQ, shown on the sign-in pages.
 HQ_CONTACT = env_str(
     "HQ_CONTACT", "the HQ duty officer, Immigration Wing, FIA Headquarters, Islamabad"
@@ -309,6 +313,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "liaison_offices.tasks.send_due_reminders",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
+    },
+    "send-unusual-reading-digest": {
+        "task": "audit.tasks.send_unusual_reading_digest",
+        "schedule": crontab(day_of_week="mon", hour=6, minute=30),
     },
     "send-daily-digests": {
         "task": "liaison_offices.tasks.send_daily_digests",
