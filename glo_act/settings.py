@@ -317,6 +317,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-unusual-reading-digest": {
         "task": "audit.tasks.send_unusual_reading_digest",
         "schedule": crontab(day_of_week="mon", hour=6, minute=30),
+        "options": {"expires": 6 * 60 * 60},
     },
     "send-daily-digests": {
         "task": "liaison_offices.tasks.send_daily_digests",
