@@ -10,6 +10,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# libmagic tells an uploaded file's type from its content (evidence/services.py); WeasyPrint
+# (the case file's PDF, cases/views/case_file.py) lays text out with Pango and HarfBuzz, and
+# DejaVu gives it fonts the slim image lacks.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libmagic1 \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Every pinned version with its hashes: two builds install the same bytes.
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
@@ -24,6 +32,7 @@ COPY liaison_offices ./liaison_offices
 COPY cases ./cases
 COPY victims ./victims
 COPY accounts ./accounts
+COPY evidence ./evidence
 COPY audit ./audit
 COPY templates ./templates
 COPY static ./static
@@ -35,6 +44,7 @@ RUN DEBUG=0 \
     SECRET_KEY=collectstatic-only-not-a-secret-0123456789-abcdefghijklmnop \
     FIELD_ENCRYPTION_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXNlY3JldCE= \
     BLIND_INDEX_KEY=collectstatic-only-not-a-secret \
+    CLAMD_ADDRESS=tcp://clamav:3310 \
     python manage.py collectstatic --no-input
 
 USER glo_act

@@ -232,6 +232,15 @@ class CaseQuerySet(VisibleQuerySet):
         grant = GrantSql(scope, None, offices=scope.change_office_ids, lead_only=True)
         return self.filter(CaseGranted(grant))
 
+    def assigned(self, user, which: str) -> CaseQuerySet:
+        """The list's `assigned` filter: `mine` (assigned to `user`) or `unassigned` (open and
+        assigned to nobody). A narrowing of what the user sees, never a widening."""
+        if which == "mine":
+            return self.filter(assigned_to_id=user.pk)
+        if which == "unassigned":
+            return self.filter(assigned_to__isnull=True).exclude(status="closed")
+        raise ValueError(f"Unknown assigned filter {which!r}")
+
     def shared_with(self, user, handling_code: str | None = None) -> CaseQuerySet:
         """Cases the user holds through a live share and not as their lead office, optionally
         under one handling code: the case list's "shared with me" filters."""
@@ -395,6 +404,16 @@ class VisibleRequests(ColumnsSql):
         return _request_parties_sql(self.scope, (from_office, to_office, to_partner), connection)
 
 
+class HandOverQuerySet(VisibleQuerySet):
+    def rule(self, scope: Scope, at):
+        """Hand-overs from or to one of the user's desks (the two offices concerned)."""
+        desks = sorted(scope.view_office_ids)
+        return Q(from_office_id__in=desks) | Q(to_office_id__in=desks)
+
+    def pending(self) -> HandOverQuerySet:
+        return self.filter(status="pending")
+
+
 class CooperationRequestQuerySet(VisibleQuerySet):
     def rule(self, scope: Scope, at):
         """Requests sent by or to one of the user's desks, or to their partner organisation."""
@@ -549,7 +568,7 @@ def get_case_for_user(user, reference: str, action: str = "view"):
         case = (
             Case.objects.visible_to(user)
             .with_access(user)
-            .select_related("lead_office")
+            .select_related("lead_office", "assigned_to")
             .get(reference=reference)
         )
     except Case.DoesNotExist:

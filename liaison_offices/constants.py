@@ -58,6 +58,13 @@ class EventKind(models.TextChoices):
     SHARE_REVOKED = "share_revoked", "Case share revoked"
     CASE_STATUS_CHANGED = "case_status_changed", "Case status changed"
     CASE_MESSAGE = "case_message", "New message on a case"
+    CASE_ASSIGNED = "case_assigned", "Case assigned to you"
+    CASE_UNASSIGNED = "case_unassigned", "Case no longer assigned to you"
+    CASE_FLAG_DUE = "case_flag_due", "A case flag's date is near"
+    HANDOVER_REQUESTED = "handover_requested", "Hand-over of a case offered to your office"
+    HANDOVER_ACCEPTED = "handover_accepted", "Hand-over accepted"
+    HANDOVER_DECLINED = "handover_declined", "Hand-over declined"
+    HANDOVER_WITHDRAWN = "handover_withdrawn", "Hand-over withdrawn"
     REQUEST_RECEIVED = "request_received", "Cooperation request received"
     REQUEST_ANSWERED = "request_answered", "Cooperation request answered"
     REQUEST_DUE_SOON = "request_due_soon", "Cooperation request due soon"
@@ -76,6 +83,8 @@ class EventKind(models.TextChoices):
         "A victim withdrew consent to share their data with you",
     )
     FOLLOWUP_DUE = "followup_due", "Reintegration follow-up due"
+    FILE_ADDED = "file_added", "New file on a record"
+    FILE_QUARANTINED = "file_quarantined", "File quarantined: malware found"
     PAKISTANI_VICTIM_IDENTIFIED = (
         "pakistani_victim_identified",
         "Pakistani national identified as a victim",

@@ -59,6 +59,7 @@ SUMMARY_FIELDS = [
     "lead_office",
     "forms_of_exploitation",
     "updated_at",
+    "assigned_to",
     "access",
 ]
 FULL_FIELDS = [
@@ -190,6 +191,11 @@ class CaseSummarySerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=Exploitation.choices)
     )
     access = serializers.SerializerMethodField()
+    assigned_to = serializers.SerializerMethodField(
+        help_text="The username of the officer of the lead office who works the case, for the "
+        "lead office and HQ; null when nobody is assigned, and always null through a share "
+        "(who works a case is the lead office's business)."
+    )
 
     class Meta:
         model = Case
@@ -200,10 +206,16 @@ class CaseSummarySerializer(serializers.ModelSerializer):
     def get_access(self, case) -> dict:
         return case_access(self.context["request"].user, case).as_api()
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_assigned_to(self, case) -> str | None:
+        if not case.assigned_to_id or not case_access(self.context["request"].user, case).is_owner:
+            return None
+        return case.assigned_to.get_username()
+
     # What the list reads of each case (CaseViewSet.rows_for_page), as values() rows.
     ROW_COLUMNS = (
         "reference", "kind", "status", "title", "summary", "lead_office_id", "lead_office_code",
-        "forms_of_exploitation", "updated_at", "access_grant",
+        "forms_of_exploitation", "updated_at", "access_grant", "assigned_to_username",
     )  # fmt: skip
 
     def to_representation(self, row: dict) -> dict:
@@ -211,6 +223,9 @@ class CaseSummarySerializer(serializers.ModelSerializer):
         # fields above document the schema, but building them, and a model instance, for
         # every row cost ~2 ms of CPU per page of 25 (bench/ANALYSIS.md). Same output: tests/api
         # compare it with the fields' own.
+        access = access_from_grant(
+            self.context["request"].user, row["lead_office_id"], row["access_grant"]
+        )
         return {
             "reference": row["reference"],
             "kind": row["kind"],
@@ -220,9 +235,8 @@ class CaseSummarySerializer(serializers.ModelSerializer):
             "lead_office": row["lead_office_code"],
             "forms_of_exploitation": list(row["forms_of_exploitation"]),
             "updated_at": _iso_datetime(row["updated_at"]),
-            "access": access_from_grant(
-                self.context["request"].user, row["lead_office_id"], row["access_grant"]
-            ).as_api(),
+            "assigned_to": row["assigned_to_username"] if access.is_owner else None,
+            "access": access.as_api(),
         }
 
 

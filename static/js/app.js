@@ -11,8 +11,43 @@
     }
   }
 
+  // A due date that follows the urgency chosen, until the user sets one of their own: the
+  // input carries each urgency's delay in seconds (cases.forms.RequestForm). Without this, a
+  // blank due date follows the urgency on the server.
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+  function localValue(date) {
+    return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1) + "-" +
+      pad(date.getUTCDate()) + "T" + pad(date.getUTCHours()) + ":" + pad(date.getUTCMinutes());
+  }
+  function dueFromUrgency(root) {
+    var input = root.querySelector("input[data-due-from-urgency]");
+    if (!input || !input.form) {
+      return;
+    }
+    var delays = JSON.parse(input.getAttribute("data-due-from-urgency"));
+    var touched = input.value !== "";
+    input.addEventListener("input", function () {
+      touched = true;
+    });
+    function follow() {
+      var chosen = input.form.querySelector("input[name=urgency]:checked");
+      if (!touched && chosen && delays[chosen.value]) {
+        input.value = localValue(new Date(Date.now() + delays[chosen.value] * 1000));
+      }
+    }
+    input.form.addEventListener("change", function (event) {
+      if (event.target.name === "urgency") {
+        follow();
+      }
+    });
+    follow();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusProblem(document);
+    dueFromUrgency(document);
   });
 
   // After htmx swaps a fragment in, put focus where the news is: an error, or the status line.
@@ -33,5 +68,86 @@
       status.setAttribute("tabindex", "-1");
       status.focus();
     }
+  });
+})();
+
+/* File uploads: drop files on the field, and see the upload's progress. Without JavaScript the
+   same forms post as plain multipart forms. */
+(function () {
+  "use strict";
+
+  function enhanceDrop(zone) {
+    var input = zone.querySelector('input[type="file"]');
+    if (!input) {
+      return;
+    }
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () {
+        zone.classList.remove("dragging");
+      });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+
+  function enhanceUpload(form) {
+    var bar = form.querySelector(".upload-progress");
+    form.addEventListener("submit", function (event) {
+      var input = form.querySelector('input[type="file"]');
+      if (!window.FormData || !input || !input.files.length) {
+        return; // nothing to show progress for: the form posts as usual
+      }
+      event.preventDefault();
+      var request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      if (bar) {
+        bar.hidden = false;
+        bar.value = 0;
+        request.upload.addEventListener("progress", function (progress) {
+          if (progress.lengthComputable) {
+            bar.value = Math.round((100 * progress.loaded) / progress.total);
+          }
+        });
+      }
+      request.addEventListener("load", function () {
+        var landed = request.responseURL && request.responseURL.split("#")[0];
+        if (request.status < 400 && landed && landed !== form.action.split("#")[0]) {
+          // Redirected after success: go where the server sent us, on the record's files.
+          var here = window.location.href.split("#")[0];
+          window.location.assign(request.responseURL);
+          if (landed === here) {
+            window.location.reload(); // only the fragment changed: load the page anew
+          }
+          return;
+        }
+        // Refused: show the page that came back (its errors next to the field).
+        document.open();
+        document.write(request.responseText);
+        document.close();
+      });
+      request.addEventListener("error", function () {
+        if (bar) {
+          bar.hidden = true;
+        }
+        form.submit();
+      });
+      request.send(new FormData(form));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-drop]").forEach(enhanceDrop);
+    document.querySelectorAll("form[data-upload]").forEach(enhanceUpload);
   });
 })();
