@@ -492,7 +492,7 @@ def test_case_page_queries_do_not_grow_with_rows(cast, login, make_case, assert_
         client.get(url)
     client = login(cast.italy)
     # The same page through a FULL share without victims: no hand-over, flags or victims query.
-    with assert_queries(10):
+    with assert_queries(11):
         client.get(url)
 
 
