@@ -284,7 +284,10 @@ class CaseQuerySet(VisibleQuerySet):
             suspects, places = suspects.filter(full), places.filter(full)
         # One list of matching ids, each part found through its trigram index (migration
         # cases/0006_search_trigram), rather than an OR tested on every visible case.
-        matches = shallow.union(suspects.values("case_id"), places.values("case_id"))
+        # No ORDER BY in the parts: SQLite refuses one inside a compound statement.
+        matches = shallow.order_by().union(
+            suspects.order_by().values("case_id"), places.order_by().values("case_id")
+        )
         return self.filter(pk__in=matches)
 
 

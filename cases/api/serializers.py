@@ -41,6 +41,7 @@ from cases.models import (
     Suspect,
     TimelineEvent,
 )
+from glo_act.api import StrictCharField
 
 # --- access levels ------------------------------------------------------------------------------
 
@@ -94,7 +95,7 @@ class CaseAccessSerializer(serializers.Serializer):
         "judicial proceedings without the originator's consent; H2: no onward dissemination "
         "without the originator's consent; H3: the restrictions in `handling_conditions`.",
     )
-    handling_conditions = serializers.CharField(
+    handling_conditions = StrictCharField(
         allow_blank=True, help_text="Conditions stated by the originator (always for H3)."
     )
     share_expires_at = serializers.DateTimeField(
@@ -109,7 +110,7 @@ class CaseAccessSerializer(serializers.Serializer):
 
 
 class RouteLegSerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id", help_text="ISO 3166 alpha-3")
+    country = StrictCharField(source="country_id", help_text="ISO 3166 alpha-3")
 
     class Meta:
         model = RouteLeg
@@ -117,7 +118,7 @@ class RouteLegSerializer(serializers.ModelSerializer):
 
 
 class SuspectSerializer(serializers.ModelSerializer):
-    nationality = serializers.CharField(
+    nationality = StrictCharField(
         source="nationality_id", allow_null=True, help_text="ISO 3166 alpha-3"
     )
 
@@ -133,7 +134,7 @@ class LegalProvisionSerializer(serializers.ModelSerializer):
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
+    actor = StrictCharField(
         allow_null=True, help_text="Who made the entry: their full name, else their username."
     )
 
@@ -182,7 +183,7 @@ def load_case_sections(case: Case, user) -> None:
 class CaseSummarySerializer(serializers.ModelSerializer):
     """A case as it appears in lists: the summary fields every level may see."""
 
-    lead_office = serializers.CharField(
+    lead_office = StrictCharField(
         source="lead_office.code", help_text="Code of the lead link office (ISO alpha-3)."
     )
     kind = serializers.ChoiceField(choices=CaseKind.choices)
@@ -271,7 +272,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
     legal_provisions = LegalProvisionSerializer(
         many=True, required=False, source="full_parts.legal_provisions"
     )
-    host_country_law = serializers.CharField(allow_blank=True, required=False)
+    host_country_law = StrictCharField(allow_blank=True, required=False)
     timeline = TimelineEventSerializer(
         many=True,
         source="full_parts.timeline",
@@ -314,8 +315,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
 class CaseUpdateSerializer(serializers.Serializer):
     """The fields the lead office may change through the API (all optional: PATCH)."""
 
-    title = serializers.CharField(max_length=200, required=False)
-    summary = serializers.CharField(allow_blank=True, required=False)
+    title = StrictCharField(max_length=200, required=False)
+    summary = StrictCharField(allow_blank=True, required=False)
     forms_of_exploitation = serializers.ListField(
         child=serializers.ChoiceField(choices=Exploitation.choices), required=False
     )
@@ -328,7 +329,7 @@ class CaseUpdateSerializer(serializers.Serializer):
     recruiter_relationship = serializers.ChoiceField(
         choices=RecruiterRelationship.choices, allow_blank=True, required=False
     )
-    host_country_law = serializers.CharField(allow_blank=True, required=False)
+    host_country_law = StrictCharField(allow_blank=True, required=False)
 
     def validate(self, attrs):
         if not attrs:
@@ -341,8 +342,8 @@ class CaseUpdateSerializer(serializers.Serializer):
 
 class OrganisationRefSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["office", "partner"])
-    code = serializers.CharField(help_text="Office code, or the partner's short name.")
-    name = serializers.CharField()
+    code = StrictCharField(help_text="Office code, or the partner's short name.")
+    name = StrictCharField()
 
 
 def organisation_ref(office, partner) -> dict | None:
@@ -356,7 +357,7 @@ def organisation_ref(office, partner) -> dict | None:
 class MessageSerializer(serializers.ModelSerializer):
     """A message on a case, graded for source reliability and information accuracy."""
 
-    case = serializers.CharField(source="case.reference", read_only=True)
+    case = StrictCharField(source="case.reference", read_only=True)
     request = serializers.IntegerField(
         source="request_id",
         read_only=True,
@@ -383,7 +384,7 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StrictCharField(allow_null=True))
     def get_author(self, message) -> str | None:
         if message.author is None:
             return None
@@ -395,7 +396,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=10000)
+    body = StrictCharField(max_length=10000)
     reliability = serializers.ChoiceField(
         choices=SourceReliability.choices,
         default=SourceReliability.X,
@@ -423,8 +424,8 @@ class MessageCreateSerializer(serializers.Serializer):
 class CooperationRequestSerializer(serializers.ModelSerializer):
     """A request for help on a case from one office to another office or a partner."""
 
-    case = serializers.CharField(source="case.reference")
-    from_office = serializers.CharField(source="from_office.code")
+    case = StrictCharField(source="case.reference")
+    from_office = StrictCharField(source="from_office.code")
     to = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
@@ -462,8 +463,8 @@ class CooperationRequestSerializer(serializers.ModelSerializer):
 
 
 class RequestAnswerSerializer(serializers.Serializer):
-    answer = serializers.CharField(max_length=20000)
-    late_reason = serializers.CharField(
+    answer = StrictCharField(max_length=20000)
+    late_reason = StrictCharField(
         max_length=2000,
         required=False,
         allow_blank=True,
