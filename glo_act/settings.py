@@ -120,6 +120,8 @@ TEMPLATES = [
                 "liaison_offices.context_processors.navigation",
                 "accounts.context_processors.sign_in",
             ],
+            # `{% form_token %}` in every page form without a `{% load %}` (docs/page-forms.md).
+            "builtins": ["glo_act.templatetags.form_token"],
         },
     },
 ]
