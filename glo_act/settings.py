@@ -505,6 +505,8 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "liaison_offices.constants.EventKind",
         "HandOverStatusEnum": "cases.constants.HandOverStatus",
         "KeptShareCodeEnum": "cases.constants.KEPT_SHARE_CODES",
+        "FileKindEnum": "evidence.constants.FileKind",
+        "RecordTypeEnum": "evidence.constants.RecordType",
     },
 }
 

@@ -36,6 +36,7 @@ from glo_act.pages import (
     add_domain_error,
     get_visible_or_404,
     is_htmx,
+    page_extensions,
     paginate_bounded,
 )
 from liaison_offices.access import can_work_office, scope_of
@@ -140,7 +141,7 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         .order_by("-created_at", "-id")
     )
     live = [c for c in consents if c.is_live]
-    return {
+    context = {
         "victim": victim,
         "allowed_fields": [
             PERSONAL_LABELS[name] for name in PersonalField.values if name in allowed
@@ -158,6 +159,8 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         "reveal_needs_setup": two_factor.factor_of(request).skipped,
         **extra,
     }
+    # Sections other apps add (the evidence app's documents): glo_act.pages.extend_page.
+    return page_extensions("victim", request, victim, context)
 
 
 class VictimDetailView(PageView):
@@ -749,7 +752,7 @@ def referral_page_context(request, referral: Referral, **extra) -> dict:
         .order_by("created_at", "id")
     )
     followups = list(ReintegrationFollowUp.objects.filter(referral=referral).order_by("due_on"))
-    return {
+    context = {
         "referral": referral,
         "role": Role(request.user, referral),
         "updates": updates,
@@ -757,6 +760,7 @@ def referral_page_context(request, referral: Referral, **extra) -> dict:
         "schedule_form": extra.pop("schedule_form", None) or victim_forms.FollowUpScheduleForm(),
         **extra,
     }
+    return page_extensions("referral", request, referral, context)
 
 
 class ReferralDetailView(PageView):

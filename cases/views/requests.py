@@ -28,6 +28,7 @@ from glo_act.pages import (
     VisibleMixin,
     add_domain_error,
     get_visible_or_404,
+    page_extensions,
 )
 from liaison_offices.access import can_work_office, scope_of
 from liaison_offices.constants import HQ_CODE
@@ -156,7 +157,8 @@ class RequestDetailView(VisibleMixin, submit_once.SpentTokenMixin, PageView):
         if context["can_answer"]:
             context.setdefault("answer_form", case_forms.AnswerForm(overdue=req.is_overdue))
         context.setdefault("message_form", case_forms.MessageForm())
-        return context
+        # Sections other apps add (the evidence app's files): glo_act.pages.extend_page.
+        return page_extensions("request", self.request, req, context)
 
     def post(self, request, *args, **kwargs):
         """Answer, close, or post to the thread — each a service call; errors shown inline.

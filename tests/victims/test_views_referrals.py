@@ -380,6 +380,7 @@ def test_the_referral_page_query_count_does_not_grow(cast, login, referral, asse
     )
     client = login(cast.uk)
     # 1 session, 2 user, 3 scope, 4 the referral (victim, partner, offices, sender joined),
-    # 5 updates (authors joined), 6 follow-ups, 7 unread badge.
-    with assert_queries(7):
+    # 5 updates (authors joined), 6 follow-ups, 7 the referral's files (evidence), 8 unread
+    # badge.
+    with assert_queries(8):
         assert client.get(page(referral)).status_code == 200
