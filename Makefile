@@ -1,6 +1,7 @@
 # GLO.ACT Case Coordination — the commands README gives.
 #   make run    install, migrate, seed the demo, serve on http://127.0.0.1:8000
 #   make test   install and run the whole suite on PostgreSQL and Redis
+#   make test-fast  the inner loop: SQLite, no Redis, no browser
 #   make lint   ruff, Django's checks, missing migrations
 #   make bench  the quick benchmark profile (see bench/run.py; results in bench/RESULTS.md)
 #   make worker / make webhook-worker / make beat   the background processes (need REDIS_URL)
@@ -14,7 +15,7 @@ STAMP  := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/glo_act
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test lint format bench worker webhook-worker beat clean lock
+.PHONY: install run test test-fast lint format bench worker webhook-worker beat clean lock
 
 $(STAMP): requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +47,12 @@ test: install lint
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	EMAIL_URL=locmem:// \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop: SQLite and no Redis, no browser; what needs PostgreSQL or Redis is skipped
+# (marked `postgres` / `redis` / `worker`). CI runs `make test`, the whole suite.
+test-fast: install
+	DEBUG=1 GLO_ACT_TESTING=1 DATABASE_URL= REDIS_URL= EMAIL_URL=locmem:// \
+	$(PY) -m pytest -m "not browser" -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/run.py --quick

@@ -114,6 +114,18 @@ def is_fresh(request, now: dt.datetime | None = None) -> bool:
     return (now or timezone.now()) - verified_at <= step_up_window()
 
 
+def redirect_to_step_up(request):
+    """Send the person to enter their code again, then back to this page."""
+    from urllib.parse import urlencode
+
+    from django.shortcuts import redirect
+    from django.urls import reverse
+
+    return redirect(
+        reverse("accounts:step_up") + "?" + urlencode({"next": request.get_full_path()})
+    )
+
+
 # --- who needs one -------------------------------------------------------------------------------
 
 

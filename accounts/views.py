@@ -154,6 +154,30 @@ def _b32(device) -> str:
     return b32encode(device.bin_key).decode().rstrip("=")
 
 
+@never_cache
+@login_required
+def step_up(request: HttpRequest):
+    """The code again, for a page that shows personal data when the last check is not fresh
+    (`REVEAL_STEP_UP_MINUTES`); then back to that page."""
+    user = request.user
+    next_url = _next(request)
+    if not two_factor.has_device(user):
+        return redirect(reverse("accounts:two_factor") + _query_next(next_url))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = two_factor.verify_code(user, form.cleaned_data["code"])
+        if device is not None:
+            two_factor.mark_verified(request, device)
+            return redirect(next_url)
+        form.add_error("code", "That code is not right. Enter the newest code your app shows.")
+    return render(
+        request,
+        "accounts/step_up.html",
+        {"form": form, "next": next_url, "minutes": settings.REVEAL_STEP_UP_MINUTES},
+        status=400 if form.errors else 200,
+    )
+
+
 @require_POST
 def skip(request: HttpRequest):
     """ "Not now": for a user whose role does not require a second factor and who has none."""

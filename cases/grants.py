@@ -5,7 +5,9 @@ office, one per share. `sync_case_grants(case_ids)` recomputes the rows of some 
 in the caller's transaction; the case services call it after every write that changes who may
 read a case (opening it, changing its lead office, sharing, revoking, reconciling the shares
 passed on from a replaced one). `grant_drift()` compares the stored rows with the recomputed
-ones (`manage.py check_grants`).
+ones (`manage.py check_grants`). Each grant carries a copy of its case's `updated_at`, so that
+lists newest first can walk the user's grants in order; `touch_case_grants` keeps the copy in
+step when a case changes and nothing else about its grants does.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from django.db import connection
 
 from cases.constants import AccessLevel
 
-__all__ = ["GRANT_COLUMNS", "grant_drift", "sync_case_grants"]
+__all__ = ["GRANT_COLUMNS", "grant_drift", "sync_case_grants", "touch_case_grants"]
 
 GRANT_COLUMNS = (
     "case_id", "share_id", "office_id", "partner_id", "is_lead", "level", "handling_code",
-    "handling_conditions", "expires_at",
+    "handling_conditions", "expires_at", "case_updated_at",
 )  # fmt: skip
 
 # The grants the cases and shares call for; `{cases}` / `{shares}` narrow them to some cases.
@@ -28,12 +30,13 @@ GRANT_COLUMNS = (
 _EXPECTED_SQL = """
 SELECT c.id AS case_id, NULL AS share_id, c.lead_office_id AS office_id, NULL AS partner_id,
        TRUE AS is_lead, {lead} AS level, '' AS handling_code, '' AS handling_conditions,
-       NULL AS expires_at
+       NULL AS expires_at, c.updated_at AS case_updated_at
 FROM cases_case c WHERE {cases}
 UNION ALL
 SELECT s.case_id, s.id, s.office_id, s.partner_id, FALSE, s.level, s.handling_code,
-       s.handling_conditions, s.expires_at
-FROM cases_caseshare s WHERE s.revoked_at IS NULL AND {shares}
+       s.handling_conditions, s.expires_at, sc.updated_at
+FROM cases_caseshare s JOIN cases_case sc ON sc.id = s.case_id
+WHERE s.revoked_at IS NULL AND {shares}
 """
 
 
@@ -75,6 +78,13 @@ def sync_case_grants(cases: Iterable | int | object | None) -> None:
             marks = ", ".join(["%s"] * len(case_ids))
             cursor.execute(f"DELETE FROM cases_casegrant WHERE case_id IN ({marks})", case_ids)  # noqa: S608
         cursor.execute(f"INSERT INTO cases_casegrant ({columns}) {expected}", params)  # noqa: S608
+
+
+def touch_case_grants(case) -> None:
+    """Copy `case.updated_at` (as just saved) onto its grants, in the caller's transaction."""
+    from cases.models import CaseGrant
+
+    CaseGrant.objects.filter(case_id=case.pk).update(case_updated_at=case.updated_at)
 
 
 def grant_drift(cases=None) -> list[tuple[str, dict]]:

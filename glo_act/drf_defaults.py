@@ -18,6 +18,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
+from glo_act.pages import PastTheLastPage, bounded_page
+
 
 class TokenRateThrottle(SimpleRateThrottle):
     """Per API token (per session user for the browsable API); 429 with Retry-After.
@@ -109,26 +111,26 @@ class BoundedCountPagination(PageNumberPagination):
         )
 
     def paginate_queryset(self, queryset, request, view=None):
+        """The page as the pages paginate (`glo_act.pages.bounded_page`); a view may count or
+        read its page its own way (`count_rows(queryset, limit)`,
+        `rows_for_page(queryset, offset, limit)`)."""
         self.request = request
         page_size = self.get_page_size(request)
         self.page_number = self._whole_number(request, self.page_query_param, 1, 10**8)
-        offset = (self.page_number - 1) * page_size
-        # Count ids only: the page's annotations (e.g. a case's access level, a probe per row)
-        # would otherwise be computed for up to count_limit rows just to be counted.
-        self.count = queryset.order_by().values("pk")[: self.count_limit + 1].count()
-        self.count_is_exact = self.count <= self.count_limit
-        self.count = min(self.count, self.count_limit)
-        self.page_size_value = page_size
-        if offset and offset >= self.count and self.count_is_exact:
+        try:
+            page = bounded_page(
+                queryset,
+                number=self.page_number,
+                page_size=page_size,
+                count_limit=self.count_limit,
+                rows_for_page=getattr(view, "rows_for_page", None),
+                count_rows=getattr(view, "count_rows", None),
+            )
+        except PastTheLastPage:
             raise exceptions.NotFound("That page is past the last one.")
-        # A view may add to the page's query what its rows show but its count does not need
-        # (`rows_for_page`): a join there would be paid for every counted row.
-        rows_for_page = getattr(view, "rows_for_page", None)
-        if rows_for_page is not None:
-            queryset = rows_for_page(queryset)
-        rows = list(queryset[offset : offset + page_size + 1])
-        self.has_next = len(rows) > page_size
-        return rows[:page_size]
+        self.count, self.count_is_exact = page.count, page.count_is_exact
+        self.page_size_value, self.has_next = page_size, page.has_next
+        return page.object_list
 
     def get_next_link(self):
         if not self.has_next:

@@ -126,24 +126,61 @@ def paginate_bounded(
     *,
     page_size: int | None = None,
     count_limit: int | None = None,
+    rows_for_page=None,
+    count_rows=None,
 ) -> BoundedPage:
-    """Two queries: a count stopped at `count_limit + 1` rows, and the page (one row more than
-    shown, to know whether a next page exists). `?page=` past the end is a 404.
-    """
-    page_size = page_size or PAGE_SIZE
-    count_limit = count_limit or COUNT_LIMIT
+    """A page's list, bounded (`bounded_page`); `?page=` past the end is a 404."""
     try:
-        number = int(request.GET.get("page", 1))
+        number = max(int(request.GET.get("page", 1)), 1)
     except (TypeError, ValueError):
         number = 1
-    number = max(number, 1)
+    try:
+        return bounded_page(
+            queryset,
+            number=number,
+            page_size=page_size or PAGE_SIZE,
+            count_limit=count_limit or COUNT_LIMIT,
+            rows_for_page=rows_for_page,
+            count_rows=count_rows,
+        )
+    except PastTheLastPage:
+        raise Http404("That page is past the last one.")
+
+
+class PastTheLastPage(Exception):
+    """A page number beyond the last page of a list that was counted exactly."""
+
+
+def bounded_page(
+    queryset: models.QuerySet,
+    *,
+    number: int,
+    page_size: int,
+    count_limit: int,
+    rows_for_page=None,
+    count_rows=None,
+) -> BoundedPage:
+    """Page `number` of `queryset`, in two queries: a count stopped at `count_limit + 1` rows,
+    and the page (one row more than shown, to know whether a next page exists). The pages and
+    the API (`glo_act.drf_defaults.BoundedCountPagination`) both paginate here.
+
+    `rows_for_page(queryset, offset, limit)`, if given, reads the page instead of a slice (to
+    add what the rows show but the count does not need, or find the rows by another path);
+    `count_rows(queryset, limit)` counts instead of counting the ids.
+    """
     # Only the ids are counted: no annotation or join of the page is computed for the count.
-    counted = queryset.order_by().values("pk")[: count_limit + 1].count()
+    if count_rows is not None:
+        counted = count_rows(queryset, count_limit + 1)
+    else:
+        counted = queryset.order_by().values("pk")[: count_limit + 1].count()
     count_is_exact = counted <= count_limit
     offset = (number - 1) * page_size
     if number > 1 and count_is_exact and offset >= counted:
-        raise Http404("That page is past the last one.")
-    rows = list(queryset[offset : offset + page_size + 1])
+        raise PastTheLastPage(number)
+    if rows_for_page is not None:
+        rows = list(rows_for_page(queryset, offset, page_size + 1))
+    else:
+        rows = list(queryset[offset : offset + page_size + 1])
     return BoundedPage(
         object_list=rows[:page_size],
         number=number,

@@ -34,6 +34,21 @@ def ensure_reference_data() -> None:
         import_module("cases.migrations.0002_legal_provisions").load(apps, None)
 
 
+def pytest_collection_modifyitems(config, items):
+    """`make test-fast` runs on SQLite without Redis: what needs the real parts is skipped there,
+    with the reason. `make test` (and CI) has both, so nothing is skipped."""
+    from django.conf import settings
+
+    on_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    without_redis = not settings.REDIS_URL
+    for item in items:
+        if on_sqlite and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (make test)"))
+        needs_redis = item.get_closest_marker("redis") or item.get_closest_marker("worker")
+        if without_redis and needs_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (make test)"))
+
+
 @pytest.fixture
 def cast(db):
     ensure_reference_data()

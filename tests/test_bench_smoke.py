@@ -56,6 +56,7 @@ def _seed(seed: int) -> tuple[dict, dict]:
     return json.loads(out.getvalue()), snapshot
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_it_seeds_the_promised_volumes_and_named_users():
     out = io.StringIO()
@@ -107,6 +108,7 @@ def test_it_seeds_the_promised_volumes_and_named_users():
         assert not live.filter(partner__isnull=False).exists()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_visible_cases_count_the_rows_they_fetch():
     """visible_to's count, whole or bounded, is that of the rows it fetches, for one desk, many
@@ -137,6 +139,7 @@ def test_visible_cases_count_the_rows_they_fetch():
         assert visible.count() == len(fetched)
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_same_seed_gives_the_same_data_and_another_seed_does_not():
     first_summary, first = _seed(5)

@@ -86,3 +86,7 @@ def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
 
 def current_code(user, steps_ahead: int = 0) -> str:
     return code_for(authenticator_of(user), steps_ahead)
+
+
+# What a reveal of personal data posts besides the code (victims.forms.RevealForm).
+REVEAL = {"purpose": "case_work", "reason": "Preparing the statement for the prosecutor"}

@@ -115,22 +115,31 @@ def personal_data_allowed(user, victim: Victim) -> bool:
     return bool(allowed_personal_fields(user, victim))
 
 
-def _access_record(user, victim: Victim, door: str, fields: Iterable[str], reason: str = ""):
+def _access_record(
+    user, victim: Victim, door: str, fields: Iterable[str], reason: str = "", purpose: str = ""
+):
     wanted = set(fields)
     return PersonalDataAccess(
         user=user,
         victim=victim,
         door=AccessDoor(door),
         fields=[name for name in ALL_PERSONAL_FIELDS if name in wanted],
-        reason=reason,
+        purpose=purpose,
+        reason=reason[:200],
     )
 
 
 def record_personal_data_read(
-    *, user, victim: Victim, door: str, fields: Iterable[str], reason: str = ""
+    *,
+    user,
+    victim: Victim,
+    door: str,
+    fields: Iterable[str],
+    reason: str = "",
+    purpose: str = "",
 ) -> PersonalDataAccess:
-    """Write the access record for one look at `victim`'s personal data."""
-    record = _access_record(user, victim, door, fields, reason)
+    """Write the access record for one look at `victim`'s personal data, with why."""
+    record = _access_record(user, victim, door, fields, reason, purpose)
     record.save()
     return record
 
@@ -193,6 +202,7 @@ def reveal_personal_data(
     door: str,
     fields: Iterable[str] | None = None,
     reason: str = "",
+    purpose: str = "",
 ) -> PersonalData:
     """Decrypt the allowed personal fields of `victim` for `user` and record the read.
 
@@ -205,7 +215,12 @@ def reveal_personal_data(
         return PersonalData(victim.code, {})
     values = _decrypt(victim, names)
     record_personal_data_read(
-        user=user, victim=victim, door=door, fields=list(values) or names, reason=reason
+        user=user,
+        victim=victim,
+        door=door,
+        fields=list(values) or names,
+        reason=reason,
+        purpose=purpose,
     )
     return PersonalData(victim.code, values)
 

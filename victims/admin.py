@@ -29,6 +29,7 @@ from victims.constants import (
     AccessDoor,
     ConsentPurpose,
     PersonalField,
+    RevealPurpose,
     Vulnerability,
 )
 from victims.crypto import PersonalDataUnreadable
@@ -239,7 +240,12 @@ class VictimAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
         return [reveal, *super().get_urls()]
 
     def reveal_view(self, request, object_id):
-        """Ask why, then show the personal data and record the read (door=admin)."""
+        """Ask why, then show the personal data and record the read (door=admin). Like a reveal
+        on the pages, it needs a second-factor check from the last REVEAL_STEP_UP_MINUTES."""
+        from accounts import two_factor
+
+        if not two_factor.is_fresh(request):
+            return two_factor.redirect_to_step_up(request)
         victim = get_object_or_404(self.get_queryset(request), pk=object_id)
         context = {
             **self.admin_site.each_context(request),
@@ -258,6 +264,7 @@ class VictimAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
                         user=request.user,
                         victim=victim,
                         door=AccessDoor.ADMIN,
+                        purpose=RevealPurpose.OVERSIGHT,
                         reason=reason[:200],
                     )
                 except PersonalDataUnreadable as exc:

@@ -123,6 +123,21 @@ class UpdateKind(models.TextChoices):
     RESUMED = "resumed", "Resumed"
 
 
+class RevealPurpose(models.TextChoices):
+    """Why someone looks at a victim's personal data: asked before every reveal on a page and
+    kept on the access record with the person's own words
+    (docs/sign-in.md#step-up-before-a-reveal)."""
+
+    CASE_WORK = "case_work", "Working the case (investigation, prosecution)"
+    REFERRAL = "referral", "Arranging or following up a referral"
+    CONTACT = "contact", "Contacting the victim, their family or lawyer"
+    RETURN = "return", "Return, travel documents or repatriation"
+    DUPLICATE = "duplicate", "Checking a possible duplicate record"
+    CORRECTION = "correction", "Correcting the record"
+    OVERSIGHT = "oversight", "HQ oversight or audit"
+    OTHER = "other", "Other"
+
+
 class AccessDoor(models.TextChoices):
     """Through which door personal data was shown."""
 

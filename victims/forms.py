@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from cases.constants import Exploitation, Sex
@@ -24,6 +25,7 @@ from victims.constants import (
     MigrationStatus,
     PersonalField,
     ReferralStatus,
+    RevealPurpose,
     Vulnerability,
 )
 
@@ -516,3 +518,44 @@ class FollowUpRecordForm(PageForm):
     notes = forms.CharField(
         label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class RevealForm(PageForm):
+    """Why personal data is revealed (kept on the access record), and the second-factor code
+    when the session's last check is no longer fresh."""
+
+    purpose = forms.ChoiceField(
+        label="Why do you need it?",
+        choices=[("", "Choose a reason"), *RevealPurpose.choices],
+        error_messages={"required": "Choose why you need this victim's personal data."},
+    )
+    reason = forms.CharField(
+        label="In a few words",
+        max_length=200,
+        help_text="Kept with the record of this look, which HQ reviews.",
+        error_messages={
+            "required": "Say in a few words what for: it is kept with the record of this look."
+        },
+    )
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
+
+    def __init__(self, *args, needs_code: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_code = needs_code
+        if needs_code:
+            minutes = settings.REVEAL_STEP_UP_MINUTES
+            self.fields[
+                "code"
+            ].help_text = (
+                f"Your last code was more than {minutes} minutes ago: enter the newest one."
+            )
+            self.fields["code"].error_messages["required"] = (
+                "Enter the code from your authenticator app: personal data needs a code from "
+                f"the last {minutes} minutes."
+            )
+        else:
+            del self.fields["code"]

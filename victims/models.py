@@ -22,6 +22,7 @@ from victims.constants import (
     LawfulBasis,
     MigrationStatus,
     ReferralStatus,
+    RevealPurpose,
     UpdateKind,
 )
 from victims.crypto import EncryptedDateField, EncryptedTextField
@@ -392,6 +393,8 @@ class PersonalDataAccess(models.Model):
     at = models.DateTimeField(default=timezone.now, editable=False)
     door = models.CharField(max_length=8, choices=AccessDoor.choices)
     fields = models.JSONField(default=list)
+    # Why (asked on the page before a reveal): a choice, and the person's words.
+    purpose = models.CharField(max_length=12, choices=RevealPurpose.choices, blank=True)
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:

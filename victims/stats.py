@@ -63,6 +63,7 @@ def sections(query: StatsQuery) -> list[Section]:
 
 def victim_section(query: StatsQuery) -> Section:
     """Victims by sex × CTDC age band × form of exploitation, in one aggregate query."""
+    # scoped: a subquery of the visible victims below
     statistics_consent = Consent.objects.filter(
         victim_id=OuterRef("pk"), purpose=ConsentPurpose.STATISTICS, withdrawn_at__isnull=True
     )
@@ -211,6 +212,7 @@ def _people(n: int, k: int, noun: str) -> str:
 
 def referral_section(query: StatsQuery) -> Section:
     """Referrals by service and status (outcome), in one aggregate query."""
+    # scoped: a subquery of the visible victims below
     statistics_consent = Consent.objects.filter(
         victim_id=OuterRef("victim_id"),
         purpose=ConsentPurpose.STATISTICS,

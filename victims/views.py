@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from accounts import two_factor
 from cases.constants import Exploitation
 from cases.forms import ConfirmForm
 from cases.models import Case
@@ -50,6 +51,7 @@ from victims.constants import (
     LawfulBasis,
     PersonalField,
     ReferralStatus,
+    RevealPurpose,
     Vulnerability,
 )
 from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
@@ -125,7 +127,7 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         .order_by("reference")
     )
     consents = list(
-        Consent.objects.filter(victim=victim)
+        Consent.objects.filter(victim=victim)  # scoped: a victim they see
         .select_related("partner", "office", "recorded_by", "withdrawn_by")
         .order_by("withdrawn_at", "-recorded_at", "-id")
     )
@@ -149,6 +151,9 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         "forms_of_exploitation": _labels(victim.forms_of_exploitation, Exploitation),
         "vulnerabilities": _labels(victim.vulnerabilities, Vulnerability),
         "revealed": None,
+        "reveal_form": victim_forms.RevealForm(needs_code=not two_factor.is_fresh(request)),
+        # A session that skipped enrolment has no authenticator (no query to know it).
+        "reveal_needs_setup": two_factor.factor_of(request).skipped,
         **extra,
     }
 
@@ -168,27 +173,57 @@ class VictimDetailView(PageView):
 
 @method_decorator(never_cache, name="dispatch")
 class VictimRevealView(LoginRequiredMixin, View):
-    """POST: show the personal data the rules allow, and record the read (door "page").
+    """POST: show the personal data the rules allow, and record the read (door "page") with
+    the reason given (a purpose and the person's words).
 
-    The data is in this response only (never stored in the session, never cached): reloading
-    the victim page shows the code again.
+    When the session's last second-factor check is older than `REVEAL_STEP_UP_MINUTES`, the
+    form also asks for a code from the authenticator app (docs/sign-in.md#step-up-before-a-reveal);
+    a person with no authenticator is asked to set one up first. The data is in this response
+    only (never stored in the session, never cached): reloading the victim page shows the
+    code again.
     """
 
     def post(self, request, code):
         victim = victim_for_user(request.user, code)
-        if not personal_fields_of(victim, request.user):
-            raise PermissionDenied("You may not see this victim's personal data.")
         allowed = personal_fields_of(victim, request.user)
-        revealed = reveal_personal_data(user=request.user, victim=victim, door=AccessDoor.PAGE)
+        if not allowed:
+            raise PermissionDenied("You may not see this victim's personal data.")
+        if not two_factor.has_device(request.user):
+            context = victim_page_context(request, victim, reveal_needs_setup=True)
+            return self.render(request, context, status=403)
+        form = victim_forms.RevealForm(request.POST, needs_code=not two_factor.is_fresh(request))
+        if form.is_valid() and form.needs_code:
+            device = two_factor.verify_code(request.user, form.cleaned_data["code"])
+            if device is None:
+                form.add_error(
+                    "code",
+                    "That code is not right. Enter the newest code your authenticator app "
+                    "shows for GLO.ACT.",
+                )
+            else:
+                two_factor.mark_verified(request, device)
+        if form.errors:
+            context = victim_page_context(request, victim, reveal_form=form)
+            return self.render(request, context, status=400)
+        revealed = reveal_personal_data(
+            user=request.user,
+            victim=victim,
+            door=AccessDoor.PAGE,
+            purpose=form.cleaned_data["purpose"],
+            reason=form.cleaned_data["reason"],
+        )
         rows = [
             (PERSONAL_LABELS[name], revealed.get(name))
             for name in PersonalField.values
             if name in allowed
         ]
-        context = victim_page_context(request, victim, revealed=rows)
+        return self.render(request, victim_page_context(request, victim, revealed=rows))
+
+    def render(self, request, context, status=200):
         if is_htmx(request):
+            # htmx swaps only 2xx answers: the panel with its errors comes back as 200.
             return render(request, "victims/_personal.html", context)
-        return render(request, "victims/victim_detail.html", context)
+        return render(request, "victims/victim_detail.html", context, status=status)
 
 
 # --- the victim list ----------------------------------------------------------------------------
@@ -345,6 +380,12 @@ class VictimEditView(VictimFormBase):
     form_class = victim_forms.VictimForm
     success_message = "Changes saved."
 
+    def get(self, request, *args, **kwargs):
+        # The form shows personal data: like a reveal, it needs a recent second factor.
+        if not two_factor.is_fresh(request):
+            return two_factor.redirect_to_step_up(request)
+        return super().get(request, *args, **kwargs)
+
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "countries": _countries()}
 
@@ -373,6 +414,7 @@ class VictimEditView(VictimFormBase):
                 user=self.request.user,
                 victim=victim,
                 door=AccessDoor.PAGE,
+                purpose=RevealPurpose.CORRECTION,
                 reason="Opened the edit form",
             )
             initial.update(revealed.as_dict())
@@ -397,6 +439,7 @@ class ConsentRecordView(VictimFormBase):
     def get_form_kwargs(self):
         offices, partners = _organisations()
         taken = set()
+        # scoped: the consents of a victim they see
         for consent in Consent.objects.live().filter(victim=self.victim):
             if consent.purpose in (ConsentPurpose.DATA_PROCESSING, ConsentPurpose.STATISTICS):
                 taken.add(consent.purpose)
@@ -436,6 +479,7 @@ class ConsentWithdrawView(VictimFormBase):
     @cached_property
     def consent(self) -> Consent:
         return get_visible_or_404(
+            # scoped: the consents of a victim they see
             Consent.objects.live().filter(victim=self.victim).select_related("partner", "office"),
             pk=self.kwargs["pk"],
         )
@@ -506,7 +550,7 @@ def referral_targets(user, victim: Victim) -> tuple[list, list | None, dict]:
     labels = dict(Service.choices)
     consented = []
     for partner_id, service in (
-        Consent.objects.live()
+        Consent.objects.live()  # scoped: a victim they see
         .filter(victim=victim, purpose=ConsentPurpose.REFERRAL)
         .values_list("partner_id", "service")
         .order_by("partner__name", "service")

@@ -34,6 +34,7 @@ from cases.api.serializers import (
 from cases.constants import AccessLevel
 from cases.full_parts import load_full_parts
 from cases.models import Case, CooperationRequest, Message
+from cases.querysets import count_visible_cases, newest_first_page
 from glo_act.api import (
     ACTION_ERRORS,
     ETAG_HEADER,
@@ -127,12 +128,25 @@ class CaseViewSet(
             cases = cases.select_related(None)  # the count joins nothing (rows_for_page)
         return cases
 
-    def rows_for_page(self, cases):
+    def is_filtered(self) -> bool:
+        return bool(set(self.request.query_params) & set(self.filterset_class.base_filters))
+
+    def count_rows(self, cases, limit):
+        """Without a filter the list is the user's visible cases, counted from their grants."""
+        if self.is_filtered():
+            return cases.order_by().values("pk")[:limit].count()
+        return count_visible_cases(self.request.user, limit)
+
+    def rows_for_page(self, cases, offset, limit):
         """The page's rows as the list's serializer reads them (BoundedCountPagination): the
         lead office's code is joined after the count, which would otherwise join every
-        counted case to its office, and rows are values(), not model instances."""
+        counted case to its office; rows are values(), not model instances; the page is
+        found by walking the user's grants (`newest_first_page`)."""
         cases = cases.annotate(lead_office_code=F("lead_office__code"))
-        return cases.values(*CaseSummarySerializer.ROW_COLUMNS)
+        rows = cases.values(*CaseSummarySerializer.ROW_COLUMNS)
+        return newest_first_page(
+            rows, self.request.user, offset, limit, filtered=self.is_filtered()
+        )
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -29,7 +29,7 @@ from cases.constants import (
     TimelineKind,
     TransportMode,
 )
-from cases.grants import sync_case_grants
+from cases.grants import sync_case_grants, touch_case_grants
 from cases.models import (
     Case,
     CaseReferenceCounter,
@@ -317,6 +317,7 @@ def _save_edit(case: Case, actor, changes: dict[str, list]) -> Case:
     case.updated_at = timezone.now()
     case._history_user = actor
     case.save()
+    touch_case_grants(case)
     record(
         case,
         TimelineKind.EDITED,
@@ -515,6 +516,7 @@ def case_transition(
     locked.updated_at = now
     locked._history_user = acting_user
     locked.save()
+    touch_case_grants(locked)
     verb = "Reopened" if reopening else "Status"
     summary = f"{verb} {current.label.lower()} → {target.label.lower()}"
     if outcome:

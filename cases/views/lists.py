@@ -19,6 +19,7 @@ from cases.models import (
     Case,
     CooperationRequest,
 )
+from cases.querysets import NEWEST_FIRST, count_visible_cases, newest_first_page
 from glo_act.pages import (
     PageView,
     VisibleMixin,
@@ -38,7 +39,7 @@ STATUS_ORDER = SqlCase(
 )
 
 SORTS = {
-    "updated": ("-updated_at", "-id"),
+    "updated": NEWEST_FIRST,
     "reference": ("reference",),
     "status": ("status_order", "-updated_at", "-id"),
 }
@@ -108,6 +109,7 @@ class CaseListView(VisibleMixin, PageView):
         data = valid_filters(form)
         cases = self.filter(self.visible(), data, form)
         sort = data.get("sort") or "updated"
+        filtered = any(value for name, value in data.items() if name != "sort")
         # Only what a row shows (`list_row`): whole cases and offices cost ~1 ms more a page
         # to fetch and build, for columns no row reads (a summary can be pages long).
         rows = (
@@ -117,7 +119,14 @@ class CaseListView(VisibleMixin, PageView):
         )
         if sort == "status":
             rows = rows.annotate(status_order=STATUS_ORDER)
-        page = paginate_bounded(self.request, rows.order_by(*SORTS[sort]))
+        page = paginate_bounded(
+            self.request,
+            rows.order_by(*SORTS[sort]),
+            rows_for_page=lambda cases, offset, limit: newest_first_page(
+                cases, user, offset, limit, filtered=filtered
+            ),
+            count_rows=None if filtered else lambda cases, limit: count_visible_cases(user, limit),
+        )
         scope = scope_of(user)
         return {
             **super().get_context_data(**kwargs),

@@ -67,7 +67,7 @@ class RequestCreateView(CaseFormBase):
     def get_form_kwargs(self):
         sender = self.senders[0]
         # Who can be asked: whoever sees the case — its lead office and its live recipients.
-        live = CaseShare.objects.live().filter(case=self.case)
+        live = CaseShare.objects.live().filter(case=self.case)  # scoped: a case they see
         if sender.code != HQ_CODE and sender.pk != self.case.lead_office_id:
             # A recipient office does not learn who else holds the case: it asks the lead
             # office, or those it passed the case on to (as `request_create` allows).

@@ -242,6 +242,7 @@ def test_the_token_statement_is_prepared_once_per_connection_and_again_after_a_r
     assert api_client(cast.uk).get(f"{API}/me/").json()["username"] == cast.uk.username
 
 
+@pytest.mark.redis
 def test_a_throttle_window_always_ends():
     """If a window expires between its SET and INCR, INCR opens a key without an expiry: it is
     given one, or the token would stay throttled for good."""

@@ -191,3 +191,9 @@ def eager(demo):
     """For tests without a worker: whatever they publish is delivered in-process."""
     with celery_eager():
         yield
+
+
+def give_reveal_reason(page, reason: str = "Preparing the statement for the prosecutor") -> None:
+    """Fill the reveal form's reason (victims.forms.RevealForm): a purpose and a few words."""
+    page.select_option("#personal select[name=purpose]", "case_work")
+    page.fill("#personal input[name=reason]", reason)

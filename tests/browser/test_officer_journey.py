@@ -15,6 +15,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import give_reveal_reason
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.worker,
@@ -77,7 +79,8 @@ def register_victim(uk, reference: str) -> str:
     expect(uk.locator(".messages")).to_contain_text(f"registered on {reference}")
     code = uk.locator("h1.code").inner_text().strip()
     assert VICTIM_NAME not in uk.content()  # the victim page shows the code by default
-    # Revealing is a deliberate, recorded step.
+    # Revealing is a deliberate, recorded step, with its reason.
+    give_reveal_reason(uk)
     uk.get_by_role("button", name="Reveal personal data").click()
     expect(uk.locator("#personal")).to_contain_text(VICTIM_NAME)
     return code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import give_reveal_reason
 from victims.models import Victim
 
 pytestmark = [
@@ -45,6 +46,7 @@ def test_victim_pages_and_statistics_work_on_a_phone_by_keyboard(sign_in, eager)
     uk.get_by_role("link", name=victim.code).click()
     assert fits(uk)
     expect(uk.locator("#personal")).not_to_contain_text("Shown to you now")
+    give_reveal_reason(uk)
     uk.get_by_role("button", name="Reveal personal data").focus()
     uk.keyboard.press("Enter")
     expect(uk.locator("#personal .notice")).to_contain_text("recorded in the access log")

@@ -28,6 +28,7 @@ def test_healthz_answers_while_the_process_runs(client):
     assert "no-cache" in response["Cache-Control"]
 
 
+@pytest.mark.redis
 @pytest.mark.django_db
 def test_readyz_is_ready_when_the_database_and_redis_answer(client, settings):
     assert settings.REDIS_URL, "the suite runs against a real Redis (REDIS_URL)"

@@ -15,6 +15,7 @@ from victims.models import Victim
 WRITERS = 6
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_registrations_get_distinct_consecutive_codes(cast):
     case = make_case(cast.offices["GBR"])

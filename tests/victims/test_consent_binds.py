@@ -14,6 +14,7 @@ from glo_act.errors import ConsentRequired, DomainError, PermissionDenied
 from liaison_offices.constants import EventKind, Service
 from liaison_offices.models import NotificationEvent
 from tests.api.conftest import api_client as api_client  # the API fixture, here too
+from tests.two_factor import REVEAL
 from tests.victims.conftest import ALICE, fresh, share
 from tests.victims.test_referrals import grant_override
 from victims import access, services
@@ -159,7 +160,7 @@ def test_the_pages_show_the_pause_and_refuse_to_go_further(
     )
     assert "This referral is paused" in response.content.decode()
     assert Referral.objects.get(pk=working.pk).status == ReferralStatus.ACCEPTED
-    victim_page = provider.post(reverse("victims:reveal", kwargs={"code": victim.code}))
+    victim_page = provider.post(reverse("victims:reveal", kwargs={"code": victim.code}), REVEAL)
     assert NAME not in victim_page.content.decode()
 
     officer = login(grant_override(cast.uk))

@@ -45,6 +45,7 @@ def raw_tokens(victim_id: int, *columns: str) -> tuple[str, ...]:
         return cursor.fetchone()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_victims_table_holds_no_plaintext_name_or_document_number(cast, victim):
     row = raw_row("victims_victim", victim.pk)
@@ -55,6 +56,7 @@ def test_the_victims_table_holds_no_plaintext_name_or_document_number(cast, vict
     assert full_name.startswith("gAAAAA") and passport.startswith("gAAAAA")  # Fernet tokens
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_history_table_holds_ciphertext_only(cast, victim):
     services.victim_update(acting_user=cast.uk, victim=victim, phone="+44 7700 900999")

@@ -13,6 +13,7 @@ from django.urls import reverse
 from cases.constants import HandlingCode, ShareLevel
 from glo_act import pages
 from liaison_offices.constants import Service
+from tests.two_factor import REVEAL
 from tests.victims.conftest import ALICE, PROCESSING, fresh, make_case, share
 from victims import services
 from victims.constants import AccessDoor, ConsentPurpose
@@ -64,7 +65,7 @@ def test_the_victim_page_shows_the_code_and_no_personal_data_until_revealed(cast
 
 def test_revealing_shows_the_data_records_the_read_and_is_not_cached(cast, login, victim):
     client = login(cast.uk)
-    response = client.post(reverse("victims:reveal", kwargs={"code": victim.code}))
+    response = client.post(reverse("victims:reveal", kwargs={"code": victim.code}), REVEAL)
     html = text(response)
     assert NAME in html and ALICE["passport_number"] in html and "14 Mar 1999" in html
     assert "no-store" in response["Cache-Control"]
@@ -77,7 +78,7 @@ def test_revealing_shows_the_data_records_the_read_and_is_not_cached(cast, login
 
 def test_reveal_with_htmx_swaps_only_the_personal_data_panel(cast, login, victim):
     response = login(cast.uk).post(
-        reverse("victims:reveal", kwargs={"code": victim.code}), HTTP_HX_REQUEST="true"
+        reverse("victims:reveal", kwargs={"code": victim.code}), REVEAL, HTTP_HX_REQUEST="true"
     )
     html = text(response)
     assert html.lstrip().startswith('<section class="card personal-data" id="personal"')
@@ -121,7 +122,7 @@ def test_a_share_without_consent_shows_the_code_only(cast, login, victim, uk_cas
     assert "Reveal personal data" not in html
     assert "Edit" not in html and "Refer to a service" not in html
     reveal = reverse("victims:reveal", kwargs={"code": victim.code})
-    assert client.post(reveal).status_code == 403
+    assert client.post(reveal, REVEAL).status_code == 403
     assert not PersonalDataAccess.objects.exists()
 
 
@@ -135,7 +136,9 @@ def test_consent_to_share_with_italy_opens_the_reveal_button_to_italy(cast, logi
     )
     client = login(fresh(cast.italy))
     assert "Reveal personal data" in text(client.get(detail(victim)))
-    assert NAME in text(client.post(reverse("victims:reveal", kwargs={"code": victim.code})))
+    assert NAME in text(
+        client.post(reverse("victims:reveal", kwargs={"code": victim.code}), REVEAL)
+    )
 
 
 def test_a_focal_point_with_a_summary_share_learns_nothing_personal(cast, login, victim, uk_case):
@@ -427,9 +430,9 @@ def test_a_provider_sees_what_its_service_needs_only_while_working_it(cast, logi
     reveal = reverse("victims:reveal", kwargs={"code": victim.code})
     # Pending: the code only.
     assert "Reveal personal data" not in text(client.get(detail(victim)))
-    assert client.post(reveal).status_code == 403
+    assert client.post(reveal, REVEAL).status_code == 403
     services.referral_accept(acting_user=cast.provider, referral=referral)
-    html = text(client.post(reveal))
+    html = text(client.post(reveal, REVEAL))
     # Shelter needs the name, date of birth and phone: not the passport, CNIC or address.
     assert NAME in html and ALICE["phone"] in html and "14 Mar 1999" in html
     assert ALICE["passport_number"] not in html and ALICE["cnic_number"] not in html
