@@ -3,6 +3,8 @@ never shown back by the admin, and the migration that encrypts the existing ones
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
@@ -148,3 +150,19 @@ def test_a_secret_no_key_opens_fails_the_webhook_without_sending_or_retrying(cas
     row.refresh_from_db()
     assert row.status == DeliveryStatus.FAILED and "cannot be decrypted" in row.last_error
     assert receiver.received == []
+
+
+def test_reseal_puts_every_secret_under_the_newest_key_so_the_old_can_go(cast, settings):
+    from django.core.management import CommandError, call_command
+
+    hook = PartnerWebhook.objects.create(partner=cast.partners["BHC"], url="https://bhc.example/h")
+    old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *old_keys]  # rotated: the new key first
+    call_command("reseal_webhook_secrets", stdout=io.StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key removed
+    assert PartnerWebhook.objects.get(pk=hook.pk).secret == hook.secret
+
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # a ring that opens none
+    with pytest.raises(CommandError, match="could not be decrypted"):
+        call_command("reseal_webhook_secrets", stdout=io.StringIO())
