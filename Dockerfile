@@ -10,6 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# libmagic tells an uploaded file's type from its content (evidence/services.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libmagic1 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Every pinned version with its hashes: two builds install the same bytes.
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
@@ -24,6 +29,7 @@ COPY liaison_offices ./liaison_offices
 COPY cases ./cases
 COPY victims ./victims
 COPY accounts ./accounts
+COPY evidence ./evidence
 COPY templates ./templates
 COPY static ./static
 
@@ -34,6 +40,7 @@ RUN DEBUG=0 \
     SECRET_KEY=collectstatic-only-not-a-secret-0123456789-abcdefghijklmnop \
     FIELD_ENCRYPTION_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXNlY3JldCE= \
     BLIND_INDEX_KEY=collectstatic-only-not-a-secret \
+    CLAMD_ADDRESS=tcp://clamav:3310 \
     python manage.py collectstatic --no-input
 
 USER glo_act

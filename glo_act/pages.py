@@ -30,6 +30,8 @@ __all__ = [
     "PageView",
     "VisibleMixin",
     "add_domain_error",
+    "extend_page",
+    "page_extensions",
     "bounded_counts",
     "get_visible_or_404",
     "is_htmx",
@@ -40,6 +42,29 @@ __all__ = [
 # not the page, dominates; a user with 76,000 visible cases does not need the exact total).
 COUNT_LIMIT = 1000
 PAGE_SIZE = 25
+
+
+# Sections that apps higher up contribute to the pages of the apps below them (the evidence
+# app's files on a case, a request, a referral, a victim), so that no app imports one above it.
+_PAGE_EXTENSIONS: dict[str, list] = {}
+
+
+def extend_page(page: str, contribute) -> None:
+    """Register `contribute(request, obj, context)` for the page named `page` ("case", …).
+
+    It adds what its section needs to `context` and may append a template name to
+    `context["page_panels"]`, which the page includes in order.
+    """
+    if contribute not in _PAGE_EXTENSIONS.setdefault(page, []):
+        _PAGE_EXTENSIONS[page].append(contribute)
+
+
+def page_extensions(page: str, request: HttpRequest, obj, context: dict) -> dict:
+    """Let every registered contributor add to the page's `context` (in place; returned)."""
+    context.setdefault("page_panels", [])
+    for contribute in _PAGE_EXTENSIONS.get(page, ()):
+        contribute(request, obj, context)
+    return context
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -6,6 +6,7 @@ Safe development defaults; production (`DEBUG` off) refuses to start with a defa
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "cases",
     "victims",
     "accounts",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -237,8 +239,44 @@ CONTENT_SECURITY_POLICY = {
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Evidence files (encrypted before they are written, evidence/storage.py): the file system under
+# var/evidence by default, S3-compatible object storage with EVIDENCE_STORAGE=s3.
+EVIDENCE_STORAGE = env_str("EVIDENCE_STORAGE", "filesystem")
+if EVIDENCE_STORAGE == "s3":
+    EVIDENCE_STORAGE_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("EVIDENCE_S3_BUCKET", "glo-act-evidence"),
+            "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("EVIDENCE_S3_REGION", "") or None,
+            "access_key": env_secret("EVIDENCE_S3_ACCESS_KEY", "") or None,
+            "secret_key": env_secret("EVIDENCE_S3_SECRET_KEY", "") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif EVIDENCE_STORAGE == "filesystem":
+    EVIDENCE_STORAGE_BACKEND = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env_str(
+                "EVIDENCE_ROOT",
+                str(
+                    Path(tempfile.gettempdir()) / f"glo_act_evidence_{os.getpid()}"
+                    if TESTING
+                    else VAR_DIR / "evidence"
+                ),
+            ),
+            "directory_permissions_mode": 0o700,
+            "file_permissions_mode": 0o600,
+        },
+    }
+else:
+    raise ImproperlyConfigured("EVIDENCE_STORAGE must be filesystem or s3.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "evidence": EVIDENCE_STORAGE_BACKEND,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -247,6 +285,15 @@ STORAGES = {
         )
     },
 }
+
+# --- Evidence files: size limit, malware scanner (evidence/scanning.py) --------------------------
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 25) * 1024 * 1024
+# clamd in production; the development scanner (EICAR only, said on every upload form) while
+# DEBUG is on, so `make run` needs no daemon.
+EVIDENCE_SCANNER = env_str("EVIDENCE_SCANNER", "development" if DEBUG else "clamd")
+CLAMD_ADDRESS = env_str("CLAMD_ADDRESS", "")
+# Uploads stay in memory (bounded by the limit), never in a plaintext temporary file.
+FILE_UPLOAD_HANDLERS = ["evidence.uploads.BoundedMemoryUploadHandler"]
 
 LANGUAGE_CODE = "en-gb"
 # The admin writes times on the 24-hour clock, as the pages do (glo_act/formats).
@@ -309,6 +356,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "liaison_offices.tasks.send_due_reminders",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
+    },
+    "scan-files-being-checked": {
+        "task": "evidence.tasks.scan_files_being_checked",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
     },
     "send-daily-digests": {
         "task": "liaison_offices.tasks.send_daily_digests",
@@ -396,6 +448,12 @@ if not DEBUG:
     if BLIND_INDEX_KEY == DEV_BLIND_INDEX_KEY:
         raise ImproperlyConfigured(
             "DEBUG is off but BLIND_INDEX_KEY is the public development key."
+        )
+    if EVIDENCE_SCANNER != "clamd":
+        raise ImproperlyConfigured("DEBUG is off: EVIDENCE_SCANNER must be clamd.")
+    if not CLAMD_ADDRESS:
+        raise ImproperlyConfigured(
+            "DEBUG is off but CLAMD_ADDRESS is not set (unix:///path/to/socket or tcp://host:port)."
         )
     if BENCH_VIEWS and not env_bool("BENCH_VIEWS_I_KNOW", default=False):
         raise ImproperlyConfigured("BENCH_VIEWS is for benchmarks; set BENCH_VIEWS_I_KNOW=1 too.")

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("liaison_offices.urls")),
     path("cases/", include("cases.urls")),
     path("victims/", include("victims.urls")),
+    path("files/", include("evidence.urls")),
     path("statistics/", stats, name="stats"),
     path("statistics/ctdc-records.csv", ctdc_export, name="ctdc_export"),
 ]

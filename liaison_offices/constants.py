@@ -76,6 +76,8 @@ class EventKind(models.TextChoices):
         "A victim withdrew consent to share their data with you",
     )
     FOLLOWUP_DUE = "followup_due", "Reintegration follow-up due"
+    FILE_ADDED = "file_added", "New file on a record"
+    FILE_QUARANTINED = "file_quarantined", "File quarantined: malware found"
     PAKISTANI_VICTIM_IDENTIFIED = (
         "pakistani_victim_identified",
         "Pakistani national identified as a victim",

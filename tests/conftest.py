@@ -91,3 +91,35 @@ class QueryCounter(CaptureQueriesContext):
 def assert_queries():
     """`with assert_queries(3): ...` — exact count; prints every query on a mismatch."""
     return QueryCounter
+
+
+@pytest.fixture(scope="session")
+def clamd_address(tmp_path_factory):
+    """A real clamd for the session (tests/clamd.py): its CLAMD_ADDRESS."""
+    from tests.clamd import start_clamd, stop_clamd
+
+    address, process = start_clamd(tmp_path_factory.mktemp("clamd"))
+    yield address
+    stop_clamd(process)
+
+
+@pytest.fixture
+def clamd(settings, clamd_address):
+    """Scan uploads with the real clamd for this test."""
+    settings.EVIDENCE_SCANNER = "clamd"
+    settings.CLAMD_ADDRESS = clamd_address
+    return clamd_address
+
+
+@pytest.fixture
+def evidence_root(settings, tmp_path):
+    """A fresh evidence storage directory for this test (the encrypted files land here)."""
+    root = tmp_path / "evidence"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root

@@ -37,6 +37,8 @@ OPERATOR = {
     "SECRET_KEY": "k7Qv-2mZpL9xR4tW8yB1nC6dF3gH5jK0sA7eU2iO9pX4vM1qT8zY3wN6bD5cE0rS",
     "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "BLIND_INDEX_KEY": "blind-index-key-of-this-deployment",
+    "EVIDENCE_S3_ACCESS_KEY": "evidence-store-user",
+    "EVIDENCE_S3_SECRET_KEY": "evidence-store-password-of-this-deployment",
 }
 
 
@@ -86,7 +88,8 @@ def self_check(argv: list[str]) -> list[str]:
 
 
 def run(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    # collectstatic compresses every static file: minutes on a loaded 2-core machine.
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=400)
 
 
 # --- Dockerfile parsing -------------------------------------------------------------------------

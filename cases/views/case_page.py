@@ -29,6 +29,7 @@ from glo_act.pages import (
     PageView,
     add_domain_error,
     is_htmx,
+    page_extensions,
 )
 
 __all__ = ["CaseDetailView", "CaseFormBase", "MessagePostView", "case_page_context"]
@@ -89,7 +90,8 @@ def case_page_context(request, case: Case, **extra) -> dict:
             .order_by("code")
         )
     context.update(extra)
-    return context
+    # Sections other apps add (the evidence app's files): glo_act.pages.extend_page.
+    return page_extensions("case", request, case, context)
 
 
 def _labels(values, choices) -> list[str]:

@@ -35,3 +35,84 @@
     }
   });
 })();
+
+/* File uploads: drop files on the field, and see the upload's progress. Without JavaScript the
+   same forms post as plain multipart forms. */
+(function () {
+  "use strict";
+
+  function enhanceDrop(zone) {
+    var input = zone.querySelector('input[type="file"]');
+    if (!input) {
+      return;
+    }
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () {
+        zone.classList.remove("dragging");
+      });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+
+  function enhanceUpload(form) {
+    var bar = form.querySelector(".upload-progress");
+    form.addEventListener("submit", function (event) {
+      var input = form.querySelector('input[type="file"]');
+      if (!window.FormData || !input || !input.files.length) {
+        return; // nothing to show progress for: the form posts as usual
+      }
+      event.preventDefault();
+      var request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      if (bar) {
+        bar.hidden = false;
+        bar.value = 0;
+        request.upload.addEventListener("progress", function (progress) {
+          if (progress.lengthComputable) {
+            bar.value = Math.round((100 * progress.loaded) / progress.total);
+          }
+        });
+      }
+      request.addEventListener("load", function () {
+        var landed = request.responseURL && request.responseURL.split("#")[0];
+        if (request.status < 400 && landed && landed !== form.action.split("#")[0]) {
+          // Redirected after success: go where the server sent us, on the record's files.
+          var here = window.location.href.split("#")[0];
+          window.location.assign(request.responseURL);
+          if (landed === here) {
+            window.location.reload(); // only the fragment changed: load the page anew
+          }
+          return;
+        }
+        // Refused: show the page that came back (its errors next to the field).
+        document.open();
+        document.write(request.responseText);
+        document.close();
+      });
+      request.addEventListener("error", function () {
+        if (bar) {
+          bar.hidden = true;
+        }
+        form.submit();
+      });
+      request.send(new FormData(form));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-drop]").forEach(enhanceDrop);
+    document.querySelectorAll("form[data-upload]").forEach(enhanceUpload);
+  });
+})();

@@ -484,12 +484,12 @@ def test_case_page_queries_do_not_grow_with_rows(cast, login, make_case, assert_
     # partner joined; one query for both "all shares" and "passed on by me"), 6 requests
     # (offices and partner joined), 7 route, suspects, legal basis, timeline and expired
     # shares as JSON (cases.full_parts), 8 messages (author, office, partner joined),
-    # 9 victims, 10 unread badge.
-    with assert_queries(10):
+    # 9 victims, 10 the files of the case and of its messages (evidence), 11 unread badge.
+    with assert_queries(11):
         client.get(url)
     client = login(cast.italy)
     # The same page through a FULL share without victims: no victims query (9).
-    with assert_queries(9):
+    with assert_queries(10):
         client.get(url)
 
 

@@ -26,6 +26,7 @@ PRODUCTION = {
     "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "BLIND_INDEX_KEY": "blind-index-key-of-this-deployment-only",
     "ALLOWED_HOSTS": "glo-act.fia.example",
+    "CLAMD_ADDRESS": "tcp://clamav.internal:3310",
 }
 
 SHOW_SETTINGS = (
@@ -117,6 +118,8 @@ def test_it_refuses_a_malformed_redis_url_and_names_it(value):
         ("SECRET_KEY", "SECRET_KEY is the public development key"),
         ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_KEY is the public development key"),
         ("BLIND_INDEX_KEY", "BLIND_INDEX_KEY is the public development key"),
+        # Uploaded files are scanned by clamd in production, never by the development scanner.
+        ("CLAMD_ADDRESS", "DEBUG is off but CLAMD_ADDRESS is not set"),
     ],
 )
 def test_production_refuses_to_start_with_a_default_secret(missing, message):

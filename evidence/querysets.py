@@ -1,0 +1,76 @@
+"""Who sees a file: exactly who sees its record, at the level that record needs.
+
+| the file is on        | seen by (the record's own rule)                                     |
+|-----------------------|---------------------------------------------------------------------|
+| a case                | those who see the case at FULL level or above (`Case.visible_to`)   |
+| a case message        | those who see the message (`Message.visible_to`: FULL on the case,  |
+|                       | or the two parties of a request's thread)                           |
+| a cooperation request | its two parties (`CooperationRequest.visible_to`)                   |
+| a referral            | the referring office and the receiving partner (`Referral`)         |
+| a victim              | those who see every personal field of the victim                    |
+|                       | (`Victim.with_personal_access`: lead or recording office, a consented |
+|                       | FULL_WITH_VICTIMS share, a referral whose service needs every field) |
+
+Each branch is the record's own rule, built from the same scope (docs/architecture.md); this
+module writes no rule of its own. HQ sees every file (`VisibleQuerySet`).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from evidence.constants import LISTED_STATUSES, FileStatus
+from liaison_offices.access import VisibleQuerySet
+
+
+class AttachmentQuerySet(VisibleQuerySet):
+    def rule(self, scope, at):
+        from cases.constants import ShareLevel
+        from cases.models import Case, CooperationRequest, Message
+        from victims.constants import ALL_PERSONAL_FIELDS
+        from victims.models import Referral, Victim
+        from victims.querysets import PersonalAccess, VisibleVictims, field_bits
+
+        every_field = field_bits(ALL_PERSONAL_FIELDS)
+        cases = Case.objects.filter(Case.objects.rule(scope, at, min_level=ShareLevel.FULL))
+        messages = Message.objects.filter(Message.objects.rule(scope, at))
+        requests = CooperationRequest.objects.filter(CooperationRequest.objects.rule(scope, at))
+        referrals = Referral.objects.filter(Referral.objects.rule(scope, at))
+        victims = (
+            Victim.objects.filter(VisibleVictims(scope, at))
+            .annotate(file_access=PersonalAccess(scope, at))
+            .filter(file_access=every_field)
+        )
+        return (
+            Q(case__in=cases.values("pk"))
+            | Q(message__in=messages.values("pk"))
+            | Q(request__in=requests.values("pk"))
+            | Q(referral__in=referrals.values("pk"))
+            | Q(victim__in=victims.values("pk"))
+        )
+
+    def listed(self):
+        """Files a record's page lists: being checked or available (not withdrawn)."""
+        return self.filter(status__in=LISTED_STATUSES)
+
+    def available(self):
+        return self.filter(status=FileStatus.AVAILABLE)
+
+    def on(self, record):
+        """The files of one record (a Case, Message, CooperationRequest, Referral or Victim)."""
+        from evidence.models import RECORD_FIELDS
+
+        name = record_field(record)
+        assert name in RECORD_FIELDS
+        return self.filter(**{name: record})
+
+
+def record_field(record) -> str:
+    """The Attachment field that holds `record` ("case", "message", …)."""
+    return {
+        "case": "case",
+        "message": "message",
+        "cooperationrequest": "request",
+        "referral": "referral",
+        "victim": "victim",
+    }[record._meta.model_name]

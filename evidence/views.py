@@ -1,0 +1,204 @@
+"""The pages' doors: upload (several files, works without JavaScript), the message form with
+files, and the streamed download. A file the user may not see is 404 on every door."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views import View
+
+from cases import forms as case_forms
+from cases import services as case_services
+from cases.access import case_access
+from cases.models import CooperationRequest
+from cases.querysets import get_case_for_user
+from cases.views.case_page import case_page_context
+from evidence import services
+from evidence.constants import SERVED_AS_IS, Door, FileStatus
+from evidence.forms import UploadForm
+from evidence.models import Attachment
+from evidence.presentation import case_of, download_name, file_view
+from evidence.scanning import get_scanner
+from glo_act.errors import DomainError
+from glo_act.pages import add_domain_error, is_htmx
+from victims.models import Referral, Victim
+
+
+def record_for(user, record_type: str, key: str):
+    """The record a page adds files to, if the user sees it (else 404)."""
+    if record_type == "case":
+        return get_case_for_user(user, key)
+    lookups = {
+        "request": (CooperationRequest, "pk"),
+        "referral": (Referral, "pk"),
+        "victim": (Victim, "code"),
+    }
+    if record_type not in lookups:
+        raise Http404("No such record.")
+    model, field = lookups[record_type]
+    found = model.objects.visible_to(user).filter(**{field: key}).first() if key else None
+    if found is None:
+        raise Http404("No such record.")
+    return found
+
+
+def record_url(record) -> str:
+    return record.get_absolute_url() + "#files"
+
+
+def scanner_notice() -> str:
+    """What the upload forms say when files are not really scanned (development only)."""
+    if get_scanner().is_real:
+        return ""
+    return (
+        "Development scanner: files are checked for the EICAR test file only. Production scans "
+        "every file with ClamAV."
+    )
+
+
+class UploadView(LoginRequiredMixin, View):
+    """`/files/add/<record>/<key>/`: the upload form of one record, and its POST."""
+
+    template_name = "evidence/upload.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.record = record_for(request.user, kwargs["record_type"], kwargs["key"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def render_form(self, form, status=200):
+        context = {
+            "form": form,
+            "record": self.record,
+            "record_type": self.kwargs["record_type"],
+            "record_url": record_url(self.record),
+            "scanner_notice": scanner_notice(),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, record_type, key):
+        services.check_can_add(request.user, self.record)
+        return self.render_form(UploadForm())
+
+    def post(self, request, record_type, key):
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                added = services.upload(
+                    acting_user=request.user,
+                    record=self.record,
+                    uploads=form.cleaned_data["files"],
+                    title=form.cleaned_data["title"],
+                    kind=form.cleaned_data["kind"],
+                )
+            except DomainError as exc:
+                if exc.status_code == 403:
+                    raise
+                add_domain_error(form, exc)
+            else:
+                checking = sum(1 for a in added if a.status == FileStatus.CHECKING)
+                text = f"{len(added)} file{'s' if len(added) != 1 else ''} added."
+                if checking:
+                    text += " Being checked for malware: they can be downloaded once checked."
+                messages.success(request, text)
+                return redirect(record_url(self.record))
+        return self.render_form(form, status=422)
+
+
+class MessageWithFilesView(LoginRequiredMixin, View):
+    """The case's message form when it carries files: the files are screened first, then the
+    message is posted and its files added in one transaction (nothing of it on a refusal)."""
+
+    def post(self, request, reference):
+        case = get_case_for_user(request.user, reference)
+        access = case_access(request.user, case)
+        if not access.can_message:
+            raise Http404("No such case.")
+        form = case_forms.MessageForm(request.POST)
+        uploads = [f for f in request.FILES.getlist("files") if f]
+        if form.is_valid():
+            try:
+                screened = services.screen_uploads(uploads) if uploads else []
+                services.refuse_infected(request.user, case, screened)
+                with transaction.atomic():
+                    message = case_services.message_post(
+                        acting_user=request.user, case=case, **form.cleaned_data
+                    )
+                    if screened:
+                        services.attachments_add(
+                            acting_user=request.user, record=message, files=screened
+                        )
+            except DomainError as exc:
+                if exc.field == "files":
+                    form.add_error(None, exc.message)
+                else:
+                    add_domain_error(form, exc)
+            else:
+                if not is_htmx(request):
+                    messages.success(request, "Message posted.")
+                    return redirect(case.get_absolute_url() + "#messages")
+                context = case_page_context(request, case, message_form=case_forms.MessageForm())
+                return render(request, "cases/_messages.html", {**context, "posted": True})
+        template = "cases/_messages.html" if is_htmx(request) else "cases/case_detail.html"
+        context = case_page_context(request, case, message_form=form)
+        return render(request, template, context, status=422)
+
+
+def _stream(attachment: Attachment):
+    yield from services.plaintext(attachment)
+
+
+def download_response(user, attachment: Attachment, door: str):
+    """The streamed download of a file the user sees (the caller looked it up through
+    `Attachment.objects.visible_to(user)`). Never inline: `attachment` disposition, nosniff,
+    and text as octet-stream, so no uploaded byte is ever rendered by the browser."""
+    if attachment.status == FileStatus.CHECKING:
+        return HttpResponse(
+            "This file is being checked for malware; it can be downloaded once checked.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    if attachment.status != FileStatus.AVAILABLE:
+        raise Http404("No such file.")
+    case = case_of(attachment)
+    view = file_view(attachment, case_access(user, case) if case is not None else None)
+    services.download_record(user=user, attachment=attachment, door=door)
+    media_type = attachment.media_type if attachment.media_type in SERVED_AS_IS else None
+    response = StreamingHttpResponse(
+        _stream(attachment), content_type=media_type or "application/octet-stream"
+    )
+    response["Content-Length"] = str(attachment.size)
+    response["Content-Disposition"] = content_disposition_header(True, download_name(view))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-File-SHA256"] = attachment.sha256
+    return response
+
+
+def visible_file_or_404(user, public_id) -> Attachment:
+    attachment = (
+        Attachment.objects.visible_to(user)
+        .select_related("case", "message__case", "request__case", "victim", "referral__victim")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such file.")
+    return attachment
+
+
+class DownloadView(LoginRequiredMixin, View):
+    def get(self, request, public_id):
+        attachment = visible_file_or_404(request.user, public_id)
+        return download_response(request.user, attachment, Door.PAGE)
+
+
+def upload_url(record_type: str, key) -> str:
+    return reverse("evidence:upload", kwargs={"record_type": record_type, "key": str(key)})

@@ -1,0 +1,137 @@
+"""Files in a real browser: ilo.gbr attaches a PDF and a photo to a message on a UK case
+shared in full with Italy (H2) and as a summary with the British High Commission; ilo.ita
+downloads both and their digests match the page's; fp.gbr gets "not found" for both; iom.pk
+downloads the file of the referral it received but gets "not found" for the case's file.
+Screenshots of the files on the case page, wide and at phone width, go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from cases import services as case_services
+from cases.constants import CaseKind, Exploitation, HandlingCode, ShareLevel
+from evidence import services
+from evidence.models import Attachment
+from liaison_offices.constants import Service
+from liaison_offices.models import LinkOffice, PartnerOrganisation
+from tests.browser.conftest import ARTIFACTS
+from tests.evidence.conftest import pdf_bytes, png_bytes, upload
+from victims import services as victim_services
+from victims.constants import ConsentPurpose
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def shared_case(eager, evidence_root):
+    users = {u.username: u for u in get_user_model().objects.all()}
+    gbr, ita = LinkOffice.objects.get(code="GBR"), LinkOffice.objects.get(code="ITA")
+    bhc = PartnerOrganisation.objects.get(short_name="BHC")
+    case = case_services.case_create(
+        acting_user=users["ilo.gbr"],
+        lead_office=gbr,
+        kind=CaseKind.TIP,
+        title="Car wash workers held in Luton",
+        forms_of_exploitation=[Exploitation.FORCED_LABOUR],
+    )
+    case_services.case_share(
+        acting_user=users["ilo.gbr"],
+        case=case,
+        office=ita,
+        level=ShareLevel.FULL,
+        handling_code=HandlingCode.H2,
+        handling_conditions="Only for the joint investigation.",
+    )
+    case_services.case_share(
+        acting_user=users["ilo.gbr"],
+        case=case,
+        partner=bhc,
+        level=ShareLevel.SUMMARY,
+        handling_code=HandlingCode.H1,
+    )
+    return case, users
+
+
+def test_message_files_reach_the_full_share_and_nobody_else(shared_case, sign_in, tmp_path):
+    case, users = shared_case
+    pdf, png = tmp_path / "witness-statement.pdf", tmp_path / "site-photo.png"
+    pdf.write_bytes(pdf_bytes("Statement taken at the car wash"))
+    png.write_bytes(png_bytes(64, 48))
+
+    uk = sign_in("ilo.gbr")
+    uk.goto(case.get_absolute_url())
+    uk.fill("#id_body", "Statement and a photograph of the site, taken today.")
+    uk.set_input_files("#id_message_files", [str(pdf), str(png)])
+    uk.get_by_role("button", name="Post message").click()
+    thread = uk.locator("#messages .thread")
+    expect(thread).to_contain_text("witness-statement.pdf")
+    expect(thread).to_contain_text("site-photo.png")
+    assert Attachment.objects.filter(message__case=case).count() == 2
+
+    italy = sign_in("ilo.ita")
+    italy.goto(case.get_absolute_url())
+    files = italy.locator("#messages .files li")
+    expect(files).to_have_count(2)
+    expect(files.first).to_contain_text("H2")
+    for index in range(2):
+        row = files.nth(index)
+        digest = row.locator(".digest code").inner_text().strip()
+        with italy.expect_download() as caught:
+            row.locator("a[download]").click()
+        download = caught.value
+        assert download.suggested_filename.startswith(f"H2_{case.reference}_")
+        body = Path(download.path()).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == digest
+        assert body in (pdf.read_bytes(), png.read_bytes())
+    ARTIFACTS.mkdir(exist_ok=True)
+    italy.locator("#messages").screenshot(path=str(ARTIFACTS / "evidence-message-files.png"))
+    italy.set_viewport_size({"width": 390, "height": 844})
+    italy.locator("#messages").screenshot(path=str(ARTIFACTS / "evidence-message-files-phone.png"))
+
+    high_commission = sign_in("fp.gbr")
+    for attachment in Attachment.objects.filter(message__case=case):
+        response = high_commission.goto(attachment.download_url)
+        assert response.status == 404
+    high_commission.goto(case.get_absolute_url())
+    expect(high_commission.locator("#files")).to_have_count(0)
+
+
+def test_a_provider_downloads_its_referrals_file_but_not_the_cases(shared_case, sign_in):
+    case, users = shared_case
+    iom = PartnerOrganisation.objects.get(short_name="IOM")
+    victim = victim_services.victim_register(
+        acting_user=users["ilo.gbr"],
+        case=case,
+        full_name="Imaginary Person",
+        consents=[
+            {"purpose": ConsentPurpose.DATA_PROCESSING},
+            {"purpose": ConsentPurpose.REFERRAL, "partner": iom, "service": Service.SHELTER},
+        ],
+    ).victim
+    referral = victim_services.referral_create(
+        acting_user=users["ilo.gbr"], victim=victim, partner=iom, service=Service.SHELTER
+    )
+    (intake,) = services.upload(
+        acting_user=users["ilo.gbr"], record=referral, uploads=[upload("intake.pdf", pdf_bytes())]
+    )
+    (case_file,) = services.upload(
+        acting_user=users["ilo.gbr"], record=case, uploads=[upload("case.pdf", pdf_bytes())]
+    )
+    provider = sign_in("iom.pk")
+    with provider.expect_download() as caught:
+        provider.evaluate(
+            "url => { const a = document.createElement('a'); a.href = url; a.download = '';"
+            " document.body.appendChild(a); a.click(); }",
+            intake.download_url,
+        )
+    assert caught.value.suggested_filename == f"{victim.code}_intake.pdf"
+    assert provider.goto(case_file.download_url).status == 404
