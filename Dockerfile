@@ -10,9 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# libmagic tells an uploaded file's type from its content (evidence/services.py).
+# libmagic tells an uploaded file's type from its content (evidence/services.py); WeasyPrint
+# (the case file's PDF, cases/views/case_file.py) lays text out with Pango and HarfBuzz, and
+# DejaVu gives it fonts the slim image lacks.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmagic1 \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 # Every pinned version with its hashes: two builds install the same bytes.

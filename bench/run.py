@@ -222,6 +222,8 @@ def ensure_database(profile: dict, seed: int, scale: float, reseed: bool) -> dic
     _sql("postgres", f'CREATE DATABASE "{database}"')
     env = base_env(database)
     env["DEBUG"] = "1"
+    # Seeding copies whole tables in single statements, longer than a request's limit.
+    env["DATABASE_STATEMENT_TIMEOUT_MS"] = "0"
     subprocess.run([PY, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env,
                    check=True)  # fmt: skip
     started = time.monotonic()

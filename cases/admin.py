@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -270,10 +272,16 @@ class CaseAdminForm(forms.ModelForm):
         return cleaned
 
 
+class ReassignAdminForm(forms.Form):
+    to_officer = forms.ModelChoiceField(label="New officer", queryset=None)
+
+
 @admin.register(Case)
 class CaseAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
     form = CaseAdminForm
-    list_display = ["reference", "title", "kind", "lead_office", "status", "updated_at"]
+    list_display = [
+        "reference", "title", "kind", "lead_office", "status", "assigned_to", "updated_at"
+    ]  # fmt: skip
     list_filter = [
         "lead_office",
         "kind",
@@ -283,8 +291,9 @@ class CaseAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
     ]
     search_fields = ["reference"]  # widened in get_search_results
     search_help_text = "Reference, title, suspect name or route place."
-    list_select_related = ["lead_office"]
+    list_select_related = ["lead_office", "assigned_to"]
     filter_horizontal = ["legal_provisions"]
+    actions = ["reassign_cases"]
     inlines = [
         RouteLegInline,
         SuspectInline,
@@ -320,6 +329,62 @@ class CaseAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None) -> bool:
         return True  # a revert would write past the services
+
+    @admin.action(description="Reassign the selected cases…")
+    def reassign_cases(self, request, queryset):
+        """Bulk reassignment (docs/casework.md): choose the officer, confirm once; the cases
+        move per lead office and former officer through `cases_reassign`, all or nothing in
+        each group, and one summary says what moved."""
+        cases = list(queryset.select_related("lead_office", "assigned_to").order_by("reference"))
+        offices = {case.lead_office_id for case in cases}
+        officers = services.officers_of(next(iter(offices))) if len(offices) == 1 else None
+        form = ReassignAdminForm(request.POST if "apply" in request.POST else None)
+        if officers is None:
+            self.message_user(
+                request, "Reassign the cases of one lead office at a time.", messages.ERROR
+            )
+            return None
+        form.fields["to_officer"].queryset = officers
+        if form.is_bound and form.is_valid():
+            to_officer = form.cleaned_data["to_officer"]
+            groups: dict = {}
+            for case in cases:
+                groups.setdefault(case.assigned_to, []).append(case)
+            moved = 0
+            for former, group in groups.items():
+                if former is not None and former.pk == to_officer.pk:
+                    continue
+                try:
+                    moved += len(
+                        services.cases_reassign(
+                            acting_user=request.user,
+                            office=group[0].lead_office,
+                            from_officer=former,
+                            to_officer=to_officer,
+                            cases=group,
+                        )
+                    )
+                except DomainError as exc:
+                    self.message_user(request, exc.message, messages.ERROR)
+            if moved:
+                self.message_user(
+                    request,
+                    f"{moved} case(s) reassigned to {to_officer.get_full_name() or to_officer}.",
+                    messages.SUCCESS,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/cases/reassign.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reassign cases",
+                "cases": cases,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -265,8 +265,32 @@ class TimelineKind(models.TextChoices):
     REQUEST_ANSWERED = "request_answered", "Cooperation request answered"
     REQUEST_CLOSED = "request_closed", "Cooperation request closed"
     VICTIM_LINKED = "victim_linked", "Victim linked"
+    ASSIGNED = "assigned", "Assignment"
+    FLAGGED = "flagged", "Flag"
+    HANDOVER = "handover", "Hand-over of the lead office"
 
 
 class LegalAct(models.TextChoices):
     PTPA_2018 = "PTPA_2018", "Prevention of Trafficking in Persons Act, 2018"
     PSMA_2018 = "PSMA_2018", "Prevention of Smuggling of Migrants Act, 2018"
+
+
+class HandOverStatus(models.TextChoices):
+    """A request to hand the lead of a case to another office (`cases.models.HandOver`)."""
+
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# The handling codes of the share a lead office keeps after a hand-over: H3 needs conditions,
+# which the new lead office states when it shares.
+KEPT_SHARE_CODES = [(code.value, code.label) for code in HandlingCode if code != HandlingCode.H3]
+
+
+class AssignedFilter(models.TextChoices):
+    """The case list's `assigned` filter, the same on the page and in the API."""
+
+    MINE = "mine", "My cases"
+    UNASSIGNED = "unassigned", "Unassigned"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from cases.constants import OPEN_STATUSES, CaseStatus, RequestStatus
-from cases.models import Case, CooperationRequest
+from cases.models import Case, CaseFlag, CooperationRequest, HandOver
 from cases.views.lists import DUE_SOON
 from glo_act import pages
 from liaison_offices.access import scope_of
@@ -23,8 +25,76 @@ def _any_of(**lookups) -> Q:
 
 
 def panels(request) -> list[Panel]:
-    """Two panels, one aggregate query each."""
-    return [_cases_panel(request.user), _requests_panel(request.user)]
+    """Two panels, one aggregate query each, and for those who work an office's cases a
+    third, "Your casework", in one query of bounded counts."""
+    found = [_cases_panel(request.user), _requests_panel(request.user)]
+    casework = _casework_panel(request.user)
+    if casework is not None:
+        found.append(casework)
+    return found
+
+
+def _casework_panel(user) -> Panel | None:
+    """My cases, the unassigned open cases of the offices the user works, hand-overs waiting
+    for their answer and flags dated within a week (docs/casework.md): one query."""
+    scope = scope_of(user)
+    if not (scope.is_hq or scope.change_office_ids):
+        return None
+    today = timezone.localdate()
+    open_cases = Case.objects.visible_to(user).exclude(status=CaseStatus.CLOSED)
+    worked = Case.objects.restrict(user, "change").exclude(status=CaseStatus.CLOSED)
+    handovers = HandOver.objects.visible_to(user).pending()
+    if not scope.is_hq:
+        handovers = handovers.filter(to_office_id__in=sorted(scope.change_office_ids))
+    counts = pages.bounded_counts(
+        {
+            "mine": open_cases.filter(assigned_to_id=user.pk),
+            "unassigned": worked.filter(assigned_to__isnull=True),
+            "handovers": handovers,
+            "flags": CaseFlag.objects.filter(
+                cleared_at__isnull=True,
+                due_on__lte=today + dt.timedelta(days=7),
+                case__in=worked,
+            ),
+        }
+    )
+    limit = pages.COUNT_LIMIT
+    return Panel(
+        title="Your casework",
+        rows=[
+            Row(
+                "My open cases",
+                counts["mine"],
+                list_url("cases:list", assigned="mine"),
+                limit=limit,
+            ),
+            Row(
+                "Unassigned open cases",
+                counts["unassigned"],
+                list_url("cases:list", assigned="unassigned"),
+                "warn",
+                limit=limit,
+            ),
+            Row(
+                "Hand-overs waiting for your answer",
+                counts["handovers"],
+                list_url("cases:handovers"),
+                "warn",
+                limit=limit,
+            ),
+            Row(
+                "Flags dated within a week",
+                counts["flags"],
+                list_url("cases:due"),
+                "warn",
+                limit=limit,
+            ),
+        ],
+        empty="Nothing assigned, flagged or waiting.",
+        more_url=list_url("cases:list", assigned="mine"),
+        more_label="My cases",
+        order=15,
+    )
 
 
 def _cases_panel(user) -> Panel:

@@ -6,12 +6,16 @@ service raises is shown on the form (`glo_act.pages.add_domain_error`).
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.utils import timezone
 
 from cases.constants import (
     CASE_TRANSITIONS,
+    URGENCY_DUE,
     AgeBand,
+    AssignedFilter,
     CaseKind,
     CaseOutcome,
     CaseStatus,
@@ -89,6 +93,11 @@ class CaseFilterForm(PageForm):
         help_text="Of a share to you",
         required=False,
         choices=_blank([(code.value, code.value) for code in HandlingCode], "Any"),
+    )
+    assigned = forms.ChoiceField(
+        label="Assigned",
+        required=False,
+        choices=[("", "Anyone or nobody"), *AssignedFilter.choices],
     )
     sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORTS.items()))
 
@@ -344,10 +353,29 @@ class RequestForm(PageForm):
         choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
     question = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    due_at = forms.DateTimeField(
+        label="Due by",
+        required=False,
+        help_text="UTC. Left blank, it follows the urgency: 8 hours, 7 days or 14 days from now.",
+        widget=DateTimeInput(
+            attrs={
+                "data-due-from-urgency": json.dumps(
+                    {key: int(due.total_seconds()) for key, due in URGENCY_DUE.items()}
+                )
+            }
+        ),
+    )
 
     def __init__(self, *args, offices, partners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recipient"].set_recipients(offices, partners)
+        self.fields["due_at"].widget.attrs["min"] = timezone.now().strftime("%Y-%m-%dT%H:%M")
+
+    def clean_due_at(self):
+        due = self.cleaned_data.get("due_at")
+        if due is not None and due <= timezone.now():
+            raise forms.ValidationError("The due time must be in the future.")
+        return due
 
 
 class AnswerForm(PageForm):
@@ -369,3 +397,117 @@ class AnswerForm(PageForm):
         if self.overdue and not (data.get("late_reason") or "").strip():
             self.add_error("late_reason", "The answer is past its due date: say why.")
         return data
+
+
+# --- who works the case (cases.services.casework) -----------------------------------------------
+
+
+class OfficerField(forms.ModelChoiceField):
+    """An officer, shown by name and username."""
+
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+
+
+class AssignForm(PageForm):
+    officer = OfficerField(
+        label="Assigned officer",
+        queryset=None,
+        required=False,
+        empty_label="Nobody (unassigned)",
+        help_text="An officer of the lead office. They are told.",
+    )
+
+    def __init__(self, *args, officers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = officers
+
+
+class ReassignForm(PageForm):
+    """Bulk reassignment: whose cases, to whom, all open ones or those ticked."""
+
+    office = forms.ModelChoiceField(label="Office", queryset=None, empty_label=None)
+    from_officer = OfficerField(
+        label="From officer", queryset=None, empty_label="Nobody (unassigned cases)", required=False
+    )
+    to_officer = OfficerField(label="To officer", queryset=None)
+    which = forms.ChoiceField(
+        label="Which cases",
+        choices=[("all", "All of this officer's open cases"), ("chosen", "Only those ticked")],
+        initial="all",
+        widget=forms.RadioSelect,
+    )
+    cases = forms.MultipleChoiceField(
+        label="Cases", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, offices, officers, cases=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = offices
+        self.fields["from_officer"].queryset = officers
+        self.fields["to_officer"].queryset = officers
+        self.fields["cases"].choices = [(str(c.pk), f"{c.reference} — {c.title}") for c in cases]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("which") == "chosen" and not data.get("cases"):
+            self.add_error("cases", "Tick the cases to reassign, or choose all open cases.")
+        return data
+
+
+KEEP_LEVELS = [
+    ("", "No share: we stop seeing the case"),
+    (str(ShareLevel.SUMMARY.value), "Summary"),
+    (str(ShareLevel.FULL.value), "Full"),
+    (str(ShareLevel.FULL_WITH_VICTIMS.value), "Full with victims"),
+]
+
+
+class HandOverForm(PageForm):
+    to_office = forms.ModelChoiceField(label="Hand the case to", queryset=None)
+    note = forms.CharField(
+        label="Why it belongs with them",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    keep_level = forms.TypedChoiceField(
+        label="What your office keeps once accepted",
+        choices=KEEP_LEVELS,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial=str(ShareLevel.SUMMARY.value),
+    )
+    keep_handling_code = forms.ChoiceField(
+        label="Handling code of the share you keep",
+        choices=[(c.value, c.label) for c in HandlingCode if c != HandlingCode.H3],
+        initial=HandlingCode.H0,
+    )
+
+    def __init__(self, *args, offices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_office"].queryset = offices
+
+
+class DeclineForm(PageForm):
+    reason = forms.CharField(
+        label="Why you decline", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class FlagForm(PageForm):
+    reason = forms.CharField(
+        label="Flag",
+        max_length=200,
+        help_text="What to keep in mind, e.g. “Court hearing” or “Victim's visa expires”.",
+    )
+    due_on = forms.DateField(
+        label="Date", required=False, widget=DateInput, help_text="Reminded two days before."
+    )
+
+    def clean_due_on(self):
+        due = self.cleaned_data.get("due_on")
+        if due is not None and due < timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the past.")
+        return due

@@ -16,6 +16,7 @@ from cases.constants import (
     CaseOutcome,
     CaseStatus,
     HandlingCode,
+    HandOverStatus,
     InformationAccuracy,
     LabourSector,
     LegalAct,
@@ -36,6 +37,7 @@ from cases.querysets import (
     CaseQuerySet,
     CaseShareQuerySet,
     CooperationRequestQuerySet,
+    HandOverQuerySet,
     MessageQuerySet,
 )
 from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
@@ -97,6 +99,17 @@ class Case(models.Model):
     legal_provisions = models.ManyToManyField(LegalProvision, blank=True, related_name="cases")
     host_country_law = models.TextField(blank=True, help_text="Host-country provisions, as text")
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The officer of the lead office who works the case (`cases.services.casework`): set and
+    # cleared by its services only, and cleared when the lead office changes.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+        editable=False,
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -116,6 +129,8 @@ class Case(models.Model):
             models.Index(fields=["lead_office", "-updated_at", "-id"], name="case_office_updated"),
             models.Index(fields=["-updated_at", "-id"], name="case_updated"),
             models.Index(fields=["status"], name="case_status"),
+            # "My cases": an officer's cases, newest change first.
+            models.Index(fields=["assigned_to", "-updated_at", "-id"], name="case_assigned"),
         ]
 
     def __str__(self) -> str:
@@ -348,6 +363,148 @@ class CaseGrant(models.Model):
     def __str__(self) -> str:
         recipient = f"office {self.office_id}" if self.office_id else f"partner {self.partner_id}"
         return f"case {self.case_id} → {recipient} ({self.level}, {self.handling_code or 'lead'})"
+
+
+class ExportRecord(models.Model):
+    """One export of a list (`cases.exports`): who, what, with which filters, how many rows.
+
+    Written when the export starts; `rows` and `finished_at` when its last row is sent (an
+    export abandoned half-way keeps them empty).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    what = models.CharField(max_length=20)
+    file_format = models.CharField(max_length=4)
+    filters = models.JSONField(default=dict, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.what} ({self.file_format}) by {self.user} at {self.started_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class CaseFlag(models.Model):
+    """A flag on a case with a reason and an optional date ("court hearing", "visa expires"):
+    shown on the list and the case page to the lead office and HQ, and reminded before its
+    date (`cases.reminders`). Cleared, never deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=200)
+    due_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = [models.F("due_on").asc(nulls_last=True), "id"]
+        indexes = [
+            models.Index(
+                fields=["case", "due_on"], condition=Q(cleared_at__isnull=True), name="flag_case"
+            ),
+            # The reminder sweep and the due page: live flags by date.
+            models.Index(
+                fields=["due_on"],
+                condition=Q(cleared_at__isnull=True, due_on__isnull=False),
+                name="flag_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f" ({self.due_on:%d %b %Y})" if self.due_on else ""
+        return f"{self.reason}{when}"
+
+    def get_absolute_url(self) -> str:
+        return self.case.get_absolute_url() + "#flags"
+
+    @property
+    def notification_label(self) -> str:
+        return self.case.reference
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.due_on is not None and self.due_on < timezone.localdate()
+
+
+class HandOver(models.Model):
+    """A request to hand the lead of a case from its lead office to another office.
+
+    Pending until the receiving office (or HQ) accepts or declines it, or the sending office
+    withdraws it; on acceptance the lead office changes (`cases.services.casework`), the grants
+    follow, and the former lead office keeps the share it chose when asking (`keep_level`,
+    none when blank). The case reference never changes.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="hand_overs")
+    from_office = models.ForeignKey(LinkOffice, on_delete=models.PROTECT, related_name="+")
+    to_office = models.ForeignKey(LinkOffice, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=HandOverStatus.choices, default=HandOverStatus.PENDING
+    )
+    note = models.TextField(blank=True, help_text="Why the case belongs with the other office")
+    keep_level = models.PositiveSmallIntegerField(
+        choices=ShareLevel.choices,
+        null=True,
+        blank=True,
+        help_text="The share the sending office keeps once accepted; blank: none.",
+    )
+    keep_handling_code = models.CharField(
+        max_length=2, choices=HandlingCode.choices, default=HandlingCode.H0
+    )
+    decline_reason = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HandOverQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status="pending"),
+                name="handover_one_pending_per_case",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_office=models.F("to_office")), name="handover_other_office"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_office", "status"], name="handover_to_office"),
+            models.Index(fields=["from_office", "status"], name="handover_from_office"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference}: {self.from_office.code} → {self.to_office.code}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:handovers") + f"#handover-{self.pk}"
+
+    @property
+    def notification_label(self) -> str:
+        return self.case.reference
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == HandOverStatus.PENDING
 
 
 class CooperationRequest(models.Model):

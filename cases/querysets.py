@@ -232,6 +232,15 @@ class CaseQuerySet(VisibleQuerySet):
         grant = GrantSql(scope, None, offices=scope.change_office_ids, lead_only=True)
         return self.filter(CaseGranted(grant))
 
+    def assigned(self, user, which: str) -> CaseQuerySet:
+        """The list's `assigned` filter: `mine` (assigned to `user`) or `unassigned` (open and
+        assigned to nobody). A narrowing of what the user sees, never a widening."""
+        if which == "mine":
+            return self.filter(assigned_to_id=user.pk)
+        if which == "unassigned":
+            return self.filter(assigned_to__isnull=True).exclude(status="closed")
+        raise ValueError(f"Unknown assigned filter {which!r}")
+
     def shared_with(self, user, handling_code: str | None = None) -> CaseQuerySet:
         """Cases the user holds through a live share and not as their lead office, optionally
         under one handling code: the case list's "shared with me" filters."""
@@ -275,7 +284,10 @@ class CaseQuerySet(VisibleQuerySet):
             suspects, places = suspects.filter(full), places.filter(full)
         # One list of matching ids, each part found through its trigram index (migration
         # cases/0006_search_trigram), rather than an OR tested on every visible case.
-        matches = shallow.union(suspects.values("case_id"), places.values("case_id"))
+        # No ORDER BY in the parts: SQLite refuses one inside a compound statement.
+        matches = shallow.order_by().union(
+            suspects.order_by().values("case_id"), places.order_by().values("case_id")
+        )
         return self.filter(pk__in=matches)
 
 
@@ -393,6 +405,16 @@ class VisibleRequests(ColumnsSql):
 
     def sql(self, from_office, to_office, to_partner, compiler, connection):
         return _request_parties_sql(self.scope, (from_office, to_office, to_partner), connection)
+
+
+class HandOverQuerySet(VisibleQuerySet):
+    def rule(self, scope: Scope, at):
+        """Hand-overs from or to one of the user's desks (the two offices concerned)."""
+        desks = sorted(scope.view_office_ids)
+        return Q(from_office_id__in=desks) | Q(to_office_id__in=desks)
+
+    def pending(self) -> HandOverQuerySet:
+        return self.filter(status="pending")
 
 
 class CooperationRequestQuerySet(VisibleQuerySet):
@@ -549,7 +571,7 @@ def get_case_for_user(user, reference: str, action: str = "view"):
         case = (
             Case.objects.visible_to(user)
             .with_access(user)
-            .select_related("lead_office")
+            .select_related("lead_office", "assigned_to")
             .get(reference=reference)
         )
     except Case.DoesNotExist:

@@ -9,6 +9,9 @@ every 15 minutes), which de-duplicates on each reminder's `key`:
   the requesting office.
 
 A new deadline would remind again, because the due time is part of the key.
+
+A case flag with a date is reminded once, `FLAG_WINDOW` before it (or at once if set closer),
+to the lead office and the assigned officer (docs/casework.md).
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from collections.abc import Iterator
 from django.db.models import Q
 
 from cases.constants import RequestStatus, Urgency
-from cases.models import CooperationRequest
+from cases.models import CaseFlag, CooperationRequest
 from liaison_offices.constants import EventKind
 from liaison_offices.reminders import Reminder
 
-__all__ = ["DUE_SOON_WINDOW", "due_reminders"]
+__all__ = ["DUE_SOON_WINDOW", "FLAG_WINDOW", "due_reminders"]
+
+# A case flag is reminded once, when its date comes this close (or when it is set closer).
+FLAG_WINDOW = dt.timedelta(days=2)
 
 DUE_SOON_WINDOW = {
     Urgency.URGENT: dt.timedelta(hours=2),
@@ -50,7 +56,8 @@ def _recipient(request: CooperationRequest) -> dict:
 
 
 def due_reminders(now: dt.datetime) -> Iterator[Reminder]:
-    """Reminders for open requests due within their window or already overdue (two queries)."""
+    """Reminders for open requests due within their window or already overdue, and for case
+    flags whose date is near (three queries)."""
     open_requests = CooperationRequest.objects.filter(status=RequestStatus.OPEN).select_related(
         "case"
     )
@@ -76,4 +83,26 @@ def due_reminders(now: dt.datetime) -> Iterator[Reminder]:
             subject_label=request.case.reference,
             payload=_payload(request),
             **recipients,
+        )
+
+    today = now.date()
+    flags = (
+        CaseFlag.objects.filter(
+            cleared_at__isnull=True,
+            due_on__lte=today + FLAG_WINDOW,
+            due_on__gte=today - FLAG_WINDOW,  # a sweep missed for days still reminds, once
+        )
+        .exclude(case__status="closed")
+        .select_related("case")
+        .order_by("due_on", "id")
+    )
+    for flag in flags:
+        case = flag.case
+        yield Reminder(
+            kind=EventKind.CASE_FLAG_DUE,
+            subject=case,
+            key=f"case_flag_due:{flag.pk}:{flag.due_on:%Y%m%d}",
+            offices=[case.lead_office_id],
+            users=[case.assigned_to_id] if case.assigned_to_id else [],
+            payload={"reference": case.reference, "due_on": flag.due_on.isoformat()},
         )

@@ -134,6 +134,24 @@ def problem_exception_handler(exc, context):
     return problem(response.status_code, str(detail), headers=headers)
 
 
+# --- strict fields -------------------------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """A text field that takes a JSON string only.
+
+    DRF's CharField turns a number into its text (`"note": -338` becomes "-338"), so a client's
+    bug passes as data; the schema says string, and a number is a 400 naming the field.
+    """
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- schema helpers -----------------------------------------------------------------------------
 
 ProblemSerializer = inline_serializer(
@@ -247,7 +265,7 @@ to 1,000 rows (`count_is_exact`), and `next` is null on the last page. Order is 
 the object (required for `PATCH`, 428 without it): 412 means someone changed it since you read
 it, and nothing was changed. Send an `Idempotency-Key` (e.g. a UUID) on `POST`: a retry with the
 same key returns the first response (header `Idempotent-Replayed: true`) and does nothing
-again; the same key with a different body is a 422.
+again; the same key with a different body is a 422. {idempotency_window}
 
 **Errors** are `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail` and,
 for invalid input, `errors` (field → messages). 429 means too many calls for your token: wait
@@ -268,7 +286,15 @@ REPLAYED = {
 def describe_api(result, generator, request, public):
     """drf-spectacular post-processing: the overview, the token scheme, and the headers that
     every 429 and every idempotent POST may carry."""
-    result["info"]["description"] = API_DESCRIPTION
+    from django.conf import settings
+
+    hours = settings.RETENTION_IDEMPOTENCY_HOURS
+    result["info"]["description"] = API_DESCRIPTION.format(
+        idempotency_window=f"A key is remembered for at least {hours} hours; after that, "
+        "a request with it may be taken as new."
+        if hours
+        else "A key is remembered for good."
+    )
     schemes = result.get("components", {}).get("securitySchemes", {})
     if "knoxApiToken" in schemes:
         schemes["knoxApiToken"]["description"] = (
@@ -451,6 +477,7 @@ __all__ = [
     "WRITE_ERRORS",
     "BoundedCountPagination",
     "ProblemSerializer",
+    "StrictCharField",
     "StrictFilterSet",
     "TokenRateThrottle",
     "UtcIsoDateTimeFilter",

@@ -8,17 +8,25 @@ imports only what those classes need.
 
 from __future__ import annotations
 
+import codecs
 import functools
+import io
+import logging
+import re
+import time
 
 import redis
 from django.core.cache import cache
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from glo_act.pages import PastTheLastPage, bounded_page
+
+logger = logging.getLogger(__name__)
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -52,32 +60,59 @@ class TokenRateThrottle(SimpleRateThrottle):
         return max(self.seconds_left, 1)
 
 
-@functools.cache
 def _redis():
     from django.conf import settings
 
-    if not settings.REDIS_URL:
-        return None
+    return _redis_for(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+@functools.cache
+def _redis_for(url: str):
     # A Redis that hangs fails the request after 2 s instead of holding the worker.
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+# While Redis is unreachable the throttle lets requests through uncounted (the API keeps
+# serving, pages do not need Redis either) and asks Redis again only after this many seconds,
+# so that a Redis that hangs costs one request a timeout, not every request.
+FAIL_OPEN_SECONDS = 5
+_fail_open_until: dict[str, float] = {}  # per Redis URL: monotonic time to ask again
 
 
 def _count_in_window(key: str, seconds: int) -> tuple[int, int]:
-    """Count one request in the window under `key`; (requests so far, seconds left in it)."""
-    client = _redis()
-    if client is None:
+    """Count one request in the window under `key`; (requests so far, seconds left in it).
+
+    (0, seconds) while Redis is unreachable: the request is let through and one log line
+    (no key, no token, no address) says the throttle is off.
+    """
+    from django.conf import settings
+
+    url = settings.REDIS_URL
+    if not url:
         cache.add(key, 0, seconds)
         return cache.incr(key), seconds
-    pipe = client.pipeline(transaction=False)
-    pipe.set(key, 0, ex=seconds, nx=True)  # opens the window unless one is open
-    pipe.incr(key)
-    pipe.ttl(key)
-    _, count, ttl = pipe.execute()
-    if ttl < 0:
-        # The window ended between SET and INCR, and INCR opened a key without an expiry: give
-        # it one, or this token would stay throttled for good once it reached the rate.
-        client.expire(key, seconds)
-        ttl = seconds
+    if time.monotonic() < _fail_open_until.get(url, 0.0):
+        return 0, seconds
+    client = _redis_for(url)
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.set(key, 0, ex=seconds, nx=True)  # opens the window unless one is open
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, count, ttl = pipe.execute()
+        if ttl < 0:
+            # The window ended between SET and INCR, and INCR opened a key without an expiry:
+            # give it one, or this token would stay throttled for good once it reached the rate.
+            client.expire(key, seconds)
+            ttl = seconds
+    except redis.RedisError as exc:
+        _fail_open_until[url] = time.monotonic() + FAIL_OPEN_SECONDS
+        logger.warning(
+            "API throttle off for %d s: Redis is unreachable (%s); requests pass uncounted.",
+            FAIL_OPEN_SECONDS,
+            exc.__class__.__name__,
+        )
+        return 0, seconds
     return count, ttl
 
 
@@ -216,3 +251,62 @@ class FilterBackend(DjangoFilterBackend):
         ):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+# Every byte but the four brackets, for bytes.translate to drop.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# An innermost pair; one sub removes all of them at once, never the pair that removing one
+# uncovers (`{[]}` loses one level per pass, not two).
+_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def json_nesting_exceeds(text: str, limit: int) -> bool:
+    """True when the JSON `text` opens more than `limit` arrays/objects inside each other.
+
+    Read without recursion, so 100,000 levels cost a scan, not a RecursionError: strings and
+    everything but brackets are dropped, then each pass removes every innermost pair (`[]`,
+    `{}`), each step one of str's or bytes' own scans. A pair still there after `limit`
+    passes sat more than `limit` levels deep. A text with no more brackets than the limit is
+    not scanned at all (the common case); what is left of malformed JSON is for the parser to
+    report.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    # Escaped backslashes, then escaped quotes, out; then every other quote opens or closes a
+    # string, and only what lies between strings (the even pieces) can nest.
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    outside = "".join(unescaped.split('"')[::2])
+    brackets = outside.encode("utf-8", "replace").translate(None, _NOT_BRACKETS).decode()
+    if "[" * (limit + 1) in brackets or "{" * (limit + 1) in brackets:
+        return True  # the usual attack, `[[[[…`, is told at once
+    for _ in range(limit):
+        shorter = _INNERMOST_PAIR.sub("", brackets)
+        if shorter == brackets:
+            return False
+        brackets = shorter
+    return "[]" in brackets or "{}" in brackets
+
+
+class DepthLimitedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing a body nested deeper than `API_MAX_JSON_DEPTH` (a 400).
+
+    Python's json module recurses once per level: a deep enough body would raise
+    RecursionError (a 500) in the parser or in whatever walks the data next.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        from django.conf import settings
+
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = codecs.decode(raw, encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}")
+        limit = settings.API_MAX_JSON_DEPTH
+        if json_nesting_exceeds(text, limit):
+            raise exceptions.ParseError(
+                f"The JSON body is nested more than {limit} levels deep; no request of this "
+                "API needs that many."
+            )
+        return super().parse(io.BytesIO(raw), media_type, parser_context)

@@ -81,6 +81,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body or the database: API request limits (413/415 answers)
+    # and 503 with Retry-After while the database is unreachable (glo_act/middleware.py).
+    "glo_act.middleware.ResilienceMiddleware",
+    # Personal data no configured key opens: a clear 503 page or problem, not a 500.
+    "victims.middleware.PersonalDataUnreadableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,10 +130,23 @@ DATABASE_URL = env_url(
     schemes={"sqlite", "postgres", "postgresql", "pgsql"},
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# A database that accepts connections and never answers must not hold a request (or /readyz)
+# forever: connecting gives up after this many seconds (libpq counts 2 as its least), and
+# any one statement is cancelled after DATABASE_STATEMENT_TIMEOUT_MS (0: no limit, e.g. for
+# a long migration). Either answers the API's 503 (docs/resilience.md).
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)
+if DATABASE_CONNECT_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("DATABASE_CONNECT_TIMEOUT_SECONDS must be 1 or more.")
+if DATABASE_STATEMENT_TIMEOUT_MS < 0:
+    raise ImproperlyConfigured("DATABASE_STATEMENT_TIMEOUT_MS must be 0 (no limit) or more.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT over-estimates the OR-EXISTS visibility count and compiles it on every
     # request (docs/performance.md#the-planners-just-in-time-compiler). Off on our connections.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        options=f"-c jit=off -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        connect_timeout=DATABASE_CONNECT_TIMEOUT_SECONDS,
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Several test runs may share one server (developers, CI, helpers): each process gets its
     # own test database unless one is named.
@@ -191,6 +209,43 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * env_int("PASSWORD_LINK_HOURS", 24)
 HQ_CONTACT = env_str(
     "HQ_CONTACT", "the HQ duty officer, Immigration Wing, FIA Headquarters, Islamabad"
 )
+
+# --- Retention (liaison_offices/retention.py, docs/retention.md) ---------------------------------
+# How long operational rows are kept before the daily purge deletes them; 0 keeps them for good.
+# Cases, victims, their history and timelines, and the personal-data access log never expire.
+RETENTION_INBOX_DAYS = env_int("RETENTION_INBOX_DAYS", 180)
+RETENTION_DELIVERY_DAYS = env_int("RETENTION_DELIVERY_DAYS", 365)
+RETENTION_EVENT_DAYS = env_int("RETENTION_EVENT_DAYS", 365)
+RETENTION_IDEMPOTENCY_HOURS = env_int("RETENTION_IDEMPOTENCY_HOURS", 48)
+RETENTION_ACCESS_ATTEMPT_DAYS = env_int("RETENTION_ACCESS_ATTEMPT_DAYS", 90)
+RETENTION_ACCESS_LOG_DAYS = env_int("RETENTION_ACCESS_LOG_DAYS", 730)
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 2000)
+for _name, _value in {
+    "RETENTION_INBOX_DAYS": RETENTION_INBOX_DAYS,
+    "RETENTION_DELIVERY_DAYS": RETENTION_DELIVERY_DAYS,
+    "RETENTION_EVENT_DAYS": RETENTION_EVENT_DAYS,
+    "RETENTION_IDEMPOTENCY_HOURS": RETENTION_IDEMPOTENCY_HOURS,
+    "RETENTION_ACCESS_ATTEMPT_DAYS": RETENTION_ACCESS_ATTEMPT_DAYS,
+    "RETENTION_ACCESS_LOG_DAYS": RETENTION_ACCESS_LOG_DAYS,
+}.items():
+    if _value < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (keep for good) or more.")
+if RETENTION_ACCESS_ATTEMPT_DAYS and timedelta(days=RETENTION_ACCESS_ATTEMPT_DAYS) <= (
+    AXES_COOLOFF_TIME
+):
+    raise ImproperlyConfigured("RETENTION_ACCESS_ATTEMPT_DAYS must outlast AXES_COOLOFF_MINUTES.")
+if RETENTION_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("RETENTION_BATCH_SIZE must be 1 or more.")
+# An event takes its deliveries and inbox lines with it: it cannot go before them.
+if RETENTION_EVENT_DAYS and (
+    not RETENTION_DELIVERY_DAYS
+    or not RETENTION_INBOX_DAYS
+    or max(RETENTION_DELIVERY_DAYS, RETENTION_INBOX_DAYS) > RETENTION_EVENT_DAYS
+):
+    raise ImproperlyConfigured(
+        "RETENTION_EVENT_DAYS must be at least RETENTION_DELIVERY_DAYS and RETENTION_INBOX_DAYS "
+        "(deleting an event deletes its deliveries and inbox lines), or 0."
+    )
 
 # --- Statistics --------------------------------------------------------------------------------
 # No published count (statistics page, its CSVs, the anonymised record export) is below this,
@@ -281,7 +336,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "glo_act.storage.GzipManifestStaticFilesStorage"
         )
     },
 }
@@ -367,7 +422,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * 60 * 60},
     },
+    "purge-expired": {
+        "task": "liaison_offices.retention.purge_expired",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
+# Task modules beyond each app's tasks.py.
+CELERY_IMPORTS = ["liaison_offices.retention"]
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -379,12 +441,25 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["glo_act.drf_defaults.FilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["glo_act.drf_defaults.TokenRateThrottle"],
+    # JSON only (a view that takes uploads names its own parsers): a form's repeated fields
+    # and strings-for-everything do not match the documented JSON schema (415 otherwise).
+    "DEFAULT_PARSER_CLASSES": ["glo_act.drf_defaults.DepthLimitedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
     "EXCEPTION_HANDLER": "glo_act.api.problem_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "glo_act.drf_defaults.BoundedCountPagination",
     "PAGE_SIZE": 25,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Request limits on the API: a body longer than this is refused with 413 before it is read
+# (a multipart upload, where a view accepts one, is bounded by Django's upload settings
+# instead), and JSON nested deeper than API_MAX_JSON_DEPTH with 400 before it is parsed.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+if API_MAX_BODY_BYTES < 1024:
+    raise ImproperlyConfigured("API_MAX_BODY_BYTES must be 1024 or more.")
+if not 2 <= API_MAX_JSON_DEPTH <= 500:
+    raise ImproperlyConfigured("API_MAX_JSON_DEPTH must be between 2 and 500.")
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90)),
     "AUTO_REFRESH": False,
@@ -417,6 +492,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "victims.constants.ReferralStatus",
         "ReferralUpdateKindEnum": "victims.constants.UpdateKind",
         "EventKindEnum": "liaison_offices.constants.EventKind",
+        "HandOverStatusEnum": "cases.constants.HandOverStatus",
+        "KeptShareCodeEnum": "cases.constants.KEPT_SHARE_CODES",
     },
 }
 
@@ -428,7 +505,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The case file's PDF: WeasyPrint reports each layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Production guard ---------------------------------------------------------------------------

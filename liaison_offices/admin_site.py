@@ -30,6 +30,27 @@ class HQAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         return super().index(request, {"watch": watch_list(), **(extra_context or {})})
 
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path("retention/", self.admin_view(self.retention_view), name="retention"),
+            *super().get_urls(),
+        ]
+
+    def retention_view(self, request):
+        """What the retention policy deletes now, rule by rule (liaison_offices/retention.py)."""
+        from django.template.response import TemplateResponse
+
+        from liaison_offices.retention import preview
+
+        context = {
+            **self.each_context(request),
+            "title": "Retention: what the daily purge deletes",
+            "outcomes": preview(),
+        }
+        return TemplateResponse(request, "admin/retention.html", context)
+
 
 def _changelist(model, query: str = "") -> str:
     try:

@@ -40,6 +40,7 @@ from victims.constants import (
 )
 from victims.crypto import (
     EncryptedTextField,
+    PersonalDataUnreadable,
     Sealed,
     document_index,
     is_under_newest_key,
@@ -1217,3 +1218,58 @@ def personal_data_reseal(*, batch_size: int = 500) -> ResealReport:
                 changed += 1
     logger.info("Personal data re-sealed: %d row(s), %d unreadable field(s)", changed, unreadable)
     return ResealReport(changed, unreadable)
+
+
+class ReindexReport(NamedTuple):
+    victims_checked: int
+    victims_changed: int
+    victims_unreadable: int
+
+
+def blind_indexes_rebuild(*, batch_size: int = 500, dry_run: bool = False) -> ReindexReport:
+    """Recompute every victim's blind indexes under the current BLIND_INDEX_KEY.
+
+    Run after an intended change of the key (`manage.py check_keys` reports the indexes the old
+    one computed). Each batch is locked, recomputed and written in its own transaction, so a
+    victim edited meanwhile is either done before or after the edit, never half. A victim
+    whose data no key opens keeps its indexes and is counted. Indexes are not history: no
+    history row and no `updated_at`. With `dry_run`, nothing is written.
+    """
+    from victims.keys import expected_indexes
+
+    names = ["passport_index", "cnic_index", "name_dob_index"]
+    checked = changed = unreadable = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Victim.objects.select_for_update(of=("self",))
+                .filter(pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                break
+            last_pk = batch[-1].pk
+            stale = []
+            for victim in batch:
+                checked += 1
+                try:
+                    expected = expected_indexes(victim)
+                except PersonalDataUnreadable:
+                    unreadable += 1
+                    continue
+                if any(getattr(victim, name) != expected[name] for name in names):
+                    for name in names:
+                        setattr(victim, name, expected[name])
+                    stale.append(victim)
+            changed += len(stale)
+            if stale and not dry_run:
+                Victim.objects.bulk_update(stale, names)
+    logger.info(
+        "Blind indexes rebuilt%s: %d victim(s) checked, %d changed, %d unreadable",
+        " (dry run)" if dry_run else "",
+        checked,
+        changed,
+        unreadable,
+    )
+    return ReindexReport(checked, changed, unreadable)

@@ -54,6 +54,7 @@ from victims.constants import (
     RevealPurpose,
     Vulnerability,
 )
+from victims.crypto import PersonalDataUnreadable
 from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
 
 PERSONAL_LABELS = dict(PersonalField.choices)
@@ -205,13 +206,18 @@ class VictimRevealView(LoginRequiredMixin, View):
         if form.errors:
             context = victim_page_context(request, victim, reveal_form=form)
             return self.render(request, context, status=400)
-        revealed = reveal_personal_data(
-            user=request.user,
-            victim=victim,
-            door=AccessDoor.PAGE,
-            purpose=form.cleaned_data["purpose"],
-            reason=form.cleaned_data["reason"],
-        )
+        try:
+            revealed = reveal_personal_data(
+                user=request.user,
+                victim=victim,
+                door=AccessDoor.PAGE,
+                purpose=form.cleaned_data["purpose"],
+                reason=form.cleaned_data["reason"],
+            )
+        except PersonalDataUnreadable:
+            # A key missing from FIELD_ENCRYPTION_KEYS (logged by victims.access): the page
+            # says so in place of the data, as the admin does, instead of a server error.
+            return self.render(request, victim_page_context(request, victim, unreadable=True))
         rows = [
             (PERSONAL_LABELS[name], revealed.get(name))
             for name in PersonalField.values

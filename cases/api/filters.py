@@ -5,7 +5,14 @@ from __future__ import annotations
 import django_filters
 from django.utils import timezone
 
-from cases.constants import CaseKind, CaseStatus, Exploitation, RequestKind, RequestStatus
+from cases.constants import (
+    AssignedFilter,
+    CaseKind,
+    CaseStatus,
+    Exploitation,
+    RequestKind,
+    RequestStatus,
+)
 from cases.models import Case, CooperationRequest
 from glo_act.api import StrictFilterSet, UtcIsoDateTimeFilter
 
@@ -26,6 +33,12 @@ class CaseFilter(StrictFilterSet):
         help_text="Cases changed at or after this time (ISO 8601, e.g. 2026-01-31T00:00:00Z); "
         "use it to synchronise incrementally.",
     )
+    assigned = django_filters.ChoiceFilter(
+        choices=AssignedFilter.choices,
+        method="filter_assigned",
+        help_text="`mine`: the cases assigned to you; `unassigned`: open cases assigned to "
+        "nobody. The same filter as the case list page's.",
+    )
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=100,
@@ -34,10 +47,13 @@ class CaseFilter(StrictFilterSet):
 
     class Meta:
         model = Case
-        fields = ["kind", "status", "exploitation", "updated_since", "search"]
+        fields = ["kind", "status", "exploitation", "updated_since", "assigned", "search"]
 
     def filter_exploitation(self, queryset, name, value):
         return queryset.with_exploitation(value) if value else queryset
+
+    def filter_assigned(self, queryset, name, value):
+        return queryset.assigned(self.request.user, value) if value else queryset
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value, user=self.request.user) if value else queryset

@@ -41,6 +41,7 @@ from cases.models import (
     Suspect,
     TimelineEvent,
 )
+from glo_act.api import StrictCharField
 
 # --- access levels ------------------------------------------------------------------------------
 
@@ -59,6 +60,7 @@ SUMMARY_FIELDS = [
     "lead_office",
     "forms_of_exploitation",
     "updated_at",
+    "assigned_to",
     "access",
 ]
 FULL_FIELDS = [
@@ -93,7 +95,7 @@ class CaseAccessSerializer(serializers.Serializer):
         "judicial proceedings without the originator's consent; H2: no onward dissemination "
         "without the originator's consent; H3: the restrictions in `handling_conditions`.",
     )
-    handling_conditions = serializers.CharField(
+    handling_conditions = StrictCharField(
         allow_blank=True, help_text="Conditions stated by the originator (always for H3)."
     )
     share_expires_at = serializers.DateTimeField(
@@ -108,7 +110,7 @@ class CaseAccessSerializer(serializers.Serializer):
 
 
 class RouteLegSerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id", help_text="ISO 3166 alpha-3")
+    country = StrictCharField(source="country_id", help_text="ISO 3166 alpha-3")
 
     class Meta:
         model = RouteLeg
@@ -116,7 +118,7 @@ class RouteLegSerializer(serializers.ModelSerializer):
 
 
 class SuspectSerializer(serializers.ModelSerializer):
-    nationality = serializers.CharField(
+    nationality = StrictCharField(
         source="nationality_id", allow_null=True, help_text="ISO 3166 alpha-3"
     )
 
@@ -132,7 +134,7 @@ class LegalProvisionSerializer(serializers.ModelSerializer):
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
+    actor = StrictCharField(
         allow_null=True, help_text="Who made the entry: their full name, else their username."
     )
 
@@ -181,7 +183,7 @@ def load_case_sections(case: Case, user) -> None:
 class CaseSummarySerializer(serializers.ModelSerializer):
     """A case as it appears in lists: the summary fields every level may see."""
 
-    lead_office = serializers.CharField(
+    lead_office = StrictCharField(
         source="lead_office.code", help_text="Code of the lead link office (ISO alpha-3)."
     )
     kind = serializers.ChoiceField(choices=CaseKind.choices)
@@ -190,6 +192,11 @@ class CaseSummarySerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=Exploitation.choices)
     )
     access = serializers.SerializerMethodField()
+    assigned_to = serializers.SerializerMethodField(
+        help_text="The username of the officer of the lead office who works the case, for the "
+        "lead office and HQ; null when nobody is assigned, and always null through a share "
+        "(who works a case is the lead office's business)."
+    )
 
     class Meta:
         model = Case
@@ -200,10 +207,16 @@ class CaseSummarySerializer(serializers.ModelSerializer):
     def get_access(self, case) -> dict:
         return case_access(self.context["request"].user, case).as_api()
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_assigned_to(self, case) -> str | None:
+        if not case.assigned_to_id or not case_access(self.context["request"].user, case).is_owner:
+            return None
+        return case.assigned_to.get_username()
+
     # What the list reads of each case (CaseViewSet.rows_for_page), as values() rows.
     ROW_COLUMNS = (
         "reference", "kind", "status", "title", "summary", "lead_office_id", "lead_office_code",
-        "forms_of_exploitation", "updated_at", "access_grant",
+        "forms_of_exploitation", "updated_at", "access_grant", "assigned_to_username",
     )  # fmt: skip
 
     def to_representation(self, row: dict) -> dict:
@@ -211,6 +224,9 @@ class CaseSummarySerializer(serializers.ModelSerializer):
         # fields above document the schema, but building them, and a model instance, for
         # every row cost ~2 ms of CPU per page of 25 (bench/ANALYSIS.md). Same output: tests/api
         # compare it with the fields' own.
+        access = access_from_grant(
+            self.context["request"].user, row["lead_office_id"], row["access_grant"]
+        )
         return {
             "reference": row["reference"],
             "kind": row["kind"],
@@ -220,9 +236,8 @@ class CaseSummarySerializer(serializers.ModelSerializer):
             "lead_office": row["lead_office_code"],
             "forms_of_exploitation": list(row["forms_of_exploitation"]),
             "updated_at": _iso_datetime(row["updated_at"]),
-            "access": access_from_grant(
-                self.context["request"].user, row["lead_office_id"], row["access_grant"]
-            ).as_api(),
+            "assigned_to": row["assigned_to_username"] if access.is_owner else None,
+            "access": access.as_api(),
         }
 
 
@@ -257,7 +272,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
     legal_provisions = LegalProvisionSerializer(
         many=True, required=False, source="full_parts.legal_provisions"
     )
-    host_country_law = serializers.CharField(allow_blank=True, required=False)
+    host_country_law = StrictCharField(allow_blank=True, required=False)
     timeline = TimelineEventSerializer(
         many=True,
         source="full_parts.timeline",
@@ -300,8 +315,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
 class CaseUpdateSerializer(serializers.Serializer):
     """The fields the lead office may change through the API (all optional: PATCH)."""
 
-    title = serializers.CharField(max_length=200, required=False)
-    summary = serializers.CharField(allow_blank=True, required=False)
+    title = StrictCharField(max_length=200, required=False)
+    summary = StrictCharField(allow_blank=True, required=False)
     forms_of_exploitation = serializers.ListField(
         child=serializers.ChoiceField(choices=Exploitation.choices), required=False
     )
@@ -314,7 +329,7 @@ class CaseUpdateSerializer(serializers.Serializer):
     recruiter_relationship = serializers.ChoiceField(
         choices=RecruiterRelationship.choices, allow_blank=True, required=False
     )
-    host_country_law = serializers.CharField(allow_blank=True, required=False)
+    host_country_law = StrictCharField(allow_blank=True, required=False)
 
     def validate(self, attrs):
         if not attrs:
@@ -327,8 +342,8 @@ class CaseUpdateSerializer(serializers.Serializer):
 
 class OrganisationRefSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["office", "partner"])
-    code = serializers.CharField(help_text="Office code, or the partner's short name.")
-    name = serializers.CharField()
+    code = StrictCharField(help_text="Office code, or the partner's short name.")
+    name = StrictCharField()
 
 
 def organisation_ref(office, partner) -> dict | None:
@@ -342,7 +357,7 @@ def organisation_ref(office, partner) -> dict | None:
 class MessageSerializer(serializers.ModelSerializer):
     """A message on a case, graded for source reliability and information accuracy."""
 
-    case = serializers.CharField(source="case.reference", read_only=True)
+    case = StrictCharField(source="case.reference", read_only=True)
     request = serializers.IntegerField(
         source="request_id",
         read_only=True,
@@ -369,7 +384,7 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StrictCharField(allow_null=True))
     def get_author(self, message) -> str | None:
         if message.author is None:
             return None
@@ -381,7 +396,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=10000)
+    body = StrictCharField(max_length=10000)
     reliability = serializers.ChoiceField(
         choices=SourceReliability.choices,
         default=SourceReliability.X,
@@ -409,8 +424,8 @@ class MessageCreateSerializer(serializers.Serializer):
 class CooperationRequestSerializer(serializers.ModelSerializer):
     """A request for help on a case from one office to another office or a partner."""
 
-    case = serializers.CharField(source="case.reference")
-    from_office = serializers.CharField(source="from_office.code")
+    case = StrictCharField(source="case.reference")
+    from_office = StrictCharField(source="from_office.code")
     to = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
@@ -448,8 +463,8 @@ class CooperationRequestSerializer(serializers.ModelSerializer):
 
 
 class RequestAnswerSerializer(serializers.Serializer):
-    answer = serializers.CharField(max_length=20000)
-    late_reason = serializers.CharField(
+    answer = StrictCharField(max_length=20000)
+    late_reason = StrictCharField(
         max_length=2000,
         required=False,
         allow_blank=True,

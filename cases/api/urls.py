@@ -3,13 +3,19 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from cases.api.casework import CaseAssignView, CaseReassignView, HandOverViewSet
+from cases.api.exports import CaseExportView
 from cases.api.views import CaseMessageViewSet, CaseViewSet, CooperationRequestViewSet
 
 router = SimpleRouter()
+router.register("hand-overs", HandOverViewSet, basename="api-handover")
 router.register("cases", CaseViewSet, basename="api-case")
 router.register("cooperation-requests", CooperationRequestViewSet, basename="api-request")
 
 urlpatterns = [
+    path("cases/reassign/", CaseReassignView.as_view(), name="api-case-reassign"),
+    path("cases/export/", CaseExportView.as_view(), name="api-case-export"),
+    path("cases/<str:reference>/assign/", CaseAssignView.as_view(), name="api-case-assign"),
     path(
         "cases/<str:reference>/messages/",
         CaseMessageViewSet.as_view({"get": "list", "post": "create"}),

@@ -116,7 +116,9 @@ class CaseViewSet(
 ):
     """Cases, redacted to the caller's access level; edits by the lead office."""
 
-    queryset = Case.objects.select_related("lead_office").order_by("-updated_at", "-id")
+    queryset = Case.objects.select_related("lead_office", "assigned_to").order_by(
+        "-updated_at", "-id"
+    )
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]{1,24}"
     filterset_class = CaseFilter
@@ -142,7 +144,9 @@ class CaseViewSet(
         lead office's code is joined after the count, which would otherwise join every
         counted case to its office; rows are values(), not model instances; the page is
         found by walking the user's grants (`newest_first_page`)."""
-        cases = cases.annotate(lead_office_code=F("lead_office__code"))
+        cases = cases.annotate(
+            lead_office_code=F("lead_office__code"), assigned_to_username=F("assigned_to__username")
+        )
         rows = cases.values(*CaseSummarySerializer.ROW_COLUMNS)
         return newest_first_page(
             rows, self.request.user, offset, limit, filtered=self.is_filtered()

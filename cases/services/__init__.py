@@ -9,10 +9,25 @@ not see at all is `Http404`, never a 403 that would confirm it exists.
 Route legs and suspects: `route_leg_add` / `route_leg_remove` / `suspect_add` /
 `suspect_remove` for one row (the API), and `case_set_route` / `case_set_suspects` to replace
 the whole list at once (a page's formset, the admin inlines). Each bumps the case version.
+
+Who works a case — assignment, bulk reassignment, hand-over of the lead office — is
+`cases.services.casework` (docs/casework.md).
 """
 
 from __future__ import annotations
 
+from cases.services.casework import (
+    case_assign,
+    cases_reassign,
+    flag_add,
+    flag_clear,
+    handover_accept,
+    handover_decline,
+    handover_request,
+    handover_withdraw,
+    is_supervisor,
+    officers_of,
+)
 from cases.services.cooperation import (
     message_post,
     request_answer,
@@ -37,6 +52,16 @@ from cases.services.sharing import case_change_lead_office, case_share, share_re
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "case_assign",
+    "cases_reassign",
+    "flag_add",
+    "flag_clear",
+    "handover_accept",
+    "handover_decline",
+    "handover_request",
+    "handover_withdraw",
+    "is_supervisor",
+    "officers_of",
     "case_change_lead_office",
     "case_create",
     "case_set_legal_provisions",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -109,8 +111,10 @@ def request_create(
     question: str,
     to_office: LinkOffice | None = None,
     to_partner: PartnerOrganisation | None = None,
+    due_at: dt.datetime | None = None,
 ) -> CooperationRequest:
-    """Ask another office or a partner for help on a case; due time follows the urgency."""
+    """Ask another office or a partner for help on a case, by `due_at` (in the future); left
+    out, the due time follows the urgency (`URGENCY_DUE`)."""
     if (to_office is None) == (to_partner is None):
         raise DomainError("Address the request to exactly one office or one partner organisation.")
     kind = check_choice(kind, RequestKind, field="kind", label="request kind")
@@ -118,6 +122,8 @@ def request_create(
     question = (question or "").strip()
     if not question:
         raise DomainError("Say what you are asking for.", field="question")
+    if due_at is not None and due_at <= timezone.now():
+        raise DomainError("The due time must be in the future.", field="due_at")
     if not can_work_office(acting_user, from_office.pk):
         raise PermissionDenied(f"You do not act for {from_office}.", field="from_office")
     locked = lock_case_for_view(acting_user, case)
@@ -157,7 +163,7 @@ def request_create(
         kind=kind,
         urgency=urgency,
         question=question,
-        due_at=now + URGENCY_DUE[urgency],
+        due_at=due_at or now + URGENCY_DUE[urgency],
         created_by=acting_user,
         created_at=now,
     )

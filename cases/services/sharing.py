@@ -13,9 +13,9 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from cases.constants import HandlingCode, ShareLevel, TimelineKind
+from cases.constants import HandlingCode, HandOverStatus, ShareLevel, TimelineKind
 from cases.grants import sync_case_grants
-from cases.models import Case, CaseShare
+from cases.models import Case, CaseShare, HandOver
 from cases.services._common import check_choice, lock_case_for_view, record, share_label
 from glo_act.errors import DomainError, PermissionDenied
 from liaison_offices.access import can_work_office, scope_of
@@ -23,7 +23,7 @@ from liaison_offices.constants import HQ_CODE, EventKind, OfficeStatus
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 from liaison_offices.notifications import publish
 
-__all__ = ["case_change_lead_office", "case_share", "share_revoke"]
+__all__ = ["case_change_lead_office", "case_share", "move_lead_office", "share_revoke"]
 
 
 def _recipient_name(share: CaseShare) -> str:
@@ -303,17 +303,24 @@ def share_revoke(*, acting_user, share: CaseShare) -> list[CaseShare]:
     return revoked
 
 
-@transaction.atomic
-def case_change_lead_office(*, acting_user, case: Case, office: LinkOffice) -> Case:
-    """Hand a case over to another office (HQ only): a transfer, or cover for a closed office.
+def move_lead_office(
+    locked: Case,
+    office: LinkOffice,
+    actor,
+    *,
+    keep_level: int | None,
+    keep_handling_code: str = HandlingCode.H0,
+    why: str = "",
+) -> LinkOffice:
+    """Make `office` the lead of the locked case, in the caller's transaction; returns the
+    former lead office.
 
     The new lead office's shares of the case end (it sees everything now); what it had passed
-    on from them becomes its own sharing. The former lead office keeps a full-with-victims,
-    H0 share, so that its officers still see the case they worked; HQ may revoke it.
+    on from them becomes its own sharing. The former lead office keeps a share at `keep_level`
+    under `keep_handling_code` (none when `keep_level` is None). The assigned officer, who
+    worked for the former lead office, is unassigned. The grants follow in the same
+    transaction; the reference never changes.
     """
-    if not scope_of(acting_user).is_hq:
-        raise PermissionDenied("Only HQ can change the lead office of a case.")
-    locked = Case.objects.select_for_update().select_related("lead_office").get(pk=case.pk)
     former = locked.lead_office
     if office.pk == former.pk:
         raise DomainError(f"{office.code} already leads {locked.reference}.", field="office")
@@ -335,35 +342,70 @@ def case_change_lead_office(*, acting_user, case: Case, office: LinkOffice) -> C
                 passed_on_from__isnull=True,
             )
             if lead_made.exists():  # the recipient already holds the case from the lead
-                _revoke_tree(child, acting_user, now)
+                _revoke_tree(child, actor, now)
             else:
                 child.passed_on_from = None
                 child.save(update_fields=["passed_on_from"])
-        share.revoked_at, share.revoked_by = now, acting_user
+        share.revoked_at, share.revoked_by = now, actor
         share.save(update_fields=["revoked_at", "revoked_by"])
+    # The former lead's own share to the new lead went above; any other share the former lead
+    # made stays, now the new lead's to manage.
     locked.lead_office = office
     locked.version += 1
-    locked.updated_by = acting_user
+    locked.updated_by = actor
     locked.updated_at = now
-    locked._history_user = acting_user
-    locked.save(update_fields=["lead_office", "version", "updated_by", "updated_at"])
-    CaseShare.objects.create(
-        case=locked,
-        office=former,
-        level=ShareLevel.FULL_WITH_VICTIMS,
-        handling_code=HandlingCode.H0,
-        shared_by=acting_user,
-        created_at=now,
-    )
+    locked.assigned_to = None
+    locked.assigned_at = None
+    locked._history_user = actor
+    locked.save(
+        update_fields=[
+            "lead_office", "version", "updated_by", "updated_at", "assigned_to", "assigned_at"
+        ]
+    )  # fmt: skip
+    if keep_level is not None:
+        CaseShare.objects.create(
+            case=locked,
+            office=former,
+            level=ShareLevel(keep_level),
+            handling_code=keep_handling_code,
+            shared_by=actor,
+            created_at=now,
+        )
+        kept = f"{former.code} keeps a {share_label(keep_level, keep_handling_code)} share"
+    else:
+        kept = f"{former.code} keeps no share"
     sync_case_grants(locked)
+    # A hand-over still pending from the former lead office asks what can no longer be done.
+    HandOver.objects.filter(case=locked, status=HandOverStatus.PENDING).update(
+        status=HandOverStatus.WITHDRAWN, decided_by=actor, decided_at=now
+    )
     record(
         locked,
         TimelineKind.EDITED,
-        acting_user,
-        f"Lead office {former.code} → {office.code}; {former.code} keeps a full share (H0)",
-        {"fields": {"lead_office": [former.code, office.code]}},
+        actor,
+        f"Lead office {former.code} → {office.code}{why}; {kept}",
+        {
+            "fields": {"lead_office": [former.code, office.code]},
+            "kept_level": keep_level,
+            "kept_handling_code": keep_handling_code if keep_level is not None else None,
+        },
         version=locked.version,
     )
+    return former
+
+
+@transaction.atomic
+def case_change_lead_office(*, acting_user, case: Case, office: LinkOffice) -> Case:
+    """Hand a case over to another office (HQ only): a transfer, or cover for a closed office.
+
+    See `move_lead_office`: the former lead office keeps a full-with-victims, H0 share, so
+    that its officers still see the case they worked; HQ may revoke it. (Offices hand cases
+    over to each other with a hand-over request, `cases.services.casework`.)
+    """
+    if not scope_of(acting_user).is_hq:
+        raise PermissionDenied("Only HQ can change the lead office of a case.")
+    locked = Case.objects.select_for_update().select_related("lead_office").get(pk=case.pk)
+    move_lead_office(locked, office, acting_user, keep_level=ShareLevel.FULL_WITH_VICTIMS)
     publish(
         kind=EventKind.CASE_SHARED,
         subject=locked,

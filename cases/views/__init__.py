@@ -8,7 +8,19 @@ share recipient sees of a case follows their access (`cases.access`, `access.Pag
 from __future__ import annotations
 
 from cases.views.access import PageAccess, case_access, case_or_404, shares_for_page
+from cases.views.case_file import CaseFileView
 from cases.views.case_page import CaseDetailView, CaseFormBase, MessagePostView, case_page_context
+from cases.views.casework import (
+    CaseAssignView,
+    CaseReassignView,
+    DueView,
+    FlagAddView,
+    FlagClearView,
+    HandOverDecideView,
+    HandOverListView,
+    HandOverRequestView,
+)
+from cases.views.exports import CaseExportView, RequestExportView
 from cases.views.lists import DUE_SOON, CaseListView, RequestListView
 from cases.views.record import (
     CaseCreateView,
@@ -24,9 +36,20 @@ from cases.views.sharing import CaseShareView, ShareRevokeView, share_recipients
 __all__ = [
     "DUE_SOON",
     "PageAccess",
+    "CaseAssignView",
+    "CaseReassignView",
+    "DueView",
+    "FlagAddView",
+    "FlagClearView",
+    "HandOverDecideView",
+    "HandOverListView",
+    "HandOverRequestView",
     "CaseCreateView",
     "CaseDetailView",
     "CaseEditView",
+    "CaseExportView",
+    "CaseFileView",
+    "RequestExportView",
     "CaseFormBase",
     "CaseListView",
     "CaseShareView",

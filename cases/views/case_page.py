@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,7 +22,14 @@ from cases.constants import (
     TransportMode,
 )
 from cases.full_parts import load_full_parts
-from cases.models import Case, CooperationRequest, LegalProvision, Message
+from cases.models import (
+    Case,
+    CaseFlag,
+    CooperationRequest,
+    HandOver,
+    LegalProvision,
+    Message,
+)
 from cases.views.access import case_access, case_or_404, shares_for_page
 from glo_act.errors import DomainError
 from glo_act.pages import (
@@ -81,6 +89,17 @@ def case_page_context(request, case: Case, **extra) -> dict:
             means_of_control=_labels(case.means_of_control, MeansOfControl),
             message_form=extra.pop("message_form", None) or case_forms.MessageForm(),
         )
+    if access.is_owner:
+        # Who works the case, and a hand-over on its way: the lead office's and HQ's business.
+        context["pending_handover"] = (
+            HandOver.objects.pending().filter(case=case).select_related("to_office").first()
+        )
+        context["flags"] = list(
+            CaseFlag.objects.filter(case=case, cleared_at__isnull=True).order_by(
+                F("due_on").asc(nulls_last=True), "id"
+            )
+        )
+        context["today"] = timezone.localdate()
     if access.sees_victims and hasattr(case, "victims"):
         # Codes and non-identifying facts only; personal data is shown on the victim's page,
         # where the victims app decides and records it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Case as SqlCase
-from django.db.models import IntegerField, Q, Value, When
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import dateformat, timezone
 
 from cases import forms as case_forms
@@ -17,6 +17,7 @@ from cases.constants import (
 )
 from cases.models import (
     Case,
+    CaseFlag,
     CooperationRequest,
 )
 from cases.querysets import NEWEST_FIRST, count_visible_cases, newest_first_page
@@ -27,9 +28,10 @@ from glo_act.pages import (
     paginate_bounded,
 )
 from liaison_offices.access import scope_of
-from liaison_offices.models import LinkOffice
+from liaison_offices.constants import Role
+from liaison_offices.models import LinkOffice, Membership
 
-__all__ = ["CaseListView", "DUE_SOON", "RequestListView"]
+__all__ = ["CaseListView", "DUE_SOON", "RequestListView", "filter_cases", "filter_requests"]
 
 # "Due" on the dashboard and in the request filters: open and due within this window.
 DUE_SOON = dt.timedelta(days=3)
@@ -53,7 +55,10 @@ def valid_filters(form) -> dict:
     return getattr(form, "cleaned_data", {})
 
 
-LIST_COLUMNS = ("reference", "title", "kind", "status", "lead_office_id", "updated_at")
+LIST_COLUMNS = (
+    "reference", "title", "kind", "status", "lead_office_id", "updated_at", "assigned_to_id"
+)  # fmt: skip
+ASSIGNEE_COLUMNS = ("assigned_to__username", "assigned_to__first_name", "assigned_to__last_name")
 
 
 def list_row(case: Case, user) -> dict:
@@ -71,8 +76,17 @@ def list_row(case: Case, user) -> dict:
         footing = f"{case.lead_office.code} desk (granted)"
     else:
         footing = "Your office"
+    # Who works it is the lead office's business: a share recipient is not shown the name.
+    assignee = case.assigned_to if access.is_owner and case.assigned_to_id else None
     return {
         "url": case.get_absolute_url(),
+        "assigned": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+        "is_mine": case.assigned_to_id == user.pk,
+        "flag": case.first_flag if access.is_owner else "",
+        "flag_day": dateformat.format(case.first_flag_on, "j M")
+        if access.is_owner and case.first_flag_on
+        else "",
+        "show_assignment": access.is_owner,
         "reference": case.reference,
         "title": case.title,
         "kind": case.kind,
@@ -89,6 +103,16 @@ def list_row(case: Case, user) -> dict:
         "updated_iso": dateformat.format(updated, "c"),
         "updated_day": dateformat.format(updated, "j M Y"),
     }
+
+
+def is_office_lead(user) -> bool:
+    """Does the user lead an office (and so may reassign its cases, `/cases/reassign/`)? Only
+    asked of officers who work some office: no query for anyone else."""
+    if not scope_of(user).change_office_ids:
+        return False
+    return Membership.objects.filter(
+        user=user, role=Role.OFFICE_LEAD, ended_at__isnull=True, office__isnull=False
+    ).exists()
 
 
 class CaseListView(VisibleMixin, PageView):
@@ -114,8 +138,17 @@ class CaseListView(VisibleMixin, PageView):
         # to fetch and build, for columns no row reads (a summary can be pages long).
         rows = (
             cases.with_access(user)
-            .select_related("lead_office")
-            .only(*LIST_COLUMNS, "lead_office__code", "lead_office__name")
+            .select_related("lead_office", "assigned_to")
+            .only(*LIST_COLUMNS, *ASSIGNEE_COLUMNS, "lead_office__code", "lead_office__name")
+        )
+        # The case's first live flag (soonest date first), two correlated probes of the
+        # `flag_case` index per row of the page; shown to the lead office and HQ only.
+        first_flag = CaseFlag.objects.filter(case=OuterRef("pk"), cleared_at__isnull=True).order_by(
+            F("due_on").asc(nulls_last=True), "id"
+        )
+        rows = rows.annotate(
+            first_flag=Subquery(first_flag.values("reason")[:1]),
+            first_flag_on=Subquery(first_flag.values("due_on")[:1]),
         )
         if sort == "status":
             rows = rows.annotate(status_order=STATUS_ORDER)
@@ -136,32 +169,40 @@ class CaseListView(VisibleMixin, PageView):
             "sort": sort,
             "is_hq": scope.is_hq,
             "user_can_open": scope.is_hq or bool(scope.change_office_ids),
+            "can_reassign": scope.is_hq or is_office_lead(user),
             "more_filters": sum(
                 1 for name in ("exploitation", "office", "handling", "shared") if data.get(name)
             ),
         }
 
     def filter(self, cases, data: dict, form):
-        user = self.request.user
-        if data.get("q"):
-            cases = cases.search(data["q"], user=user)
-        if data.get("kind"):
-            cases = cases.filter(kind=data["kind"])
-        status = data.get("status")
-        if status == "open":
-            cases = cases.filter(status__in=sorted(OPEN_STATUSES))
-        elif status:
-            cases = cases.filter(status=status)
-        if data.get("exploitation"):
-            cases = cases.with_exploitation(data["exploitation"])
-        if data.get("office"):
-            cases = cases.filter(lead_office_id=form.office_ids[data["office"]])
-        if data.get("shared") or data.get("handling"):
-            cases = cases.shared_with(user, data.get("handling") or None)
-        return cases
+        return filter_cases(self.request.user, cases, data, form)
 
 
-def _request_filter(queryset, user, data: dict, now):
+def filter_cases(user, cases, data: dict, form):
+    """The case list's filters (`CaseFilterForm`'s cleaned data) on `cases`: the page and its
+    exports narrow alike."""
+    if data.get("q"):
+        cases = cases.search(data["q"], user=user)
+    if data.get("kind"):
+        cases = cases.filter(kind=data["kind"])
+    status = data.get("status")
+    if status == "open":
+        cases = cases.filter(status__in=sorted(OPEN_STATUSES))
+    elif status:
+        cases = cases.filter(status=status)
+    if data.get("exploitation"):
+        cases = cases.with_exploitation(data["exploitation"])
+    if data.get("office"):
+        cases = cases.filter(lead_office_id=form.office_ids[data["office"]])
+    if data.get("assigned"):
+        cases = cases.assigned(user, data["assigned"])
+    if data.get("shared") or data.get("handling"):
+        cases = cases.shared_with(user, data.get("handling") or None)
+    return cases
+
+
+def filter_requests(queryset, user, data: dict, now):
     scope = scope_of(user)
     box = data.get("box")
     desks = sorted(scope.view_office_ids)
@@ -195,7 +236,7 @@ class RequestListView(VisibleMixin, PageView):
         form = case_forms.RequestFilterForm(self.request.GET or None)
         data = valid_filters(form)
         now = timezone.now()
-        requests = _request_filter(self.visible(), self.request.user, data, now)
+        requests = filter_requests(self.visible(), self.request.user, data, now)
         requests = requests.select_related("case", "from_office", "to_office", "to_partner")
         # Open first (soonest due first), then answered and closed (latest first).
         requests = requests.annotate(

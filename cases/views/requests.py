@@ -97,6 +97,7 @@ class RequestCreateView(CaseFormBase):
             kind=data["kind"],
             urgency=data["urgency"],
             question=data["question"],
+            due_at=data.get("due_at"),
             to_office=recipient if isinstance(recipient, LinkOffice) else None,
             to_partner=recipient if isinstance(recipient, PartnerOrganisation) else None,
         )

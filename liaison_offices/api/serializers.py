@@ -5,12 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from glo_act.api import StrictCharField
 from liaison_offices.constants import EventKind
 from liaison_offices.models import LinkOffice, Membership, Notification, PartnerOrganisation
 
 
 class OfficeSerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id", read_only=True)
+    country = StrictCharField(source="country_id", read_only=True)
 
     class Meta:
         model = LinkOffice
@@ -18,7 +19,7 @@ class OfficeSerializer(serializers.ModelSerializer):
 
 
 class PartnerSerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id", read_only=True)
+    country = StrictCharField(source="country_id", read_only=True)
 
     class Meta:
         model = PartnerOrganisation
@@ -29,7 +30,7 @@ class MembershipSerializer(serializers.ModelSerializer):
     office = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True, help_text="Office code, or null."
     )
-    partner = serializers.CharField(
+    partner = StrictCharField(
         source="partner.name",
         read_only=True,
         default=None,
@@ -43,8 +44,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    full_name = serializers.CharField()
+    username = StrictCharField()
+    full_name = StrictCharField()
     is_hq = serializers.BooleanField()
     memberships = MembershipSerializer(many=True)
     desks = OfficeSerializer(many=True, help_text="Offices whose cases you see.")
@@ -55,12 +56,12 @@ class MeSerializer(serializers.Serializer):
 
 
 class NotificationSubjectSerializer(serializers.Serializer):
-    type = serializers.CharField(
+    type = StrictCharField(
         help_text="What the notification is about: `cases.case`, `cases.cooperationrequest`, "
         "`victims.referral`, …"
     )
     id = serializers.IntegerField(help_text="Its id (a referral's or request's API id).")
-    label = serializers.CharField(help_text="Its short impersonal name, e.g. a case reference.")
+    label = StrictCharField(help_text="Its short impersonal name, e.g. a case reference.")
 
 
 class NotificationSerializer(serializers.ModelSerializer):

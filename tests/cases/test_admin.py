@@ -340,3 +340,25 @@ def test_hq_hands_a_case_to_another_lead_office_in_the_admin(hq_client, cast, ca
     assert uk.lead_office == cast.offices["ESP"]
     assert uk.grants.get(is_lead=True).office == cast.offices["ESP"]
     assert uk.shares.get(revoked_at__isnull=True, office=cast.offices["GBR"]).level == 3
+
+
+def test_hq_reassigns_cases_in_the_admin_with_one_confirmation(hq_client, cast, make_case):
+    first, second = make_case("GBR", title="One"), make_case("GBR", title="Two")
+    services.case_assign(acting_user=cast.uk, case=first, officer=cast.uk)
+    action = {"action": "reassign_cases", "_selected_action": [first.pk, second.pk]}
+    page = hq_client.post(CHANGELIST, action)
+    assert page.status_code == 200 and "Reassign 2 cases" in page.content.decode()
+    assert not Case.objects.filter(pk=first.pk, assigned_to__isnull=True).exists()  # not yet
+    colleague = cast.uk  # the only officer of GBR in the cast: the unassigned case goes to them
+    done = hq_client.post(CHANGELIST, {**action, "apply": "1", "to_officer": colleague.pk})
+    assert done.status_code == 302
+    assert set(Case.objects.filter(assigned_to=colleague).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    mixed = hq_client.post(
+        CHANGELIST,
+        {"action": "reassign_cases", "_selected_action": [first.pk, make_case("ITA").pk]},
+        follow=True,
+    )
+    assert "one lead office at a time" in mixed.content.decode()

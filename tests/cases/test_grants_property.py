@@ -87,7 +87,14 @@ def apply(cast, operation) -> None:
             sharer = cast.hq
             level, code, expiring = args[2], args[3], args[4]
         else:  # a recipient office passes it on, as the service allows it
-            held = [s for s in shares if s.case_id == case.pk and s.office_id]
+            now = timezone.now()  # an expired share lets its office pass nothing on
+            held = [
+                s
+                for s in shares
+                if s.case_id == case.pk
+                and s.office_id
+                and (s.expires_at is None or s.expires_at > now)
+            ]
             if not held:
                 return
             sharer = cast.users[OFFICERS[held[0].office.code]]

@@ -449,8 +449,9 @@ def test_case_list_queries_do_not_grow_with_rows(cast, login, make_case, assert_
         client = login(user)
         # 1 session, 2 user, 3 access scope (desks and partners, one UNION),
         # 4 lead-office choices of the filter form, 5 bounded count, 6 the page (lead office
-        # joined, the user's share level and handling code as subqueries), 7 unread badge.
-        with assert_queries(7) as queries:
+        # joined, the user's share level and handling code as subqueries), 7 whether they
+        # lead an office (the "Reassign" link), 8 unread badge.
+        with assert_queries(8) as queries:
             response = client.get(reverse("cases:list"))
         assert len(table_rows(response)) == min(n, pages.PAGE_SIZE)
         # The page reads the columns a row shows, not whole cases (a summary can be long).
@@ -484,11 +485,12 @@ def test_case_page_queries_do_not_grow_with_rows(cast, login, make_case, assert_
     # partner joined; one query for both "all shares" and "passed on by me"), 6 requests
     # (offices and partner joined), 7 route, suspects, legal basis, timeline and expired
     # shares as JSON (cases.full_parts), 8 messages (author, office, partner joined),
-    # 9 victims, 10 the files of the case and of its messages (evidence), 11 unread badge.
-    with assert_queries(11):
+    # 9 a pending hand-over and 10 the live flags (the lead office and HQ only), 11 victims,
+    # 12 the files of the case and of its messages (evidence), 13 unread badge.
+    with assert_queries(13):
         client.get(url)
     client = login(cast.italy)
-    # The same page through a FULL share without victims: no victims query (9).
+    # The same page through a FULL share without victims: no hand-over, flags or victims query.
     with assert_queries(10):
         client.get(url)
 

@@ -212,15 +212,16 @@ def test_dashboard_queries_do_not_grow_with_rows(cast, login, make_case, assert_
     # 1 session, 2 user, 3 access scope, 4 memberships (office/partner joined), 5 unread count
     # (shared with the navigation badge), 6 the latest unread, 7 open cases by status and
     # "shared with you" (one aggregate), 8 requests due/overdue (one aggregate), 9 pending
-    # referrals (one aggregate).
-    with assert_queries(9):
+    # referrals (one aggregate), 10 "Your casework": my cases, unassigned, hand-overs waiting
+    # and flags due (bounded counts, one query).
+    with assert_queries(10):
         response = client.get(reverse("home"))
     assert count_link(text(response), "/cases/?status=reported") == n
     for i in range(n):
         notify(cast.hq, f"note {i}", ago=i)
     client = login(cast.hq)
-    # The same nine for HQ; 7 is then a count per status, each stopped at the limit.
-    with assert_queries(9):
+    # The same ten for HQ; 7 is then a count per status, each stopped at the limit.
+    with assert_queries(10):
         response = client.get(reverse("home"))
     assert count_link(text(response), "/cases/?status=reported") == n
 

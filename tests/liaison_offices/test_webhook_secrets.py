@@ -100,8 +100,8 @@ def test_adding_a_webhook_shows_its_generated_secret_once(cast, login):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_encrypts_existing_plaintext_secrets_and_back(cast):
     executor = MigrationExecutor(connection)
-    before = [("liaison_offices", "0008_file_events")]
-    after = [("liaison_offices", "0009_webhook_secret_encrypted")]
+    before = [("liaison_offices", "0010_flags")]
+    after = [("liaison_offices", "0011_webhook_secret_encrypted")]
     executor.migrate(before)
     old_apps = executor.loader.project_state(before).apps
     OldWebhook = old_apps.get_model("liaison_offices", "PartnerWebhook")

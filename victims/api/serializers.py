@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from cases.api.serializers import CaseSection, register_case_section
 from cases.constants import AgeBand, Exploitation, Sex, ShareLevel
+from glo_act.api import StrictCharField
 from liaison_offices.constants import Service
 from victims.access import personal_fields_of
 from victims.constants import (
@@ -35,25 +36,25 @@ PERSONAL_DATA_HELP = (
 
 
 class PersonalDataSerializer(serializers.Serializer):
-    full_name = serializers.CharField(required=False)
+    full_name = StrictCharField(required=False)
     date_of_birth = serializers.DateField(required=False)
-    passport_number = serializers.CharField(required=False)
-    cnic_number = serializers.CharField(required=False, help_text="Pakistani national ID")
-    phone = serializers.CharField(required=False)
-    address = serializers.CharField(required=False)
+    passport_number = StrictCharField(required=False)
+    cnic_number = StrictCharField(required=False, help_text="Pakistani national ID")
+    phone = StrictCharField(required=False)
+    address = StrictCharField(required=False)
 
 
 class VictimSerializer(serializers.ModelSerializer):
     """A victim by code, with the non-identifying facts everyone who sees it may read."""
 
-    recorded_by_office = serializers.CharField(source="recorded_by_office.code")
+    recorded_by_office = StrictCharField(source="recorded_by_office.code")
     sex = serializers.ChoiceField(choices=Sex.choices)
     age_band = serializers.ChoiceField(choices=AgeBand.choices, help_text="CTDC age band")
     is_child = serializers.BooleanField(help_text="Under 18 when identified.")
-    nationality = serializers.CharField(
+    nationality = StrictCharField(
         source="nationality_id", allow_null=True, help_text="ISO 3166 alpha-3"
     )
-    languages = serializers.ListField(child=serializers.CharField())
+    languages = serializers.ListField(child=StrictCharField())
     identification_status = serializers.ChoiceField(choices=IdentificationStatus.choices)
     identified_by = serializers.ChoiceField(
         choices=IdentifiedBy.choices, allow_blank=True, help_text="Who decided the status."
@@ -92,7 +93,7 @@ class VictimSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(
         serializers.ListField(
-            child=serializers.CharField(),
+            child=StrictCharField(),
             help_text="References of the victim's cases that you may see.",
         )
     )
@@ -178,7 +179,7 @@ class ReferralUpdateSerializer(serializers.ModelSerializer):
         fields = ["kind", "status_from", "status_to", "body", "author", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StrictCharField(allow_null=True))
     def get_author(self, update) -> str | None:
         if update.author is None:
             return None
@@ -187,15 +188,15 @@ class ReferralUpdateSerializer(serializers.ModelSerializer):
 
 class PartnerRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    short_name = serializers.CharField(allow_blank=True)
+    name = StrictCharField()
+    short_name = StrictCharField(allow_blank=True)
 
 
 class ReferralSerializer(serializers.ModelSerializer):
     """A victim referred by an office to a partner organisation for one service."""
 
-    victim = serializers.CharField(source="victim.code", help_text="The victim's code.")
-    from_office = serializers.CharField(source="from_office.code")
+    victim = StrictCharField(source="victim.code", help_text="The victim's code.")
+    from_office = StrictCharField(source="from_office.code")
     partner = PartnerRefSerializer()
     service = serializers.ChoiceField(choices=Service.choices)
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
@@ -246,14 +247,14 @@ class ReferralDetailSerializer(ReferralSerializer):
 
 
 class ReferralNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(
+    note = StrictCharField(
         max_length=5000, required=False, allow_blank=True, help_text="For the referring office."
     )
 
 
 class ReferralProgressSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=5000, help_text="What has been done (required).")
+    note = StrictCharField(max_length=5000, help_text="What has been done (required).")
 
 
 class ReferralDeclineSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000, help_text="Why you decline (required).")
+    reason = StrictCharField(max_length=5000, help_text="Why you decline (required).")

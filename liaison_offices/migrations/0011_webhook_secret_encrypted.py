@@ -28,7 +28,7 @@ def decrypt_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("liaison_offices", "0008_file_events"),
+        ("liaison_offices", "0010_flags"),
     ]
 
     operations = [
