@@ -30,6 +30,42 @@ from liaison_offices.access import scope_of  # noqa: E402
 from liaison_offices.services import api_token_issue  # noqa: E402
 
 BENCH_USERS = ("bench.median", "bench.worst", "bench.poster")
+FILE_TITLE = "Benchmark evidence file (10 MB)"
+FILE_SIZE = 10 * 1024 * 1024
+
+
+def _bench_file(user, case_reference: str) -> dict:
+    """A 10 MB file on the detail case (uploaded once: scanned by clamd, stored encrypted),
+    and the same bytes in plain on disk for the bare view it is compared with."""
+    import os
+    import random
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evidence import services
+    from evidence.constants import FileStatus
+    from evidence.models import Attachment
+    from evidence.storage import exists
+
+    data = b"%PDF-1.4\n" + random.Random(8).randbytes(FILE_SIZE - 9)
+    baseline = Path(os.environ["BENCH_FILE"])
+    if not baseline.exists() or baseline.stat().st_size != FILE_SIZE:
+        baseline.write_bytes(data)
+    case = Case.objects.get(reference=case_reference)
+    for attachment in Attachment.objects.filter(case=case, status=FileStatus.AVAILABLE):
+        if attachment.title.reveal() == FILE_TITLE and exists(attachment.storage_name):
+            return {"file_id": str(attachment.public_id), "file_size": attachment.size}
+    (attachment,) = services.upload(
+        acting_user=user,
+        record=case,
+        uploads=[SimpleUploadedFile("bench.pdf", data, "application/pdf")],
+        title=FILE_TITLE,
+    )
+    assert attachment.status == FileStatus.AVAILABLE, attachment.status
+    return {"file_id": str(attachment.public_id), "file_size": attachment.size}
+
+
 MESSAGE = {"body": "Benchmark message: please check the travel history.", "reliability": "B"}
 
 
@@ -78,6 +114,7 @@ def _credentials() -> dict:
         "median_visible": Case.objects.visible_to(median).count(),
         "worst_visible": Case.objects.visible_to(users["bench.worst"]).count(),
         "worst_desks": len(scope_of(users["bench.worst"]).view_office_ids),
+        **_bench_file(median, detail),
     }
 
 

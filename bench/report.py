@@ -99,7 +99,7 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
     reads = {
         name: s["paced"]["p99_ms"]
         for name, s in scenarios.items()
-        if s["method"] == "GET" and not name.startswith("baseline")
+        if s["method"] == "GET" and not name.startswith(("baseline", "file_"))
     }
     if reads:
         slowest = max(reads, key=reads.get)
@@ -109,6 +109,24 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
             + ", ".join(f"{n} {v:.0f}" for n, v in reads.items()),
             reads[slowest] <= READ_P99_MS,
         )
+    if "file_download" in scenarios and "baseline_file" in scenarios:
+        size_mb = (out.get("file_size") or 10 * 1024 * 1024) / (1024 * 1024)
+        mine = scenarios["file_download"]["saturation"]["rps"] * size_mb
+        bare = scenarios["baseline_file"]["saturation"]["rps"] * size_mb
+        ratio = mine / bare if bare else 0.0
+        add(
+            "10 MB file download ≥ 0.5 × the throughput of a bare file response",
+            f"{ratio:.2f} × ({mine:.0f} vs {bare:.0f} MB/s)",
+            ratio >= 0.5,
+        )
+        workers = (out.get("rss") or {}).get("gunicorn_workers_mb") or []
+        if workers:
+            peak = max(w for w in workers if w is not None)
+            add(
+                "peak RSS of a web worker ≤ 200 MB while streaming files",
+                f"{peak:.0f} MB (workers: {', '.join(f'{w:.0f}' for w in workers if w)})",
+                peak <= 200,
+            )
     if "message_post" in scenarios:
         p99 = scenarios["message_post"]["paced"]["p99_ms"]
         add(f"p99 ≤ {POST_P99_MS} ms for the message POST", f"{p99:.1f} ms", p99 <= POST_P99_MS)

@@ -8,4 +8,5 @@ from bench import views
 app_name = "bench"
 urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
+    path("file/", views.file_baseline, name="file_baseline"),
 ]

@@ -309,3 +309,19 @@ def _link(request, page: int, page_size: int) -> str:
 
 
 __all__ = ["case_list"]
+
+
+def file_baseline(request):
+    """The baseline of the file download: the same bytes served from disk by Django's own
+    FileResponse, with no authentication, rule, decryption or record. `BENCH_FILE` names the
+    file (bench/run.py writes it through bench/probe.py)."""
+    import os
+
+    from django.http import FileResponse
+
+    return FileResponse(
+        open(os.environ["BENCH_FILE"], "rb"),  # noqa: SIM115 - FileResponse closes it
+        as_attachment=True,
+        filename="bench.pdf",
+        content_type="application/pdf",
+    )

@@ -24,6 +24,7 @@ from evidence.forms import UploadForm
 from evidence.models import Attachment
 from evidence.presentation import case_of, download_name, file_view
 from evidence.scanning import get_scanner
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import add_domain_error, is_htmx
 from victims.models import Referral, Victim
@@ -61,8 +62,10 @@ def scanner_notice() -> str:
     )
 
 
-class UploadView(LoginRequiredMixin, View):
+class UploadView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
     """`/files/add/<record>/<key>/`: the upload form of one record, and its POST."""
+
+    form_token = submit_once.WHEN_SENT  # spent after the upload: submit_once.remember
 
     template_name = "evidence/upload.html"
 
@@ -102,6 +105,8 @@ class UploadView(LoginRequiredMixin, View):
                     raise
                 add_domain_error(form, exc)
             else:
+                # Not in `submit_once.run`: an infected file's record must outlive its refusal.
+                submit_once.remember(request, record_url(self.record))
                 checking = sum(1 for a in added if a.status == FileStatus.CHECKING)
                 text = f"{len(added)} file{'s' if len(added) != 1 else ''} added."
                 if checking:
@@ -111,9 +116,11 @@ class UploadView(LoginRequiredMixin, View):
         return self.render_form(form, status=422)
 
 
-class MessageWithFilesView(LoginRequiredMixin, View):
+class MessageWithFilesView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
     """The case's message form when it carries files: the files are screened first, then the
     message is posted and its files added in one transaction (nothing of it on a refusal)."""
+
+    form_token = submit_once.REQUIRED
 
     def post(self, request, reference):
         case = get_case_for_user(request.user, reference)
@@ -126,14 +133,24 @@ class MessageWithFilesView(LoginRequiredMixin, View):
             try:
                 screened = services.screen_uploads(uploads) if uploads else []
                 services.refuse_infected(request.user, case, screened)
-                with transaction.atomic():
-                    message = case_services.message_post(
-                        acting_user=request.user, case=case, **form.cleaned_data
-                    )
-                    if screened:
-                        services.attachments_add(
-                            acting_user=request.user, record=message, files=screened
+
+                def post_with_files():
+                    with transaction.atomic():
+                        message = case_services.message_post(
+                            acting_user=request.user, case=case, **form.cleaned_data
                         )
+                        if screened:
+                            services.attachments_add(
+                                acting_user=request.user, record=message, files=screened
+                            )
+                    return message
+
+                outcome = submit_once.run(
+                    request,
+                    post_with_files,
+                    result_url=lambda message: case.get_absolute_url() + "#messages",
+                    required=True,
+                )
             except DomainError as exc:
                 if exc.field == "files":
                     form.add_error(None, exc.message)
@@ -141,10 +158,14 @@ class MessageWithFilesView(LoginRequiredMixin, View):
                     add_domain_error(form, exc)
             else:
                 if not is_htmx(request):
-                    messages.success(request, "Message posted.")
-                    return redirect(case.get_absolute_url() + "#messages")
+                    if outcome.repeated:
+                        messages.info(request, submit_once.ALREADY_SAVED)
+                    else:
+                        messages.success(request, "Message posted.")
+                    return redirect(outcome.url)
                 context = case_page_context(request, case, message_form=case_forms.MessageForm())
-                return render(request, "cases/_messages.html", {**context, "posted": True})
+                posted = "again" if outcome.repeated else True
+                return render(request, "cases/_messages.html", {**context, "posted": posted})
         template = "cases/_messages.html" if is_htmx(request) else "cases/case_detail.html"
         context = case_page_context(request, case, message_form=form)
         return render(request, template, context, status=422)

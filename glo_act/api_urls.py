@@ -9,4 +9,5 @@ urlpatterns = [
     path("v1/", include("liaison_offices.api.urls")),
     path("v1/", include("cases.api.urls")),
     path("v1/", include("victims.api.urls")),
+    path("v1/", include("evidence.api.urls")),
 ]

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
+from glo_act import submit_once
 from glo_act.errors import ConflictError, DomainError
 
 __all__ = [
@@ -258,31 +259,48 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
     form.add_error(field, exc.message)
 
 
-class DomainFormView(LoginRequiredMixin, FormView):
+class DomainFormView(LoginRequiredMixin, submit_once.SpentTokenMixin, FormView):
     """A form whose valid data is handed to one service call.
 
     `perform(form)` calls the service; a `DomainError` it raises is shown on the form (inline,
     with the user's input kept) and nothing is saved; on success the `success_message` is
     flashed and the user is redirected to `get_success_url()`.
+
+    The call goes through `glo_act.submit_once.run`: a subclass says in its own `form_token`
+    whether it creates something (`REQUIRED`) or changes what exists (`WHEN_SENT`); a second
+    post of the same rendering of the form is sent to the first one's result.
     """
 
     success_message = ""
+    form_token: str  # submit_once.REQUIRED or submit_once.WHEN_SENT, on each view
 
     def perform(self, form) -> Any:
         raise NotImplementedError
 
     def form_valid(self, form):
+        def url_of(result):
+            self.result = result
+            return self.get_success_url()
+
         try:
-            self.result = self.perform(form)
+            outcome = submit_once.run(
+                self.request,
+                lambda: self.perform(form),
+                result_url=url_of,
+                required=self.form_token == submit_once.REQUIRED,
+            )
         except ConflictError as exc:
             return self.conflict(form, exc)
         except DomainError as exc:
             add_domain_error(form, exc)
             return self.form_invalid(form)
+        if outcome.repeated:
+            messages.info(self.request, submit_once.ALREADY_SAVED)
+            return redirect(outcome.url)
         message = self.get_success_message(form)
         if message:
             messages.success(self.request, message)
-        return redirect(self.get_success_url())
+        return redirect(outcome.url)
 
     def conflict(self, form, exc: ConflictError):
         """A stale edit: keep the input, say who changed what (override to show more)."""

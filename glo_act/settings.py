@@ -119,6 +119,8 @@ TEMPLATES = [
                 "liaison_offices.context_processors.navigation",
                 "accounts.context_processors.sign_in",
             ],
+            # `{% form_token %}` in every page form without a `{% load %}` (docs/page-forms.md).
+            "builtins": ["glo_act.templatetags.form_token"],
         },
     },
 ]
@@ -494,6 +496,8 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "liaison_offices.constants.EventKind",
         "HandOverStatusEnum": "cases.constants.HandOverStatus",
         "KeptShareCodeEnum": "cases.constants.KEPT_SHARE_CODES",
+        "FileKindEnum": "evidence.constants.FileKind",
+        "RecordTypeEnum": "evidence.constants.RecordType",
     },
 }
 

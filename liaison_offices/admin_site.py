@@ -94,6 +94,16 @@ def watch_list() -> list[dict]:
                 "url": _changelist(Attempt),
             }
         )
+    # Files quarantined because the scanner found malware (the evidence app, where installed).
+    if apps.is_installed("evidence"):
+        Attachment = apps.get_model("evidence", "Attachment")
+        items.append(
+            {
+                "label": "Files quarantined: malware found",
+                "count": Attachment.objects.filter(status="infected").count(),
+                "url": _changelist(Attachment, "status__exact=infected"),
+            }
+        )
     # Case transfers between offices, where that model exists.
     try:
         Transfer = apps.get_model("cases", "CaseTransfer")

@@ -27,6 +27,7 @@ from cases.constants import Exploitation
 from cases.forms import ConfirmForm
 from cases.models import Case
 from cases.querysets import get_case_for_user
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import (
     DomainFormView,
@@ -35,6 +36,7 @@ from glo_act.pages import (
     add_domain_error,
     get_visible_or_404,
     is_htmx,
+    page_extensions,
     paginate_bounded,
 )
 from liaison_offices.access import can_work_office, scope_of
@@ -139,7 +141,7 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         .order_by("-created_at", "-id")
     )
     live = [c for c in consents if c.is_live]
-    return {
+    context = {
         "victim": victim,
         "allowed_fields": [
             PERSONAL_LABELS[name] for name in PersonalField.values if name in allowed
@@ -157,6 +159,8 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         "reveal_needs_setup": two_factor.factor_of(request).skipped,
         **extra,
     }
+    # Sections other apps add (the evidence app's documents): glo_act.pages.extend_page.
+    return page_extensions("victim", request, victim, context)
 
 
 class VictimDetailView(PageView):
@@ -183,6 +187,8 @@ class VictimRevealView(LoginRequiredMixin, View):
     only (never stored in the session, never cached): reloading the victim page shows the
     code again.
     """
+
+    form_token = submit_once.REPEATABLE
 
     def post(self, request, code):
         victim = victim_for_user(request.user, code)
@@ -283,8 +289,10 @@ def _workable_offices(user) -> list[LinkOffice]:
     return list(offices.order_by("code"))
 
 
-class VictimRegisterView(LoginRequiredMixin, View):
+class VictimRegisterView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
     """Register a victim on a case (`?case=<reference>` preselects it), with consents."""
+
+    form_token = submit_once.REQUIRED
 
     template_name = "victims/victim_register.html"
 
@@ -337,19 +345,32 @@ class VictimRegisterView(LoginRequiredMixin, View):
         if office is None:
             office = self.offices[0]  # a shared case: recorded by the user's own office
         try:
-            registration = services.victim_register(
-                acting_user=request.user,
-                case=case,
-                office=office,
-                consents=consent_form.specs(),
-                **victim_form.personal_data(),
-                **victim_form.facts(),
-                **victim_form.basis(),
+            outcome = submit_once.run(
+                request,
+                lambda: services.victim_register(
+                    acting_user=request.user,
+                    case=case,
+                    office=office,
+                    consents=consent_form.specs(),
+                    **victim_form.personal_data(),
+                    **victim_form.facts(),
+                    **victim_form.basis(),
+                ),
+                result_url=lambda registration: reverse(
+                    "victims:detail", kwargs={"code": registration.victim.code}
+                ),
+                required=True,
             )
         except DomainError as exc:
-            # A fact or personal field on the victim form; a consent's shape on the consents.
-            add_domain_error(victim_form if exc.field in victim_form.fields else consent_form, exc)
+            # A fact or personal field on the victim form; a consent's shape on the consents;
+            # a form that must be sent again, on top of the victim form.
+            on_victim = exc.field in victim_form.fields or exc.field is None
+            add_domain_error(victim_form if on_victim else consent_form, exc)
             return self.render(victim_form, consent_form)
+        if outcome.repeated:
+            messages.info(request, submit_once.ALREADY_SAVED)
+            return redirect(outcome.url)
+        registration = outcome.result
         victim = registration.victim
         messages.success(request, f"Victim {victim.code} registered on {case.reference}.")
         for hint in registration.duplicate_hints:
@@ -381,6 +402,8 @@ class VictimFormBase(DomainFormView):
 @method_decorator(never_cache, name="dispatch")
 class VictimEditView(VictimFormBase):
     """Edit facts and personal data. Opening the form shows personal data: it is recorded."""
+
+    form_token = submit_once.WHEN_SENT
 
     template_name = "victims/victim_edit.html"
     form_class = victim_forms.VictimForm
@@ -439,6 +462,8 @@ class VictimEditView(VictimFormBase):
 class ConsentRecordView(VictimFormBase):
     """Record further consents (those already live are not offered again)."""
 
+    form_token = submit_once.REQUIRED
+
     template_name = "victims/consent_form.html"
     form_class = victim_forms.RecordConsentForm
 
@@ -478,6 +503,8 @@ class ConsentRecordView(VictimFormBase):
 
 class ConsentWithdrawView(VictimFormBase):
     """Withdraw one consent, after a confirmation step."""
+
+    form_token = submit_once.WHEN_SENT
 
     template_name = "victims/confirm.html"
     form_class = ConfirmForm
@@ -577,6 +604,7 @@ def referral_targets(user, victim: Victim) -> tuple[list, list | None, dict]:
 
 
 class ReferralCreateView(VictimFormBase):
+    form_token = submit_once.REQUIRED
     template_name = "victims/referral_form.html"
     form_class = victim_forms.ReferralForm
 
@@ -724,7 +752,7 @@ def referral_page_context(request, referral: Referral, **extra) -> dict:
         .order_by("created_at", "id")
     )
     followups = list(ReintegrationFollowUp.objects.filter(referral=referral).order_by("due_on"))
-    return {
+    context = {
         "referral": referral,
         "role": Role(request.user, referral),
         "updates": updates,
@@ -732,6 +760,7 @@ def referral_page_context(request, referral: Referral, **extra) -> dict:
         "schedule_form": extra.pop("schedule_form", None) or victim_forms.FollowUpScheduleForm(),
         **extra,
     }
+    return page_extensions("referral", request, referral, context)
 
 
 class ReferralDetailView(PageView):
@@ -798,8 +827,10 @@ ACTIONS = {
 }
 
 
-class ReferralActionView(LoginRequiredMixin, View):
+class ReferralActionView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
     """GET: the action's form; POST: the service call. From the inbox, htmx swaps the row."""
+
+    form_token = submit_once.REQUIRED  # for a progress report; the others check it when sent
 
     template_name = "victims/referral_action.html"
 
@@ -831,12 +862,26 @@ class ReferralActionView(LoginRequiredMixin, View):
         as_row = is_htmx(request) and request.headers.get("HX-Target", "").startswith("ref-")
         if form.is_valid():
             try:
-                referral = self.call(request.user, self.referral, form.cleaned_data)
+                outcome = submit_once.run(
+                    request,
+                    lambda: self.call(request.user, self.referral, form.cleaned_data),
+                    result_url=lambda referral: reverse("victims:referral", kwargs={"pk": pk}),
+                    # A progress report adds a note each time; the other actions change the
+                    # status, which refuses a replay.
+                    required=action == "progress",
+                )
             except DomainError as exc:
                 if as_row:
                     return self.row(referral_for_user(request.user, pk), error=exc.message)
                 add_domain_error(form, exc)
             else:
+                if outcome.repeated:
+                    if as_row:
+                        referral = referral_for_user(request.user, pk)
+                        return self.row(referral, done=submit_once.ALREADY_SAVED)
+                    messages.info(request, submit_once.ALREADY_SAVED)
+                    return redirect(outcome.url)
+                referral = outcome.result
                 text = self.message.format(
                     office=referral.from_office.name, partner=referral.partner
                 )
@@ -851,29 +896,45 @@ class ReferralActionView(LoginRequiredMixin, View):
         return render(self.request, "victims/_referral_row.html", {"referral": referral, **extra})
 
 
-class FollowUpScheduleView(LoginRequiredMixin, View):
+class FollowUpScheduleView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
     """POST from the referral page: plan up to three follow-ups."""
+
+    form_token = submit_once.REQUIRED
 
     def post(self, request, pk):
         referral = referral_for_user(request.user, pk)
         form = victim_forms.FollowUpScheduleForm(request.POST)
         if form.is_valid():
             try:
-                planned = services.followup_schedule(
-                    acting_user=request.user, referral=referral, due_dates=form.dates()
+                outcome = submit_once.run(
+                    request,
+                    lambda: services.followup_schedule(
+                        acting_user=request.user, referral=referral, due_dates=form.dates()
+                    ),
+                    result_url=lambda planned: (
+                        reverse("victims:referral", kwargs={"pk": pk}) + "#followups"
+                    ),
+                    required=True,
                 )
             except DomainError as exc:
                 _domain_error(form, exc, {"due_dates": "first", "due_on": "first"})
             else:
-                count = len(planned)
-                messages.success(request, f"{count} follow-up{'s' if count != 1 else ''} planned.")
-                return redirect(reverse("victims:referral", kwargs={"pk": pk}) + "#followups")
+                if outcome.repeated:
+                    messages.info(request, submit_once.ALREADY_SAVED)
+                else:
+                    count = len(outcome.result)
+                    messages.success(
+                        request, f"{count} follow-up{'s' if count != 1 else ''} planned."
+                    )
+                return redirect(outcome.url)
         context = referral_page_context(request, referral, schedule_form=form)
         return render(request, "victims/referral_detail.html", context)
 
 
 class FollowUpRecordView(DomainFormView):
     """Record a done follow-up's three scores and notes."""
+
+    form_token = submit_once.WHEN_SENT
 
     template_name = "victims/followup_form.html"
     form_class = victim_forms.FollowUpRecordForm

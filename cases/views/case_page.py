@@ -31,6 +31,7 @@ from cases.models import (
     Message,
 )
 from cases.views.access import case_access, case_or_404, shares_for_page
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import (
     DomainFormView,
@@ -154,8 +155,10 @@ class CaseFormBase(DomainFormView):
         return self.case.get_absolute_url()
 
 
-class MessagePostView(LoginRequiredMixin, View):
+class MessagePostView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
     """Post a graded message; with htmx the thread is swapped in place, else a redirect."""
+
+    form_token = submit_once.REQUIRED
 
     def post(self, request, reference):
         case = case_or_404(request, reference)
@@ -165,20 +168,30 @@ class MessagePostView(LoginRequiredMixin, View):
         form = case_forms.MessageForm(request.POST)
         if form.is_valid():
             try:
-                services.message_post(acting_user=request.user, case=case, **form.cleaned_data)
+                outcome = submit_once.run(
+                    request,
+                    lambda: services.message_post(
+                        acting_user=request.user, case=case, **form.cleaned_data
+                    ),
+                    result_url=lambda message: case.get_absolute_url() + "#messages",
+                    required=True,
+                )
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
                 if not is_htmx(request):
-                    messages.success(request, "Message posted.")
-                    return redirect(case.get_absolute_url() + "#messages")
+                    if outcome.repeated:
+                        messages.info(request, submit_once.ALREADY_SAVED)
+                    else:
+                        messages.success(request, "Message posted.")
+                    return redirect(outcome.url)
                 form = case_forms.MessageForm()
                 return render(
                     request,
                     "cases/_messages.html",
                     {
                         **case_page_context(request, case, message_form=form),
-                        "posted": True,
+                        "posted": "again" if outcome.repeated else True,
                     },
                 )
         template = "cases/_messages.html" if is_htmx(request) else "cases/case_detail.html"

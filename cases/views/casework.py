@@ -20,6 +20,7 @@ from cases.constants import OPEN_STATUSES, HandOverStatus, RequestStatus
 from cases.models import Case, CaseFlag, CooperationRequest, HandOver
 from cases.views.case_page import CaseFormBase
 from cases.views.lists import DUE_SOON
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import DomainFormView, PageView, add_domain_error
 from liaison_offices.access import can_work_office, scope_of
@@ -40,6 +41,8 @@ __all__ = [
 
 class CaseAssignView(CaseFormBase):
     """Assign the case to an officer of its lead office, or unassign it."""
+
+    form_token = submit_once.WHEN_SENT
 
     template_name = "cases/part_form.html"
     form_class = case_forms.AssignForm
@@ -90,6 +93,8 @@ def supervised_offices(user):
 class CaseReassignView(DomainFormView):
     """Bulk reassignment for an office lead or HQ: one officer's cases to another, after one
     confirmation, with one summary."""
+
+    form_token = submit_once.WHEN_SENT
 
     template_name = "cases/reassign.html"
     form_class = case_forms.ReassignForm
@@ -183,6 +188,8 @@ class CaseReassignView(DomainFormView):
 class FlagAddView(CaseFormBase):
     """Flag the case with a reason and an optional date (the lead office, or HQ)."""
 
+    form_token = submit_once.REQUIRED
+
     template_name = "cases/part_form.html"
     form_class = case_forms.FlagForm
 
@@ -201,6 +208,8 @@ class FlagAddView(CaseFormBase):
 
 class FlagClearView(CaseFormBase):
     """Clear a flag, after a confirmation step."""
+
+    form_token = submit_once.WHEN_SENT
 
     template_name = "cases/confirm.html"
     form_class = case_forms.ConfirmForm
@@ -273,6 +282,8 @@ class DueView(PageView):
 class HandOverRequestView(CaseFormBase):
     """The lead office offers the case to another office."""
 
+    form_token = submit_once.REQUIRED
+
     template_name = "cases/part_form.html"
     form_class = case_forms.HandOverForm
 
@@ -337,8 +348,10 @@ class HandOverListView(PageView):
         }
 
 
-class HandOverDecideView(LoginRequiredMixin, View):
+class HandOverDecideView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
     """POST accept / decline (with a reason) / withdraw one hand-over."""
+
+    form_token = submit_once.WHEN_SENT
 
     def post(self, request, pk: int, decision: str):
         handover = HandOver.objects.visible_to(request.user).filter(pk=pk).first()

@@ -23,6 +23,7 @@ from cases.models import (
 )
 from cases.views.access import case_or_404
 from cases.views.case_page import CaseFormBase
+from glo_act import submit_once
 from glo_act.errors import ConflictError
 from glo_act.pages import (
     DomainFormView,
@@ -57,6 +58,7 @@ def _record_fields(data: dict) -> dict:
 
 
 class CaseCreateView(DomainFormView):
+    form_token = submit_once.REQUIRED
     template_name = "cases/case_form.html"
     form_class = case_forms.CaseCreateForm
 
@@ -88,6 +90,7 @@ class CaseCreateView(DomainFormView):
 
 
 class CaseEditView(CaseFormBase):
+    form_token = submit_once.WHEN_SENT
     template_name = "cases/case_form.html"
     form_class = case_forms.CaseEditForm
     success_message = "Changes saved."
@@ -190,6 +193,7 @@ def describe_change(name: str, before, now) -> dict:
 
 
 class CaseStatusView(CaseFormBase):
+    form_token = submit_once.WHEN_SENT
     template_name = "cases/case_status.html"
     form_class = case_forms.StatusForm
 
@@ -215,6 +219,7 @@ class CaseStatusView(CaseFormBase):
 
 
 class RouteLegAddView(CaseFormBase):
+    form_token = submit_once.REQUIRED
     template_name = "cases/part_form.html"
     form_class = case_forms.RouteLegForm
     success_message = "Route leg added."
@@ -233,6 +238,7 @@ class RouteLegAddView(CaseFormBase):
 
 
 class SuspectAddView(RouteLegAddView):
+    form_token = submit_once.REQUIRED
     form_class = case_forms.SuspectForm
     success_message = "Suspect added."
     heading = "Add a suspect"
@@ -248,6 +254,8 @@ class SuspectAddView(RouteLegAddView):
 
 class PartRemoveView(CaseFormBase):
     """Remove a route leg or a suspect, after a confirmation step."""
+
+    form_token = submit_once.WHEN_SENT
 
     template_name = "cases/confirm.html"
     form_class = case_forms.ConfirmForm

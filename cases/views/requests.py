@@ -21,12 +21,14 @@ from cases.models import (
 )
 from cases.views.access import PageAccess, case_access, case_or_404
 from cases.views.case_page import CaseFormBase
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import (
     PageView,
     VisibleMixin,
     add_domain_error,
     get_visible_or_404,
+    page_extensions,
 )
 from liaison_offices.access import can_work_office, scope_of
 from liaison_offices.constants import HQ_CODE
@@ -49,6 +51,7 @@ def request_senders(user, case: Case, access: PageAccess) -> list[LinkOffice]:
 
 
 class RequestCreateView(CaseFormBase):
+    form_token = submit_once.REQUIRED
     template_name = "cases/request_form.html"
     form_class = case_forms.RequestForm
     action = "view"
@@ -110,8 +113,10 @@ class RequestCreateView(CaseFormBase):
         return reverse("cases:request", kwargs={"pk": self.result.pk})
 
 
-class RequestDetailView(VisibleMixin, PageView):
+class RequestDetailView(VisibleMixin, submit_once.SpentTokenMixin, PageView):
     """One request: the question, the answer (or the form to answer), its thread."""
+
+    form_token = submit_once.REQUIRED
 
     model = CooperationRequest
     template_name = "cases/request_detail.html"
@@ -152,54 +157,84 @@ class RequestDetailView(VisibleMixin, PageView):
         if context["can_answer"]:
             context.setdefault("answer_form", case_forms.AnswerForm(overdue=req.is_overdue))
         context.setdefault("message_form", case_forms.MessageForm())
-        return context
+        # Sections other apps add (the evidence app's files): glo_act.pages.extend_page.
+        return page_extensions("request", self.request, req, context)
 
     def post(self, request, *args, **kwargs):
-        """Answer, close, or post to the thread — each a service call; errors shown inline."""
+        """Answer, close, or post to the thread — each a service call; errors shown inline.
+
+        Each goes through `submit_once.run`: a message needs the form's token (it creates
+        something); an answer or a close checks it when sent (the request's state refuses a
+        replay anyway).
+        """
         req = self.object
         what = request.POST.get("action")
+
+        def once(perform, *, required=False):
+            outcome = submit_once.run(
+                request, perform, result_url=lambda result: request.path, required=required
+            )
+            if outcome.repeated:
+                messages.info(request, submit_once.ALREADY_SAVED)
+            return outcome
+
         try:
             if what == "answer":
                 form = case_forms.AnswerForm(request.POST, overdue=req.is_overdue)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(answer_form=form))
                 try:
-                    services.request_answer(
-                        acting_user=request.user,
-                        request=req,
-                        answer=form.cleaned_data["answer"],
-                        late_reason=form.cleaned_data.get("late_reason") or "",
+                    outcome = once(
+                        lambda: services.request_answer(
+                            acting_user=request.user,
+                            request=req,
+                            answer=form.cleaned_data["answer"],
+                            late_reason=form.cleaned_data.get("late_reason") or "",
+                        )
                     )
                 except DomainError as exc:
                     if exc.field not in form.fields:
                         raise  # not about what they typed: said on top, after the redirect
                     add_domain_error(form, exc)
                     return self.render_to_response(self.get_context_data(answer_form=form))
-                messages.success(request, "Answer sent.")
+                if not outcome.repeated:
+                    messages.success(request, "Answer sent.")
             elif what == "close":
                 if not request.POST.get("confirm"):
                     messages.error(request, "Tick “Yes, close it” to close the request.")
                     return HttpResponseRedirect(request.path)
-                services.request_close(
-                    acting_user=request.user,
-                    request=req,
-                    reason=request.POST.get("reason", ""),
+                outcome = once(
+                    lambda: services.request_close(
+                        acting_user=request.user,
+                        request=req,
+                        reason=request.POST.get("reason", ""),
+                    )
                 )
-                messages.success(request, "Request closed.")
+                if not outcome.repeated:
+                    messages.success(request, "Request closed.")
             elif what == "message":
                 form = case_forms.MessageForm(request.POST)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(message_form=form))
                 try:
-                    services.message_post(
-                        acting_user=request.user, case=req.case, request=req, **form.cleaned_data
+                    outcome = once(
+                        lambda: services.message_post(
+                            acting_user=request.user,
+                            case=req.case,
+                            request=req,
+                            **form.cleaned_data,
+                        ),
+                        required=True,
                     )
                 except DomainError as exc:
-                    if exc.field not in form.fields:
+                    if exc.field not in form.fields and not isinstance(
+                        exc, submit_once.MissingFormToken
+                    ):
                         raise
                     add_domain_error(form, exc)
                     return self.render_to_response(self.get_context_data(message_form=form))
-                messages.success(request, "Message posted.")
+                if not outcome.repeated:
+                    messages.success(request, "Message posted.")
             else:
                 raise Http404("No such action.")
         except DomainError as exc:

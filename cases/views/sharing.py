@@ -14,6 +14,7 @@ from cases.models import (
 )
 from cases.views.access import case_access, case_or_404, shares_for_page
 from cases.views.case_page import CaseFormBase
+from glo_act import submit_once
 from liaison_offices.constants import HQ_CODE, OfficeStatus
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 
@@ -33,6 +34,7 @@ def share_recipients(case: Case):
 
 
 class CaseShareView(CaseFormBase):
+    form_token = submit_once.REQUIRED
     template_name = "cases/case_share.html"
     form_class = case_forms.ShareForm
     action = "view"  # the lead office shares; a recipient office may pass it on (the service)
@@ -98,6 +100,7 @@ class CaseShareView(CaseFormBase):
 
 
 class ShareRevokeView(CaseFormBase):
+    form_token = submit_once.WHEN_SENT
     template_name = "cases/confirm.html"
     form_class = case_forms.ConfirmForm
     action = "view"

@@ -1,10 +1,10 @@
 """Generic access tests for every endpoint and method (NetBox's APIViewTestCases, as a matrix).
 
-One world: a UK case with a victim, a cooperation request to the British High Commission, a
-referral to IOM and a notification for the focal point. Every endpoint × method is called with
-no credentials, with an expired token, and — for object endpoints — by a cast member who was
-granted nothing on that object. The answer is 401 / 401 / 404, in problem+json, and nothing
-changes.
+One world: a UK case with a victim and a file, a cooperation request to the British High
+Commission, a referral to IOM and a notification for the focal point. Every endpoint × method
+is called with no credentials, with an expired token, and — for object endpoints — by a cast
+member who was granted nothing on that object. The answer is 401 / 401 / 404, in
+problem+json, and nothing changes.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver
 
 from cases import services as case_services
 from cases.constants import RequestKind, ShareLevel, Urgency
 from cases.models import CooperationRequest, HandOver, Message
+from evidence import services as evidence_services
+from evidence.models import Attachment, FileDownload
 from liaison_offices.constants import Service
 from liaison_offices.delivery import dispatch_event
 from liaison_offices.models import Notification, NotificationEvent
@@ -37,10 +40,11 @@ class World:
     referral: object
     notification: object
     handover: object
+    file: object
 
 
 @pytest.fixture
-def world(cast, uk_case, share) -> World:
+def world(cast, uk_case, share, evidence_root) -> World:
     share(uk_case, partner="BHC", level=ShareLevel.FULL_WITH_VICTIMS)
     request = case_services.request_create(
         acting_user=cast.uk,
@@ -74,7 +78,12 @@ def world(cast, uk_case, share) -> World:
     handover = case_services.handover_request(
         acting_user=cast.uk, case=uk_case, to_office=cast.offices["HQ"]
     )
-    return World(uk_case, request, victim, referral, notification, handover)
+    (case_file,) = evidence_services.upload(
+        acting_user=cast.uk,
+        record=uk_case,
+        uploads=[SimpleUploadedFile("ledger.pdf", b"%PDF-1.4\n%%EOF\n")],
+    )
+    return World(uk_case, request, victim, referral, notification, handover, case_file)
 
 
 # (method, path, body): every operation of /api/v1/.
@@ -109,6 +118,10 @@ ENDPOINTS = [
     ("post", "/hand-overs/{handover}/accept/", None),
     ("post", "/hand-overs/{handover}/decline/", {"reason": "Not ours"}),
     ("post", "/hand-overs/{handover}/withdraw/", None),
+    ("get", "/files/", None),
+    ("post", "/files/", {"record_type": "case", "record": "GBR-TIP-2026-0001"}),
+    ("get", "/files/{file}/", None),
+    ("get", "/files/{file}/content/", None),
     ("get", "/notifications/", None),
     ("get", "/notifications/{notification}/", None),
     ("post", "/notifications/{notification}/read/", None),
@@ -125,6 +138,7 @@ def url_of(path: str, world: World) -> str:
         referral=world.referral.pk,
         notification=world.notification.pk,
         handover=world.handover.pk,
+        file=world.file.public_id,
     )
 
 
@@ -150,6 +164,8 @@ def snapshot(world: World) -> tuple:
         referral.status,
         Notification.objects.filter(read_at__isnull=False).count(),
         PersonalDataAccess.objects.count(),
+        Attachment.objects.count(),
+        FileDownload.objects.count(),
     )
 
 
@@ -224,6 +240,8 @@ def test_the_browsable_api_serves_signed_in_users_and_records_each_read_once(cas
                 continue
             if path == "/cases/export/":  # a file, not a page (tests/api/test_exports_api.py)
                 continue
+            if path.endswith("/content/"):
+                continue  # a file's bytes, never HTML
             before = PersonalDataAccess.objects.count()
             response = client.get(url_of(path, world), HTTP_ACCEPT="text/html")
             assert response.status_code == 200, (user, path)

@@ -2,9 +2,10 @@
 
 For each of a focal point, a service provider and HQ, every operation of /api/schema/ is called
 with generated requests — schema-conforming ones and deliberately invalid ones — half of them
-aimed at real objects of a seeded world (cases shared at each level, a cooperation request, a
-victim, referrals, notifications), the rest at random identifiers. Checks: no 5xx; status code,
-content type, headers and body as the schema documents them; invalid input refused with a 4xx.
+aimed at real objects of a seeded world (cases shared at each level, a cooperation request,
+a victim, referrals, files, notifications), the rest at random identifiers. Checks: no 5xx;
+status code, content type, headers and body as the schema documents them; invalid input
+refused with a 4xx.
 
 Bounded: `EXAMPLES` positive and `NEGATIVE_EXAMPLES` negative examples per operation and user,
 derandomized so that CI runs the same examples every time.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
@@ -36,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
 from cases import services as case_services
 from cases.constants import HandlingCode, RequestKind, ShareLevel, Urgency
 from cases.models import CooperationRequest
+from evidence import services as evidence_services
 from liaison_offices.constants import Service
 from liaison_offices.delivery import dispatch_event
 from liaison_offices.models import Notification, NotificationEvent
@@ -65,6 +68,7 @@ class World:
     requests: list[int] = field(default_factory=list)
     victims: list[str] = field(default_factory=list)
     referrals: list[int] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
     def notifications(self, user) -> list[int]:
         return list(Notification.objects.filter(user=user).values_list("pk", flat=True)) or [1]
@@ -78,6 +82,8 @@ class World:
             return [{"id": i} for i in self.requests]
         if path.startswith("/api/v1/referrals/{id}"):
             return [{"id": i} for i in self.referrals]
+        if path.startswith("/api/v1/files/{public_id}"):
+            return [{"public_id": i} for i in self.files]
         if path.startswith("/api/v1/notifications/{id}"):
             return [{"id": i} for i in self.notifications(user)]
         return []
@@ -158,6 +164,12 @@ def seed(cast, make_case, share) -> World:
     )
     victim_services.referral_accept(acting_user=cast.provider, referral=working)
     world.referrals = [pending.pk, working.pk]
+    pdf = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+    for user, record in ((cast.uk, full), (cast.uk, with_victims), (cast.provider, working)):
+        (attachment,) = evidence_services.upload(
+            acting_user=user, record=record, uploads=[SimpleUploadedFile("file.pdf", pdf)]
+        )
+        world.files.append(str(attachment.public_id))
     for event_id in NotificationEvent.objects.order_by("id").values_list("pk", flat=True):
         dispatch_event(event_id)
     return world
@@ -242,7 +254,9 @@ def fuzz(schema, user, world: World) -> tuple[list[str], dict[str, int]]:
 
 
 @pytest.mark.parametrize("who", ["focal_point", "provider", "hq"])
-def test_the_api_keeps_its_schema_under_fuzzing(cast, make_case, share, wsgi_schema, who):
+def test_the_api_keeps_its_schema_under_fuzzing(
+    cast, make_case, share, wsgi_schema, evidence_root, who
+):
     world = seed(cast, make_case, share)
     user = cast.users[who]
     failures, seen = fuzz(wsgi_schema, user, world)

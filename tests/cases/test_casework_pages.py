@@ -8,6 +8,7 @@ from django.urls import reverse
 from cases import services
 from cases.constants import HandOverStatus
 from cases.models import Case, HandOver
+from glo_act.submit_once import new_token
 from liaison_offices import services as office_services
 from liaison_offices.constants import Role
 from tests.cast import make_user
@@ -39,12 +40,12 @@ def test_the_assign_page_assigns_and_the_case_page_says_who(cast, login, make_ca
     url = reverse("cases:assign", args=[case.reference])
     form = client.get(url).content.decode()
     assert "Colin League (uk.colleague)" in form and "italy.officer" not in form
-    response = client.post(url, {"officer": colleague.pk})
+    response = client.post(url, {"form_token": new_token(), "officer": colleague.pk})
     assert response.status_code == 302
     page = client.get(case.get_absolute_url()).content.decode()
     assert "Assigned officer" in page and "Colin League" in page
     # An officer of another office is not a choice: the field says so, nothing changes.
-    wrong = client.post(url, {"officer": cast.italy.pk})
+    wrong = client.post(url, {"form_token": new_token(), "officer": cast.italy.pk})
     assert wrong.status_code == 200 and "Select a valid choice" in wrong.content.decode()
     assert Case.objects.get(pk=case.pk).assigned_to == colleague
 
@@ -97,13 +98,19 @@ def test_bulk_reassignment_previews_confirms_and_summarises(
     preview = client.post(url, data)
     assert preview.status_code == 200 and "Reassign 4 cases?" in preview.content.decode()
     assert Case.objects.filter(assigned_to=colleague).count() == 0  # not before confirming
-    done = client.post(url, {**data, "confirmed": "1"}, follow=True)
+    done = client.post(url, {"form_token": new_token(), **data, "confirmed": "1"}, follow=True)
     assert "4 cases of GBR reassigned to Colin League" in done.content.decode()
     assert Case.objects.filter(assigned_to=colleague).count() == 4
 
     chosen = client.post(
         url,
-        {**data, "from_officer": colleague.pk, "to_officer": cast.uk.pk, "which": "chosen"},
+        {
+            "form_token": new_token(),
+            **data,
+            "from_officer": colleague.pk,
+            "to_officer": cast.uk.pk,
+            "which": "chosen",
+        },
     )
     assert "Tick the cases to reassign" in chosen.content.decode()
 
@@ -113,7 +120,13 @@ def test_a_handover_asked_on_the_case_page_and_accepted_on_the_list(cast, login,
     italy = login(cast.italy)
     url = reverse("cases:handover", args=[case.reference])
     response = italy.post(
-        url, {"to_office": cast.offices["ESP"].pk, "keep_level": "1", "keep_handling_code": "H0"}
+        url,
+        {
+            "form_token": new_token(),
+            "to_office": cast.offices["ESP"].pk,
+            "keep_level": "1",
+            "keep_handling_code": "H0",
+        },
     )
     assert response.status_code == 302
     handover = HandOver.objects.get()
@@ -123,7 +136,12 @@ def test_a_handover_asked_on_the_case_page_and_accepted_on_the_list(cast, login,
     spain = login(cast.spain)
     listing = spain.get(reverse("cases:handovers")).content.decode()
     assert case.reference in listing and "Accept and lead the case" in listing
-    bad = spain.post(reverse("cases:handover_decide", args=[handover.pk, "decline"]), {})
+    bad = spain.post(
+        reverse("cases:handover_decide", args=[handover.pk, "decline"]),
+        {
+            "form_token": new_token(),
+        },
+    )
     assert bad.status_code == 400 and "This field is required" in bad.content.decode()
     accepted = spain.post(reverse("cases:handover_decide", args=[handover.pk, "accept"]))
     assert accepted.status_code == 302 and accepted.url == case.get_absolute_url()

@@ -13,6 +13,7 @@ from cases.constants import RequestKind, ShareLevel, TimelineKind, Urgency
 from cases.models import CaseFlag, CooperationRequest, TimelineEvent
 from cases.reminders import due_reminders
 from glo_act.errors import DomainError, PermissionDenied
+from glo_act.submit_once import new_token
 from liaison_offices.constants import EventKind
 from tests.cases.conftest import fresh
 
@@ -75,7 +76,7 @@ def test_the_request_form_offers_a_due_date_and_refuses_a_past_one(cast, login, 
     assert "The due time must be in the future." in response.content.decode()
     assert not CooperationRequest.objects.exists()
     soon = (timezone.now() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    assert client.post(url, {**data, "due_at": soon}).status_code == 302
+    assert client.post(url, {"form_token": new_token(), **data, "due_at": soon}).status_code == 302
     assert CooperationRequest.objects.get().due_at.strftime("%Y-%m-%dT%H:%M") == soon
 
 

@@ -21,6 +21,7 @@ from cases.constants import (
     Urgency,
 )
 from cases.models import Case, CaseShare, CooperationRequest, Message, RouteLeg, Suspect
+from glo_act.submit_once import new_token
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,7 @@ def test_opening_a_case_leads_to_its_page_with_a_success_message(cast, login):
     response = client.post(
         reverse("cases:create"),
         {
+            "form_token": new_token(),
             "kind": "TIP",
             "lead_office": cast.offices["GBR"].pk,
             "title": "Domestic workers in Birmingham",
@@ -73,7 +75,12 @@ def test_opening_a_case_leads_to_its_page_with_a_success_message(cast, login):
 def test_opening_a_case_without_a_title_keeps_the_input_and_says_why(cast, login):
     response = login(cast.uk).post(
         reverse("cases:create"),
-        {"kind": "SOM", "lead_office": cast.offices["GBR"].pk, "summary": "Boat from Libya"},
+        {
+            "form_token": new_token(),
+            "kind": "SOM",
+            "lead_office": cast.offices["GBR"].pk,
+            "summary": "Boat from Libya",
+        },
     )
     body = text(response)
     assert response.status_code == 200
@@ -90,7 +97,12 @@ def test_an_officer_opens_cases_for_their_own_office_only(cast, login):
     assert offered(body, "lead_office") == [str(cast.offices["ITA"].pk)]
     response = client.post(
         reverse("cases:create"),
-        {"kind": "TIP", "lead_office": cast.offices["GBR"].pk, "title": "Not mine"},
+        {
+            "form_token": new_token(),
+            "kind": "TIP",
+            "lead_office": cast.offices["GBR"].pk,
+            "title": "Not mine",
+        },
     )
     assert response.status_code == 200 and "There is a problem" in text(response)
     assert not Case.objects.exists()
@@ -109,7 +121,12 @@ def test_editing_saves_and_says_so(cast, login, uk_case):
     client = login(cast.uk)
     response = client.post(
         url("edit", uk_case),
-        {"title": "New title", "summary": "More detail", "version": uk_case.version},
+        {
+            "form_token": new_token(),
+            "title": "New title",
+            "summary": "More detail",
+            "version": uk_case.version,
+        },
         follow=True,
     )
     assert "Changes saved." in text(response)
@@ -128,7 +145,12 @@ def test_a_stale_edit_shows_who_changed_what_and_keeps_the_input(cast, login, uk
     # The officer, on the page they opened before, rewrites the summary only.
     response = client.post(
         url("edit", uk_case),
-        {"title": uk_case.title, "summary": "My careful summary", "version": 1},
+        {
+            "form_token": new_token(),
+            "title": uk_case.title,
+            "summary": "My careful summary",
+            "version": 1,
+        },
     )
     body = text(response)
     assert response.status_code == 200
@@ -145,7 +167,12 @@ def test_a_stale_edit_shows_who_changed_what_and_keeps_the_input(cast, login, uk
     assert (uk_case.title, uk_case.summary) == ("Renamed by HQ", "")  # nothing saved yet
     again = client.post(
         url("edit", uk_case),
-        {"title": "Renamed by HQ", "summary": "My careful summary", "version": 2},
+        {
+            "form_token": new_token(),
+            "title": "Renamed by HQ",
+            "summary": "My careful summary",
+            "version": 2,
+        },
     )
     assert again.status_code == 302
     uk_case.refresh_from_db()
@@ -161,7 +188,9 @@ def test_when_both_changed_a_field_the_form_keeps_the_users_version(cast, login,
         title="HQ title",
         means_of_control=["threats"],
     )
-    response = client.post(url("edit", uk_case), {"title": "My title", "version": 1})
+    response = client.post(
+        url("edit", uk_case), {"form_token": new_token(), "title": "My title", "version": 1}
+    )
     body = text(response)
     conflict = body.split('class="conflict"')[1].split("</section>")[0]
     assert "Yours — you both changed it" in conflict
@@ -176,7 +205,9 @@ def test_a_reader_cannot_edit_or_move_a_shared_case(cast, login, uk_case):
     share(cast, uk_case, to="ITA")
     client = login(cast.italy)
     assert client.get(url("edit", uk_case)).status_code == 403
-    response = client.post(url("status", uk_case), {"status": "closed", "version": 1})
+    response = client.post(
+        url("status", uk_case), {"form_token": new_token(), "status": "closed", "version": 1}
+    )
     assert response.status_code == 403
     uk_case.refresh_from_db()
     assert uk_case.status == CaseStatus.REPORTED
@@ -202,7 +233,9 @@ def test_only_allowed_transitions_are_offered(cast, login, uk_case):
 
 
 def test_an_illegal_transition_posted_anyway_is_refused(cast, login, uk_case):
-    response = login(cast.uk).post(url("status", uk_case), {"status": "in_court", "version": 1})
+    response = login(cast.uk).post(
+        url("status", uk_case), {"form_token": new_token(), "status": "in_court", "version": 1}
+    )
     assert response.status_code == 200
     assert "cannot move to “in_court”" in text(response)
     uk_case.refresh_from_db()
@@ -211,22 +244,32 @@ def test_an_illegal_transition_posted_anyway_is_refused(cast, login, uk_case):
 
 def test_closing_needs_an_outcome_and_reopening_a_reason(cast, login, uk_case):
     client = login(cast.uk)
-    response = client.post(url("status", uk_case), {"status": "closed", "version": 1})
+    response = client.post(
+        url("status", uk_case), {"form_token": new_token(), "status": "closed", "version": 1}
+    )
     assert 'id="id_outcome_error"' in text(response)
     assert "Closing a case needs an outcome" in text(response)
     response = client.post(
         url("status", uk_case),
-        {"status": "closed", "outcome": "convicted", "version": 1},
+        {"form_token": new_token(), "status": "closed", "outcome": "convicted", "version": 1},
         follow=True,
     )
     assert f"{uk_case.reference} is now closed." in text(response)
     body = text(client.get(url("status", uk_case)))
     assert offered(body, "status") == ["under_investigation"]
-    response = client.post(url("status", uk_case), {"status": "under_investigation", "version": 2})
+    response = client.post(
+        url("status", uk_case),
+        {"form_token": new_token(), "status": "under_investigation", "version": 2},
+    )
     assert 'id="id_reason_error"' in text(response)
     response = client.post(
         url("status", uk_case),
-        {"status": "under_investigation", "reason": "New witness", "version": 2},
+        {
+            "form_token": new_token(),
+            "status": "under_investigation",
+            "reason": "New witness",
+            "version": 2,
+        },
     )
     assert response.status_code == 302
     uk_case.refresh_from_db()
@@ -245,7 +288,12 @@ def test_sharing_with_an_office_says_so_and_shows_on_the_case(cast, login, uk_ca
     assert f"partner:{cast.partners['BHC'].pk}" in recipients
     response = client.post(
         url("share", uk_case),
-        {"recipient": f"office:{cast.offices['ITA'].pk}", "level": "1", "handling_code": "H1"},
+        {
+            "form_token": new_token(),
+            "recipient": f"office:{cast.offices['ITA'].pk}",
+            "level": "1",
+            "handling_code": "H1",
+        },
         follow=True,
     )
     page = text(response)
@@ -256,7 +304,12 @@ def test_sharing_with_an_office_says_so_and_shows_on_the_case(cast, login, uk_ca
 def test_an_h3_share_without_conditions_is_an_inline_error(cast, login, uk_case):
     response = login(cast.uk).post(
         url("share", uk_case),
-        {"recipient": f"partner:{cast.partners['BHC'].pk}", "level": "2", "handling_code": "H3"},
+        {
+            "form_token": new_token(),
+            "recipient": f"partner:{cast.partners['BHC'].pk}",
+            "level": "2",
+            "handling_code": "H3",
+        },
     )
     assert response.status_code == 200
     assert 'id="id_handling_conditions_error"' in text(response)
@@ -270,11 +323,16 @@ def test_revoking_asks_for_confirmation_first(cast, login, uk_case):
     page = text(client.get(revoke))
     assert "Revoke the share to Office ITA (ITA)?" in page
     assert "This cannot be undone" in page
-    response = client.post(revoke, {})
+    response = client.post(
+        revoke,
+        {
+            "form_token": new_token(),
+        },
+    )
     assert response.status_code == 200 and "Tick the box to confirm." in text(response)
     granted.refresh_from_db()
     assert granted.revoked_at is None
-    response = client.post(revoke, {"confirm": "on"}, follow=True)
+    response = client.post(revoke, {"form_token": new_token(), "confirm": "on"}, follow=True)
     assert "Share to Office ITA (ITA) revoked." in text(response)
     granted.refresh_from_db()
     assert granted.revoked_at is not None
@@ -283,7 +341,9 @@ def test_revoking_asks_for_confirmation_first(cast, login, uk_case):
 def test_a_recipient_cannot_revoke_the_share_it_holds(cast, login, uk_case):
     granted = share(cast, uk_case, to="ITA")
     client = login(cast.italy)
-    response = client.post(url("share_revoke", uk_case, pk=granted.pk), {"confirm": "on"})
+    response = client.post(
+        url("share_revoke", uk_case, pk=granted.pk), {"form_token": new_token(), "confirm": "on"}
+    )
     assert response.status_code == 200
     assert "Only the lead office" in text(response)
     granted.refresh_from_db()
@@ -297,12 +357,22 @@ def test_a_recipient_passes_the_case_on_under_the_same_code(cast, login, uk_case
     assert "partner:" not in form  # partners are the lead office's to choose
     response = client.post(
         url("share", uk_case),
-        {"recipient": f"office:{cast.offices['ESP'].pk}", "level": "2", "handling_code": "H0"},
+        {
+            "form_token": new_token(),
+            "recipient": f"office:{cast.offices['ESP'].pk}",
+            "level": "2",
+            "handling_code": "H0",
+        },
     )
     assert response.status_code == 200 and 'id="id_handling_code_error"' in text(response)
     response = client.post(
         url("share", uk_case),
-        {"recipient": f"office:{cast.offices['ESP'].pk}", "level": "2", "handling_code": "H1"},
+        {
+            "form_token": new_token(),
+            "recipient": f"office:{cast.offices['ESP'].pk}",
+            "level": "2",
+            "handling_code": "H1",
+        },
     )
     assert response.status_code == 302
     passed = CaseShare.objects.get(case=uk_case, office=cast.offices["ESP"])
@@ -319,7 +389,12 @@ def test_posting_a_graded_message(cast, login, uk_case):
     client = login(cast.uk)
     response = client.post(
         url("message_post", uk_case),
-        {"body": "Employer identified.", "reliability": "B", "accuracy": "2"},
+        {
+            "form_token": new_token(),
+            "body": "Employer identified.",
+            "reliability": "B",
+            "accuracy": "2",
+        },
         follow=True,
     )
     body = text(response)
@@ -329,7 +404,8 @@ def test_posting_a_graded_message(cast, login, uk_case):
 
 def test_an_empty_message_is_an_inline_error(cast, login, uk_case):
     response = login(cast.uk).post(
-        url("message_post", uk_case), {"body": "", "reliability": "A", "accuracy": "1"}
+        url("message_post", uk_case),
+        {"form_token": new_token(), "body": "", "reliability": "A", "accuracy": "1"},
     )
     assert response.status_code == 200
     assert 'id="id_body_error"' in text(response)
@@ -339,7 +415,7 @@ def test_an_empty_message_is_an_inline_error(cast, login, uk_case):
 def test_posting_with_htmx_swaps_the_thread_only(cast, login, uk_case):
     response = login(cast.uk).post(
         url("message_post", uk_case),
-        {"body": "Via htmx", "reliability": "A", "accuracy": "1"},
+        {"form_token": new_token(), "body": "Via htmx", "reliability": "A", "accuracy": "1"},
         HTTP_HX_REQUEST="true",
     )
     body = text(response)
@@ -353,7 +429,8 @@ def test_a_summary_recipient_cannot_post_messages(cast, login, uk_case):
     client = login(cast.italy)
     assert url("message_post", uk_case) not in text(client.get(uk_case.get_absolute_url()))
     response = client.post(
-        url("message_post", uk_case), {"body": "hi", "reliability": "A", "accuracy": "1"}
+        url("message_post", uk_case),
+        {"form_token": new_token(), "body": "hi", "reliability": "A", "accuracy": "1"},
     )
     assert response.status_code == 404
     assert not Message.objects.exists()
@@ -370,6 +447,7 @@ def test_a_request_is_sent_answered_late_with_a_reason_and_closed(cast, login, u
     response = uk.post(
         url("request_create", uk_case),
         {
+            "form_token": new_token(),
             "recipient": f"office:{cast.offices['ITA'].pk}",
             "kind": RequestKind.WITNESS_STATEMENT,
             "urgency": Urgency.URGENT,
@@ -385,12 +463,19 @@ def test_a_request_is_sent_answered_late_with_a_reason_and_closed(cast, login, u
     page = reverse("cases:request", kwargs={"pk": request.pk})
     italy = login(cast.italy)
     assert "say why the answer is late" in text(italy.get(page))
-    response = italy.post(page, {"action": "answer", "answer": "Yes, on Monday."})
+    response = italy.post(
+        page, {"form_token": new_token(), "action": "answer", "answer": "Yes, on Monday."}
+    )
     assert response.status_code == 200 and 'id="id_late_reason_error"' in text(response)
     assert "Yes, on Monday." in text(response)  # kept
     response = italy.post(
         page,
-        {"action": "answer", "answer": "Yes, on Monday.", "late_reason": "Court holiday"},
+        {
+            "form_token": new_token(),
+            "action": "answer",
+            "answer": "Yes, on Monday.",
+            "late_reason": "Court holiday",
+        },
         follow=True,
     )
     assert "Answer sent." in text(response)
@@ -398,9 +483,11 @@ def test_a_request_is_sent_answered_late_with_a_reason_and_closed(cast, login, u
     assert request.status == RequestStatus.ANSWERED and request.late_reason == "Court holiday"
     # The sender closes it, after confirming.
     uk = login(cast.uk)
-    response = uk.post(page, {"action": "close"}, follow=True)
+    response = uk.post(page, {"form_token": new_token(), "action": "close"}, follow=True)
     assert "Tick “Yes, close it”" in text(response)
-    response = uk.post(page, {"action": "close", "confirm": "on"}, follow=True)
+    response = uk.post(
+        page, {"form_token": new_token(), "action": "close", "confirm": "on"}, follow=True
+    )
     assert "Request closed." in text(response)
     request.refresh_from_db()
     assert request.status == RequestStatus.CLOSED
@@ -420,7 +507,11 @@ def test_only_the_recipient_is_offered_the_answer_form(cast, login, uk_case):
     page = reverse("cases:request", kwargs={"pk": request.pk})
     uk = login(cast.uk)
     assert 'value="answer"' not in text(uk.get(page))
-    response = uk.post(page, {"action": "answer", "answer": "Answering myself"}, follow=True)
+    response = uk.post(
+        page,
+        {"form_token": new_token(), "action": "answer", "answer": "Answering myself"},
+        follow=True,
+    )
     assert "Only ITA can answer this request." in text(response)
     request.refresh_from_db()
     assert request.status == RequestStatus.OPEN
@@ -433,19 +524,27 @@ def test_adding_and_removing_a_route_leg(cast, login, uk_case):
     client = login(cast.uk)
     response = client.post(
         url("route_add", uk_case),
-        {"stage": "transit", "country": "TUR", "place": "Van", "mode": "land"},
+        {
+            "form_token": new_token(),
+            "stage": "transit",
+            "country": "TUR",
+            "place": "Van",
+            "mode": "land",
+        },
         follow=True,
     )
     assert "Route leg added." in text(response)
     leg = RouteLeg.objects.get(case=uk_case)
     remove = url("route_remove", uk_case, pk=leg.pk)
     assert "Remove this route leg?" in text(client.get(remove))
-    client.post(remove, {"confirm": "on"})
+    client.post(remove, {"form_token": new_token(), "confirm": "on"})
     assert not RouteLeg.objects.filter(case=uk_case).exists()
 
 
 def test_a_route_leg_needs_a_country(cast, login, uk_case):
-    response = login(cast.uk).post(url("route_add", uk_case), {"stage": "transit"})
+    response = login(cast.uk).post(
+        url("route_add", uk_case), {"form_token": new_token(), "stage": "transit"}
+    )
     assert response.status_code == 200 and 'id="id_country_error"' in text(response)
 
 
@@ -453,6 +552,7 @@ def test_adding_a_suspect(cast, login, uk_case):
     response = login(cast.uk).post(
         url("suspect_add", uk_case),
         {
+            "form_token": new_token(),
             "name": "Bilal",
             "role": "smuggler",
             "nationality": "PAK",
@@ -469,7 +569,7 @@ def test_adding_a_suspect(cast, login, uk_case):
 def test_another_office_cannot_remove_a_suspect(cast, login, uk_case):
     suspect = services.suspect_add(acting_user=cast.uk, case=uk_case, role="recruiter", name="X")
     response = login(cast.spain).post(
-        url("suspect_remove", uk_case, pk=suspect.pk), {"confirm": "on"}
+        url("suspect_remove", uk_case, pk=suspect.pk), {"form_token": new_token(), "confirm": "on"}
     )
     assert response.status_code == 404
     assert Suspect.objects.filter(pk=suspect.pk).exists()

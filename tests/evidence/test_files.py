@@ -14,6 +14,7 @@ from cases.constants import SourceReliability
 from evidence import services
 from evidence.constants import FileKind, FileStatus
 from evidence.models import Attachment, FileDownload
+from glo_act.submit_once import new_token
 from liaison_offices.constants import EventKind
 from liaison_offices.models import NotificationEvent
 from tests.evidence.conftest import pdf_bytes, png_bytes, upload
@@ -96,7 +97,12 @@ def test_the_summary_share_may_not_upload_and_an_outsider_gets_404(cast, uk_case
     with pytest.raises(PermissionDenied):
         add(cast.focal_point, uk_case, upload("a.pdf", pdf_bytes()))
     url = reverse("evidence:upload", args=["case", uk_case.reference])
-    assert login(cast.spain).post(url, {"files": [upload("a.pdf", pdf_bytes())]}).status_code == 404
+    assert (
+        login(cast.spain)
+        .post(url, {"form_token": new_token(), "files": [upload("a.pdf", pdf_bytes())]})
+        .status_code
+        == 404
+    )
     assert Attachment.objects.count() == 0
 
 
@@ -105,6 +111,7 @@ def test_a_message_with_a_pdf_and_a_photo_posts_both_in_one_go(cast, uk_case, lo
     response = client.post(
         reverse("evidence:message_post", args=[uk_case.reference]),
         {
+            "form_token": new_token(),
             "body": "Statement and photo of the site attached.",
             "reliability": SourceReliability.B,
             "accuracy": 2,
@@ -126,6 +133,7 @@ def test_eicar_is_refused_quarantined_for_hq_and_the_message_is_not_posted(
     response = login(cast.uk).post(
         reverse("evidence:message_post", args=[uk_case.reference]),
         {
+            "form_token": new_token(),
             "body": "Invoice attached.",
             "reliability": SourceReliability.B,
             "accuracy": 2,
@@ -148,7 +156,9 @@ def test_eicar_is_refused_on_the_upload_page_with_the_error_beside_the_field(
     cast, uk_case, login, clamd, eicar
 ):
     url = reverse("evidence:upload", args=["case", uk_case.reference])
-    response = login(cast.uk).post(url, {"files": [eicar], "kind": "other"})
+    response = login(cast.uk).post(
+        url, {"form_token": new_token(), "files": [eicar], "kind": "other"}
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert re.search(r'class="error"[^>]*>invoice.txt: malware was found', html)
@@ -161,7 +171,9 @@ def test_a_file_over_the_limit_gets_a_clear_error_and_leaves_nothing_in_storage(
     settings.EVIDENCE_MAX_BYTES = 25 * 1024 * 1024
     big = b"%PDF-1.4\n" + b"0" * (26 * 1024 * 1024)
     url = reverse("evidence:upload", args=["case", uk_case.reference])
-    response = login(cast.uk).post(url, {"files": [upload("scan.pdf", big)], "kind": "other"})
+    response = login(cast.uk).post(
+        url, {"form_token": new_token(), "files": [upload("scan.pdf", big)], "kind": "other"}
+    )
     assert response.status_code == 422
     assert "scan.pdf is 26.0 MB; files may be at most 25.0 MB. Nothing was uploaded." in (
         response.content.decode()

@@ -65,6 +65,7 @@ def test_the_first_page_counts_what_hq_watches(cast, login, settings):
         "Cooperation requests overdue": "1",
         "Notification deliveries failed": "0",
         "Sign-ins locked": "1",
+        "Files quarantined: malware found": "0",
     }
     assert "?overdue=yes" in watch
 

@@ -11,6 +11,7 @@ from django.apps import apps as django_apps
 from django.urls import reverse
 
 from glo_act.errors import ConsentRequired, DomainError, PermissionDenied
+from glo_act.submit_once import new_token
 from liaison_offices.constants import EventKind, Service
 from liaison_offices.models import NotificationEvent
 from tests.api.conftest import api_client as api_client  # the API fixture, here too
@@ -147,7 +148,7 @@ def test_the_pages_show_the_pause_and_refuse_to_go_further(
     withdraw = reverse(
         "victims:consent_withdraw", kwargs={"code": victim.code, "pk": shelter_consent.pk}
     )
-    assert client.post(withdraw, {"confirm": "on"}).status_code == 302
+    assert client.post(withdraw, {"form_token": new_token(), "confirm": "on"}).status_code == 302
 
     page = reverse("victims:referral", kwargs={"pk": working.pk})
     provider = login(cast.provider)
@@ -156,7 +157,7 @@ def test_the_pages_show_the_pause_and_refuse_to_go_further(
     assert "Report progress" not in html
     response = provider.post(
         reverse("victims:referral_action", kwargs={"pk": working.pk, "action": "progress"}),
-        {"note": "Went on"},
+        {"form_token": new_token(), "note": "Went on"},
     )
     assert "This referral is paused" in response.content.decode()
     assert Referral.objects.get(pk=working.pk).status == ReferralStatus.ACCEPTED
@@ -167,9 +168,16 @@ def test_the_pages_show_the_pause_and_refuse_to_go_further(
     html = officer.get(page).content.decode()
     assert "Resume…" in html
     resume = reverse("victims:referral_action", kwargs={"pk": working.pk, "action": "resume"})
-    refused = officer.post(resume, {"override_reason": ""}).content.decode()
+    refused = officer.post(
+        resume, {"form_token": new_token(), "override_reason": ""}
+    ).content.decode()
     assert "has no live consent to this referral" in refused
-    assert officer.post(resume, {"override_reason": "Danger tonight"}).status_code == 302
+    assert (
+        officer.post(
+            resume, {"form_token": new_token(), "override_reason": "Danger tonight"}
+        ).status_code
+        == 302
+    )
     assert Referral.objects.get(pk=working.pk).paused_at is None
 
 

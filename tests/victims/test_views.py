@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from cases.constants import HandlingCode, ShareLevel
 from glo_act import pages
+from glo_act.submit_once import new_token
 from liaison_offices.constants import Service
 from tests.two_factor import REVEAL
 from tests.victims.conftest import ALICE, PROCESSING, fresh, make_case, share
@@ -33,6 +34,7 @@ def text(response) -> str:
 
 def registration_data(case, **extra) -> dict:
     data = {
+        "form_token": new_token(),
         "case": case.reference,
         "full_name": "Nadia Invented",
         "date_of_birth": "2001-02-03",
@@ -109,7 +111,9 @@ def test_italy_gets_404_on_a_uk_consent_withdrawal(cast, login, victim, shelter_
     url = reverse(
         "victims:consent_withdraw", kwargs={"code": victim.code, "pk": shelter_consent.pk}
     )
-    assert login(cast.italy).post(url, {"confirm": "on"}).status_code == 404
+    assert (
+        login(cast.italy).post(url, {"form_token": new_token(), "confirm": "on"}).status_code == 404
+    )
     shelter_consent.refresh_from_db()
     assert shelter_consent.withdrawn_at is None
 
@@ -358,8 +362,17 @@ def test_recording_consent_offers_only_what_is_not_yet_given(cast, login, victim
     iom = cast.partners["IOM"]
     assert f'value="{iom.pk}:return"' in html
     assert f'value="{iom.pk}:shelter"' not in html  # already given
-    assert "Tick at least one thing" in text(client.post(url, {}))
-    response = client.post(url, {"statistics": "on", "referral": [f"{iom.pk}:return"]})
+    assert "Tick at least one thing" in text(
+        client.post(
+            url,
+            {
+                "form_token": new_token(),
+            },
+        )
+    )
+    response = client.post(
+        url, {"form_token": new_token(), "statistics": "on", "referral": [f"{iom.pk}:return"]}
+    )
     assert response.status_code == 302
     assert set(Consent.objects.live().filter(victim=victim).values_list("purpose", "service")) == {
         (ConsentPurpose.DATA_PROCESSING, ""),
@@ -376,16 +389,23 @@ def test_withdrawing_consent_asks_for_confirmation(cast, login, victim, shelter_
     )
     html = text(client.get(url))
     assert "Withdraw this consent?" in html and "Referral to IOM for shelter" in html
-    assert "Tick the box to confirm." in text(client.post(url, {}))
+    assert "Tick the box to confirm." in text(
+        client.post(
+            url,
+            {
+                "form_token": new_token(),
+            },
+        )
+    )
     shelter_consent.refresh_from_db()
     assert shelter_consent.withdrawn_at is None
-    response = client.post(url, {"confirm": "on"}, follow=True)
+    response = client.post(url, {"form_token": new_token(), "confirm": "on"}, follow=True)
     shelter_consent.refresh_from_db()
     assert shelter_consent.withdrawn_at is not None
     assert "Consent withdrawn: Referral to IOM for shelter." in text(response)
     assert re.search(r"Withdrawn \d", text(response))
     # A withdrawn consent is not withdrawn twice.
-    assert client.post(url, {"confirm": "on"}).status_code == 404
+    assert client.post(url, {"form_token": new_token(), "confirm": "on"}).status_code == 404
 
 
 def test_a_withdrawn_consent_is_no_longer_a_referral_option(cast, login, victim, shelter_consent):
@@ -401,10 +421,15 @@ def test_override_holders_may_refer_without_consent_with_a_reason(cast, login, v
     url = reverse("victims:refer", kwargs={"code": victim.code})
     iom = cast.partners["IOM"]
     assert "IOM — Shelter (no consent: override)" in text(client.get(url))
-    html = text(client.post(url, {"target": f"{iom.pk}:shelter"}))
+    html = text(client.post(url, {"form_token": new_token(), "target": f"{iom.pk}:shelter"}))
     assert "give the reason for the override" in html
     response = client.post(
-        url, {"target": f"{iom.pk}:shelter", "override_reason": "Child in immediate danger"}
+        url,
+        {
+            "form_token": new_token(),
+            "target": f"{iom.pk}:shelter",
+            "override_reason": "Child in immediate danger",
+        },
     )
     assert response.status_code == 302
     referral = victim.referrals.get()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from glo_act import pages
+from glo_act.submit_once import new_token
 from liaison_offices import services as office_services
 from liaison_offices.constants import PartnerKind, Role, Service
 from liaison_offices.models import Country
@@ -80,7 +81,9 @@ def test_only_consented_organisations_and_services_are_offered(cast, login, vict
 def test_sending_a_referral_to_an_unconsented_service_is_refused(cast, login, victim):
     consent(cast, victim, cast.partners["IOM"], Service.SHELTER)
     url = reverse("victims:refer", kwargs={"code": victim.code})
-    response = login(cast.uk).post(url, {"target": f"{cast.partners['IOM'].pk}:return"})
+    response = login(cast.uk).post(
+        url, {"form_token": new_token(), "target": f"{cast.partners['IOM'].pk}:return"}
+    )
     assert "Select a valid choice" in text(response)
     assert not Referral.objects.exists()
 
@@ -90,7 +93,11 @@ def test_sending_a_referral_tells_the_provider_and_shows_it_pending(cast, login,
     url = reverse("victims:refer", kwargs={"code": victim.code})
     response = login(cast.uk).post(
         url,
-        {"target": f"{cast.partners['IOM'].pk}:shelter", "note": "Bed needed tonight"},
+        {
+            "form_token": new_token(),
+            "target": f"{cast.partners['IOM'].pk}:shelter",
+            "note": "Bed needed tonight",
+        },
         follow=True,
     )
     referral = Referral.objects.get()
@@ -131,7 +138,12 @@ def test_other_countries_get_404_on_a_referral(cast, login, referral):
         client = login(fresh(user))
         assert client.get(page(referral)).status_code == 404
         assert client.get(action(referral, "decline")).status_code == 404
-        assert client.post(action(referral, "revoke"), {"confirm": "on"}).status_code == 404
+        assert (
+            client.post(
+                action(referral, "revoke"), {"form_token": new_token(), "confirm": "on"}
+            ).status_code
+            == 404
+        )
         assert f'id="ref-{referral.pk}"' not in text(client.get(LIST))
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PENDING
@@ -150,7 +162,7 @@ def test_the_provider_accepts_from_the_inbox_with_htmx(cast, login, referral):
     assert "Accept" in html and "Decline…" in html and 'class="waiting"' in html
     response = client.post(
         action(referral, "accept"),
-        {"note": ""},
+        {"form_token": new_token(), "note": ""},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET=f"ref-{referral.pk}",
     )
@@ -165,7 +177,7 @@ def test_a_refused_answer_from_the_inbox_comes_back_in_the_row(cast, login, refe
     services.referral_accept(acting_user=cast.provider, referral=referral)  # a colleague did
     response = login(cast.provider).post(
         action(referral, "accept"),
-        {"note": ""},
+        {"form_token": new_token(), "note": ""},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET=f"ref-{referral.pk}",
     )
@@ -177,11 +189,17 @@ def test_a_refused_answer_from_the_inbox_comes_back_in_the_row(cast, login, refe
 
 def test_declining_needs_a_reason(cast, login, referral):
     client = login(cast.provider)
-    html = text(client.post(action(referral, "decline"), {"reason": "  "}))
+    html = text(
+        client.post(action(referral, "decline"), {"form_token": new_token(), "reason": "  "})
+    )
     assert "This field is required." in html
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PENDING
-    response = client.post(action(referral, "decline"), {"reason": "No bed free"}, follow=True)
+    response = client.post(
+        action(referral, "decline"),
+        {"form_token": new_token(), "reason": "No bed free"},
+        follow=True,
+    )
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.DECLINED
     assert referral.decline_reason == "No bed free"
@@ -192,14 +210,26 @@ def test_declining_needs_a_reason(cast, login, referral):
 
 def test_the_provider_reports_progress_then_completes(cast, login, referral):
     client = login(cast.provider)
-    client.post(action(referral, "accept"), {"note": ""})
-    assert "This field is required." in text(client.post(action(referral, "progress"), {}))
-    client.post(action(referral, "progress"), {"note": "Placed in the Lahore shelter"})
+    client.post(action(referral, "accept"), {"form_token": new_token(), "note": ""})
+    assert "This field is required." in text(
+        client.post(
+            action(referral, "progress"),
+            {
+                "form_token": new_token(),
+            },
+        )
+    )
+    client.post(
+        action(referral, "progress"),
+        {"form_token": new_token(), "note": "Placed in the Lahore shelter"},
+    )
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.IN_PROGRESS
     html = text(client.get(page(referral)))
     assert "Placed in the Lahore shelter" in html and "Complete" in html
-    client.post(action(referral, "complete"), {"note": "Stayed three weeks"})
+    client.post(
+        action(referral, "complete"), {"form_token": new_token(), "note": "Stayed three weeks"}
+    )
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.COMPLETED
     html = text(login(cast.uk).get(page(referral)))
@@ -217,25 +247,41 @@ def test_the_referring_office_sees_accepted(cast, login, referral):
 
 
 def test_the_referring_office_cannot_answer_for_the_provider(cast, login, referral):
-    response = login(cast.uk).post(action(referral, "accept"), {"note": ""})
+    response = login(cast.uk).post(
+        action(referral, "accept"), {"form_token": new_token(), "note": ""}
+    )
     assert "Only IOM can answer this referral." in text(response)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PENDING
 
 
 def test_a_transition_not_in_the_table_is_refused_with_a_message(cast, login, referral):
-    response = login(cast.provider).post(action(referral, "complete"), {"note": ""})
+    response = login(cast.provider).post(
+        action(referral, "complete"), {"form_token": new_token(), "note": ""}
+    )
     assert "A referral that is pending cannot become completed." in text(response)
 
 
 def test_revoking_needs_confirmation_and_only_the_sender_may(cast, login, referral):
     client = login(cast.uk)
-    assert "Tick the box to confirm." in text(client.post(action(referral, "revoke"), {}))
-    response = login(cast.provider).post(action(referral, "revoke"), {"confirm": "on"})
+    assert "Tick the box to confirm." in text(
+        client.post(
+            action(referral, "revoke"),
+            {
+                "form_token": new_token(),
+            },
+        )
+    )
+    response = login(cast.provider).post(
+        action(referral, "revoke"), {"form_token": new_token(), "confirm": "on"}
+    )
     assert "Only Office GBR (GBR) can do this to its referral." in text(response)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PENDING
-    login(cast.uk).post(action(referral, "revoke"), {"confirm": "on", "reason": "Returned home"})
+    login(cast.uk).post(
+        action(referral, "revoke"),
+        {"form_token": new_token(), "confirm": "on", "reason": "Returned home"},
+    )
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.REVOKED
 
@@ -249,17 +295,29 @@ def test_follow_ups_are_planned_and_scored(cast, login, referral):
     soon = timezone.localdate() + dt.timedelta(days=90)
     url = reverse("victims:followup_schedule", kwargs={"pk": referral.pk})
     past = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
-    assert "A follow-up is planned for today or later." in text(client.post(url, {"first": past}))
-    response = client.post(url, {"first": soon.isoformat()}, follow=True)
+    assert "A follow-up is planned for today or later." in text(
+        client.post(url, {"form_token": new_token(), "first": past})
+    )
+    response = client.post(url, {"form_token": new_token(), "first": soon.isoformat()}, follow=True)
     assert "1 follow-up planned." in text(response)
     followup = ReintegrationFollowUp.objects.get()
     record = reverse("victims:followup_record", kwargs={"pk": followup.pk})
     provider = login(cast.provider)
-    html = text(provider.post(record, {"economic_score": "6", "social_score": "3"}))
+    html = text(
+        provider.post(
+            record, {"form_token": new_token(), "economic_score": "6", "social_score": "3"}
+        )
+    )
     assert "Select a valid choice" in html and "This field is required." in html
     provider.post(
         record,
-        {"economic_score": "2", "social_score": "4", "psychosocial_score": "3", "notes": "Job"},
+        {
+            "form_token": new_token(),
+            "economic_score": "2",
+            "social_score": "4",
+            "psychosocial_score": "3",
+            "notes": "Job",
+        },
     )
     followup.refresh_from_db()
     assert (followup.economic_score, followup.social_score, followup.psychosocial_score) == (
@@ -278,7 +336,7 @@ def test_follow_ups_are_not_planned_on_a_pending_referral(cast, login, referral)
     url = reverse("victims:followup_schedule", kwargs={"pk": referral.pk})
     soon = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
     assert "Follow-ups are planned on accepted referrals" in text(
-        login(cast.uk).post(url, {"first": soon})
+        login(cast.uk).post(url, {"form_token": new_token(), "first": soon})
     )
     assert not ReintegrationFollowUp.objects.exists()
 
@@ -322,6 +380,7 @@ def test_the_referral_page_query_count_does_not_grow(cast, login, referral, asse
     )
     client = login(cast.uk)
     # 1 session, 2 user, 3 scope, 4 the referral (victim, partner, offices, sender joined),
-    # 5 updates (authors joined), 6 follow-ups, 7 unread badge.
-    with assert_queries(7):
+    # 5 updates (authors joined), 6 follow-ups, 7 the referral's files (evidence), 8 unread
+    # badge.
+    with assert_queries(8):
         assert client.get(page(referral)).status_code == 200

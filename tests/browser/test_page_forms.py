@@ -1,0 +1,81 @@
+"""Page forms in a real browser: clicking again on a slow "Open the case" opens one case
+(docs/page-forms.md).
+
+The create is made slow the way a busy office makes it slow: another transaction holds the
+office's reference counter row, so the server's `case_create` waits on it while the officer
+clicks again.
+"""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from cases.models import Case, CaseReferenceCounter
+from liaison_offices.models import LinkOffice
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+TITLE = "Kiln workers held near Sheikhupura"
+
+
+def hold_counter(office: LinkOffice):
+    """A connection of its own holding the office's counter row FOR UPDATE (until closed)."""
+    CaseReferenceCounter.objects.get_or_create(office=office, year=timezone.now().year)
+    held = psycopg2.connect(**connection.get_connection_params())  # a transaction is open
+    held.cursor().execute(
+        "SELECT 1 FROM cases_casereferencecounter WHERE office_id = %s AND year = %s FOR UPDATE",
+        [office.pk, timezone.now().year],
+    )
+    return held
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_clicking_again_on_a_slow_create_opens_one_case(demo, eager, sign_in, width):
+    """The officer clicks, the line hangs, they stop the page and click again.
+
+    (A plain double click is not enough to show it: Chromium drops a second submission of
+    a form whose first is still loading, and htmx drops a second request of an element.)
+    """
+    office = LinkOffice.objects.get(code="GBR")
+    before = Case.objects.filter(lead_office=office).count()
+    uk = sign_in("ilo.gbr", width=width, height=900 if width > 500 else 844)
+    uk.goto("/cases/new/")
+    uk.select_option("#id_kind", "TIP")
+    uk.fill("#id_title", TITLE)
+    posts = []
+    uk.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    button = uk.get_by_role("button", name="Open the case")
+    stop = uk.context.new_cdp_session(uk)
+    held = hold_counter(office)
+    try:
+        button.click(no_wait_after=True)
+        wait_for(uk, lambda: len(posts) == 1)
+        uk.wait_for_timeout(300)  # the server is in case_create, waiting on the counter
+        stop.send("Page.stopLoading")  # the browser's Stop button
+        button.click(no_wait_after=True)
+        wait_for(uk, lambda: len(posts) == 2)
+        uk.wait_for_timeout(300)  # the second post waits on the first one's token
+    finally:
+        held.close()  # the first create goes ahead and commits
+    expect(uk.locator(".messages")).to_contain_text("already been sent and was saved then")
+    assert Case.objects.filter(lead_office=office).count() == before + 1
+    case = Case.objects.get(title=TITLE)
+    assert uk.url.endswith(case.get_absolute_url())
+    ARTIFACTS.mkdir(exist_ok=True)
+    uk.screenshot(path=str(ARTIFACTS / f"clicked-again-one-case-{width}.png"), full_page=True)
+
+
+def wait_for(page, condition, tries: int = 50) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the browser did not send the post")

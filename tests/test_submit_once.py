@@ -1,0 +1,477 @@
+"""One-time form tokens (glo_act/submit_once.py, docs/page-forms.md).
+
+Two house rules are enforced here for every form and view, present and future:
+
+- every POST form in the page templates carries `{% form_token %}`;
+- every page view that accepts a POST says in its own `form_token` how a second post of the
+  same form is met.
+
+Then each page form that creates something is sent twice with the same token (one record,
+the second post sent to the first result) and once without a token (refused, nothing saved).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.test import RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from cases import services as case_services
+from cases.constants import CaseKind, HandlingCode, RequestKind, ShareLevel, Urgency
+from cases.models import Case, CaseShare, CooperationRequest, Message, RouteLeg, Suspect
+from glo_act import submit_once
+from glo_act.models import FormSubmission
+from liaison_offices.constants import Service
+from victims import services as victim_services
+from victims.constants import ConsentPurpose
+from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
+
+ROOT = Path(settings.BASE_DIR)
+RULE = "docs/page-forms.md"
+
+# Forms that may go without a token, and why. Keep this list short.
+TEMPLATES_WITHOUT_TOKEN = {
+    # Signing in: there is no user yet to spend a token for, and nothing is created.
+    "templates/registration/login.html",
+    # The second step of signing in (code, "not now", sign out), and setting a password from
+    # a one-time link: the user is not signed in yet; the code or the link is single-use.
+    "templates/accounts/second_step.html",
+    "templates/accounts/password_set.html",
+}
+
+
+def page_templates() -> list[Path]:
+    found = sorted((ROOT / "templates").rglob("*.html"))
+    for app in sorted(p.parent for p in ROOT.glob("*/apps.py")):  # every app of the project
+        found += sorted((app / "templates").rglob("*.html"))
+    # The HQ admin's own templates post to Django's admin views, which are not page forms.
+    return [p for p in found if "admin" not in p.relative_to(ROOT).parts]
+
+
+FORM = re.compile(r"<form\b(?P<tag>[^>]*)>(?P<body>.*?)</form>", re.S | re.I)
+POST = re.compile(r"""method\s*=\s*["']?post""", re.I)
+
+
+def test_every_post_form_in_the_page_templates_carries_the_form_token():
+    missing = []
+    for path in page_templates():
+        name = str(path.relative_to(ROOT))
+        source = path.read_text()
+        for form in FORM.finditer(source):
+            if not POST.search(form["tag"]) or name in TEMPLATES_WITHOUT_TOKEN:
+                continue
+            if "{% form_token %}" not in form["body"]:
+                line = source.count("\n", 0, form.start()) + 1
+                missing.append(f"{name}:{line}")
+    assert not missing, (
+        "POST forms without the one-time form token: "
+        + ", ".join(missing)
+        + ". Add {% form_token %} next to {% csrf_token %} inside each of these forms (it is a "
+        "builtin, no {% load %} needed), and guard the view behind it with "
+        f"glo_act.submit_once ({RULE})."
+    )
+
+
+def test_the_crawl_sees_the_forms_it_checks():
+    """The crawl above would pass on an empty list: it must see the forms that exist."""
+    names = {str(p.relative_to(ROOT)) for p in page_templates()}
+    assert {
+        "templates/cases/case_form.html",
+        "templates/cases/_messages.html",
+        "templates/victims/victim_register.html",
+        "templates/victims/referral_detail.html",
+    } <= names
+    source = (ROOT / "templates/cases/_messages.html").read_text()
+    assert [f for f in FORM.finditer(source) if POST.search(f["tag"])]
+
+
+def page_views():
+    """(route, view class) for every class-based page view in the URLs, admin and API aside."""
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                if route.startswith(("admin/", "api/")):
+                    continue
+                yield from walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern):
+                view_class = getattr(entry.callback, "view_class", None)
+                if view_class is not None and route.startswith(("accounts/",)):
+                    continue  # Django's sign-in and sign-out views
+                if view_class is not None:
+                    yield route, view_class
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def test_every_page_view_that_accepts_a_post_says_how_a_second_post_is_met():
+    posting = [(route, cls) for route, cls in page_views() if hasattr(cls, "post")]
+    assert len(posting) >= 15  # the crawl reaches the views it should
+    unsaid = [
+        f"{cls.__module__}.{cls.__qualname__} (/{route})"
+        for route, cls in posting
+        if cls.__dict__.get("form_token") not in submit_once.POLICIES
+    ]
+    assert not unsaid, (
+        "Page views accepting a POST without their own `form_token`: "
+        + "; ".join(unsaid)
+        + ". In each class write `form_token = submit_once.REQUIRED` if the post creates "
+        "something (and add it to CREATING_FORMS in tests/test_submit_once.py), or "
+        "`submit_once.WHEN_SENT` if it changes an existing record whose version or state "
+        "refuses a replay; a view not derived from glo_act.pages.DomainFormView calls "
+        f"submit_once.run around its service call ({RULE})."
+    )
+    unguarded = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for route, cls in posting
+        if cls.__dict__["form_token"] != submit_once.REPEATABLE
+        and not issubclass(cls, submit_once.SpentTokenMixin)
+    ]
+    assert not unguarded, (
+        "Page views checking the form token without sending a spent token back to its first "
+        "result: " + "; ".join(unguarded) + ". Add glo_act.submit_once.SpentTokenMixin to "
+        f"their bases, after LoginRequiredMixin ({RULE})."
+    )
+
+
+# --- each form that creates something ---------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    user: Any
+    url: str
+    data: dict
+    count: Any  # () -> int: the rows this form creates
+    headers: dict | None = None
+
+
+def _case(cast) -> Case:
+    return case_services.case_create(
+        acting_user=cast.uk, lead_office=cast.offices["GBR"], kind=CaseKind.TIP, title="Farm"
+    )
+
+
+def _victim(cast) -> Victim:
+    return victim_services.victim_register(
+        acting_user=cast.uk,
+        case=_case(cast),
+        full_name="Zarmina Testwala",
+        consents=[
+            {"purpose": ConsentPurpose.DATA_PROCESSING},
+            {
+                "purpose": ConsentPurpose.REFERRAL,
+                "partner": cast.partners["IOM"],
+                "service": Service.SHELTER,
+            },
+        ],
+    ).victim
+
+
+def _accepted_referral(cast) -> Referral:
+    referral = victim_services.referral_create(
+        acting_user=cast.uk, victim=_victim(cast), partner=cast.partners["IOM"], service="shelter"
+    )
+    return victim_services.referral_accept(acting_user=cast.provider, referral=referral, note="")
+
+
+def case_create(cast):
+    data = {"kind": "TIP", "lead_office": cast.offices["GBR"].pk, "title": "Brick kiln"}
+    return Sent(cast.uk, reverse("cases:create"), data, Case.objects.count)
+
+
+def case_share(cast):
+    case = _case(cast)
+    data = {"recipient": f"office:{cast.offices['ITA'].pk}", "level": "1", "handling_code": "H1"}
+    url = reverse("cases:share", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, CaseShare.objects.count)
+
+
+def message_post(cast, **headers):
+    case = _case(cast)
+    data = {"body": "Employer identified.", "reliability": "B", "accuracy": "2"}
+    url = reverse("cases:message_post", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, Message.objects.count, headers or None)
+
+
+def message_post_htmx(cast):
+    return message_post(cast, HTTP_HX_REQUEST="true")
+
+
+def request_create(cast):
+    case = _case(cast)
+    case_services.case_share(
+        acting_user=cast.uk,
+        case=case,
+        office=cast.offices["ITA"],
+        level=ShareLevel.FULL,
+        handling_code=HandlingCode.H0,
+    )
+    data = {
+        "recipient": f"office:{cast.offices['ITA'].pk}",
+        "kind": RequestKind.WITNESS_STATEMENT,
+        "urgency": Urgency.URGENT,
+        "question": "Can the farm owner be interviewed?",
+    }
+    url = reverse("cases:request_create", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, CooperationRequest.objects.count)
+
+
+def request_message(cast):
+    case = _case(cast)
+    case_services.case_share(
+        acting_user=cast.uk,
+        case=case,
+        office=cast.offices["ITA"],
+        level=ShareLevel.FULL,
+        handling_code=HandlingCode.H0,
+    )
+    request = case_services.request_create(
+        acting_user=cast.uk,
+        case=case,
+        from_office=cast.offices["GBR"],
+        to_office=cast.offices["ITA"],
+        kind=RequestKind.EVIDENCE,
+        urgency=Urgency.NORMAL,
+        question="Bank records?",
+    )
+    data = {"action": "message", "body": "Any news?", "reliability": "A", "accuracy": "1"}
+    url = reverse("cases:request", kwargs={"pk": request.pk})
+    return Sent(cast.uk, url, data, Message.objects.count)
+
+
+def route_add(cast):
+    case = _case(cast)
+    data = {"stage": "transit", "country": "TUR", "place": "Van", "mode": "land"}
+    url = reverse("cases:route_add", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, RouteLeg.objects.count)
+
+
+def suspect_add(cast):
+    case = _case(cast)
+    data = {
+        "name": "Bilal",
+        "role": "smuggler",
+        "nationality": "PAK",
+        "sex": "male",
+        "age_band": "30-38",
+    }
+    url = reverse("cases:suspect_add", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, Suspect.objects.count)
+
+
+def victim_register(cast):
+    case = _case(cast)
+    data = {
+        "case": case.reference,
+        "full_name": "Nadia Invented",
+        "sex": "female",
+        "identified_on": "2026-01-15",
+        "identification_status": "possible",
+        "migration_status": "unknown",
+        "nationality": "PAK",
+        "consent-data_processing": "on",
+    }
+    return Sent(cast.uk, reverse("victims:register"), data, Victim.objects.count)
+
+
+def consent_record(cast):
+    victim = _victim(cast)
+    data = {"statistics": "on"}
+    url = reverse("victims:consent_record", kwargs={"code": victim.code})
+    return Sent(cast.uk, url, data, Consent.objects.count)
+
+
+def referral_create(cast):
+    victim = _victim(cast)
+    data = {"target": f"{cast.partners['IOM'].pk}:shelter", "note": "Bed needed tonight"}
+    url = reverse("victims:refer", kwargs={"code": victim.code})
+    return Sent(cast.uk, url, data, Referral.objects.count)
+
+
+def followup_schedule(cast):
+    referral = _accepted_referral(cast)
+    soon = timezone.localdate() + dt.timedelta(days=30)
+    data = {"first": soon.isoformat()}
+    url = reverse("victims:followup_schedule", kwargs={"pk": referral.pk})
+    return Sent(cast.uk, url, data, ReintegrationFollowUp.objects.count)
+
+
+def referral_progress(cast):
+    referral = _accepted_referral(cast)
+    data = {"note": "Placed in the Lahore shelter"}
+    url = reverse("victims:referral_action", kwargs={"pk": referral.pk, "action": "progress"})
+    return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
+
+
+CREATING_FORMS = [
+    case_create,
+    case_share,
+    message_post,
+    message_post_htmx,
+    request_create,
+    request_message,
+    route_add,
+    suspect_add,
+    victim_register,
+    consent_record,
+    referral_create,
+    followup_schedule,
+    referral_progress,
+]
+
+
+def problems(response) -> str:
+    """The error summary of a form drawn again (for a failing assertion's message)."""
+    body = response.content.decode()
+    return body[body.find("error-summary") :][:1500] if "error-summary" in body else body[:300]
+
+
+def post(login, sent: Sent, data: dict):
+    return login(sent.user).post(sent.url, data, **(sent.headers or {}))
+
+
+@pytest.mark.parametrize("form", CREATING_FORMS, ids=lambda f: f.__name__)
+def test_the_same_form_sent_twice_saves_once(cast, login, form):
+    sent = form(cast)
+    before = sent.count()
+    data = {**sent.data, submit_once.FIELD: submit_once.new_token()}
+    first = post(login, sent, data)
+    assert sent.count() == before + 1, problems(first)
+    second = post(login, sent, data)
+    assert sent.count() == before + 1  # not saved again
+    if sent.headers:  # htmx: the thread is swapped in, saying so
+        assert "had already been posted" in second.content.decode()
+        return
+    assert first.status_code == 302 and second.status_code == 302
+    assert second["Location"] == first["Location"]  # to what the first post made
+    shown = login(sent.user).get(second["Location"]).content.decode()
+    assert "had already been sent and was saved then" in shown
+
+
+@pytest.mark.parametrize("form", CREATING_FORMS, ids=lambda f: f.__name__)
+def test_a_creating_form_without_its_token_saves_nothing_and_says_send_again(cast, login, form):
+    sent = form(cast)
+    before = sent.count()
+    response = post(login, sent, sent.data)
+    assert sent.count() == before
+    body = response.content.decode()
+    if response.status_code == 302:  # the request page says it on top, after the redirect
+        body = login(sent.user).get(response["Location"]).content.decode()
+    assert "could not be matched to the page it came from" in body
+    if response.status_code == 200:  # the form is drawn again, with a fresh token
+        assert f'name="{submit_once.FIELD}"' in body
+    assert not FormSubmission.objects.exists()
+
+
+def test_a_refused_post_leaves_its_token_unspent(cast, login):
+    sent = case_create(cast)
+    token = submit_once.new_token()
+    refused = post(login, sent, {**sent.data, "title": "", submit_once.FIELD: token})
+    assert refused.status_code == 200 and Case.objects.count() == 0
+    assert not FormSubmission.objects.exists()
+    saved = post(login, sent, {**sent.data, submit_once.FIELD: token})
+    assert saved.status_code == 302 and Case.objects.count() == 1
+    assert FormSubmission.objects.get().result_url == saved["Location"]
+
+
+def test_the_rendered_form_carries_a_fresh_token_each_time(cast, login):
+    client = login(cast.uk)
+    pattern = rf'<form method="post" class="card form".*?name="{submit_once.FIELD}" value="([^"]+)"'
+
+    def token():
+        return re.findall(pattern, client.get(reverse("cases:create")).content.decode(), re.S)
+
+    first, second = token(), token()
+    assert len(first) == 1 and len(second) == 1 and first != second
+    sent = case_create(cast)
+    assert post(login, sent, {**sent.data, submit_once.FIELD: first[0]}).status_code == 302
+    assert Case.objects.count() == 1
+
+
+def test_a_token_is_the_users_own(cast, login):
+    """Another user's post with the same token is a separate submission, not a replay."""
+    sent = case_create(cast)
+    token = submit_once.new_token()
+    post(login, sent, {**sent.data, submit_once.FIELD: token})
+    hq = Sent(cast.hq, sent.url, sent.data, sent.count)
+    assert post(login, hq, {**sent.data, submit_once.FIELD: token}).status_code == 302
+    assert Case.objects.count() == 2
+
+
+def test_a_token_spent_on_one_form_is_not_an_answer_for_another(cast, login):
+    token = submit_once.new_token()
+    sent = case_create(cast)
+    post(login, sent, {**sent.data, submit_once.FIELD: token})
+    other = route_add(cast)
+    response = post(login, other, {**other.data, submit_once.FIELD: token})
+    assert response.status_code == 200 and RouteLeg.objects.count() == 0
+    assert "could not be matched" in response.content.decode()
+
+
+def test_an_edit_sent_twice_is_saved_once_not_refused_as_stale(cast, login):
+    """A double click on "Save": the second post would otherwise meet the version it bumped."""
+    case = _case(cast)
+    url = reverse("cases:edit", kwargs={"reference": case.reference})
+    data = {"title": "Renamed", "version": case.version, submit_once.FIELD: submit_once.new_token()}
+    assert post(login, Sent(cast.uk, url, {}, None), data).status_code == 302
+    again = post(login, Sent(cast.uk, url, {}, None), data)
+    assert again.status_code == 302 and again["Location"] == case.get_absolute_url()
+    case.refresh_from_db()
+    assert case.title == "Renamed" and case.version == 2
+
+
+# --- two posts at once, on PostgreSQL's unique index ------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row waits are PostgreSQL's")
+def test_a_second_post_while_the_first_is_saving_waits_for_it_and_saves_nothing(cast):
+    token = submit_once.new_token()
+    started, release = threading.Event(), threading.Event()
+    outcomes: dict[str, submit_once.Outcome] = {}
+
+    def send(name: str, slow: bool):
+        request = RequestFactory().post(reverse("cases:create"), {submit_once.FIELD: token})
+        request.user = cast.uk
+
+        def perform():
+            case = case_services.case_create(
+                acting_user=cast.uk, lead_office=cast.offices["GBR"], kind="TIP", title=name
+            )
+            if slow:  # the first post is still saving: its transaction stays open
+                started.set()
+                release.wait(10)
+            return case
+
+        try:
+            outcomes[name] = submit_once.run(
+                request, perform, result_url=lambda c: c.get_absolute_url(), required=True
+            )
+        finally:
+            connections.close_all()  # this thread's connection, not the test's
+
+    first = threading.Thread(target=send, args=("first", True))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=send, args=("second", False))
+    second.start()
+    second.join(1)
+    assert second.is_alive(), "the second post did not wait for the first to end"
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert not outcomes["first"].repeated and outcomes["second"].repeated
+    assert outcomes["second"].url == outcomes["first"].url
+    assert list(Case.objects.values_list("title", flat=True)) == ["first"]
