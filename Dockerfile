@@ -33,6 +33,7 @@ COPY cases ./cases
 COPY victims ./victims
 COPY accounts ./accounts
 COPY evidence ./evidence
+COPY audit ./audit
 COPY templates ./templates
 COPY static ./static
 

@@ -30,6 +30,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from audit import services as audit
 from cases import charts, disclosure
 from cases.constants import CaseKind, CaseStatus
 from cases.models import Case
@@ -491,6 +492,7 @@ def stats(request):
         table = next((t for s in sections for t in s.tables if t.slug == wanted), None)
         if table is None:
             raise Http404("No such table.")
+        audit.exported(request.user, f"statistics: {table.slug}", request.GET.urlencode())
         return csv_response(table, query, chosen)
     query_string = params.urlencode()
     return render(

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "victims",
     "accounts",
     "evidence",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,9 @@ REVEAL_STEP_UP_MINUTES = env_int("REVEAL_STEP_UP_MINUTES", 15)
 DEMO_TOTP_SECRET = env_str("DEMO_TOTP_SECRET", "GLOACTDEMOTWOFACTORSECRETKEYAAAA")
 # HQ's one-time password links work this long (and only until used).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * env_int("PASSWORD_LINK_HOURS", 24)
+# HQ's weekly digest lists whoever read more than this many victims they have no case or
+# referral for (audit/digest.py).
+UNUSUAL_READING_MIN = env_int("UNUSUAL_READING_MIN", 10)
 # How a locked-out or stuck person reaches HQ, shown on the sign-in pages.
 HQ_CONTACT = env_str(
     "HQ_CONTACT", "the HQ duty officer, Immigration Wing, FIA Headquarters, Islamabad"
@@ -418,6 +422,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.scan_files_being_checked",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
+    },
+    "send-unusual-reading-digest": {
+        "task": "audit.tasks.send_unusual_reading_digest",
+        "schedule": crontab(day_of_week="mon", hour=6, minute=30),
+        "options": {"expires": 6 * 60 * 60},
     },
     "send-daily-digests": {
         "task": "liaison_offices.tasks.send_daily_digests",

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
+    path("hq/audit/", include("audit.urls")),
     path("api/", include("glo_act.api_urls")),
     path("", include("liaison_offices.urls")),
     path("cases/", include("cases.urls")),

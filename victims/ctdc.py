@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
 
+from audit import services as audit
 from cases.constants import SEXUAL_FORMS, AgeBand, RecruiterRelationship, RouteStage
 from cases.models import RouteLeg
 from cases.stats import min_cell
@@ -268,6 +269,7 @@ def ctdc_export(request):
     if not access.is_hq(request.user):
         raise PermissionDenied("The anonymised record export is for HQ.")
     export = anonymise(records_for(request.user), min_cell())
+    audit.exported(request.user, "CTDC records", f"k={export.k_reached}")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="glo-act_ctdc-records_{stamp}.csv"'

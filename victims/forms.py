@@ -554,8 +554,7 @@ class RevealForm(PageForm):
                 f"Your last code was more than {minutes} minutes ago: enter the newest one."
             )
             self.fields["code"].error_messages["required"] = (
-                "Enter the code from your authenticator app: personal data needs a code from "
-                f"the last {minutes} minutes."
+                f"Enter a current code: personal data needs one from the last {minutes} minutes."
             )
         else:
             del self.fields["code"]

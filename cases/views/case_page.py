@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
+from audit import services as audit
 from cases import forms as case_forms
 from cases import services
 from cases.constants import (
@@ -134,6 +135,7 @@ class CaseDetailView(PageView):
 
     def get_context_data(self, **kwargs):
         case = case_or_404(self.request, kwargs["reference"])
+        audit.case_opened(self.request.user, case)
         return {**super().get_context_data(**kwargs), **case_page_context(self.request, case)}
 
 

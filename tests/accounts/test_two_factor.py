@@ -52,6 +52,7 @@ def test_the_first_sign_in_sets_up_an_authenticator_and_shows_recovery_codes_onc
     assert "Set up two-factor sign-in" in page.text
     assert "<svg" in page.text, "the QR code is drawn on the page"
     assert "Not now" not in page.text, "an officer may not skip it"
+    assert 'aria-label="Main"' not in page.text, "no navigation before the second step"
     device = TOTPDevice.objects.get(user=cast.uk)
     assert not device.confirmed
     # The key shown for typing is the device's, in base32 as apps take it.

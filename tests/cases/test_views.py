@@ -486,12 +486,13 @@ def test_case_page_queries_do_not_grow_with_rows(cast, login, make_case, assert_
     # (offices and partner joined), 7 route, suspects, legal basis, timeline and expired
     # shares as JSON (cases.full_parts), 8 messages (author, office, partner joined),
     # 9 a pending hand-over and 10 the live flags (the lead office and HQ only), 11 victims,
-    # 12 the files of the case and of its messages (evidence), 13 unread badge.
-    with assert_queries(13):
+    # 12 the files of the case and of its messages (evidence), 13 the audit line of the
+    # opening (audit.AuditEntry), 14 unread badge.
+    with assert_queries(14):
         client.get(url)
     client = login(cast.italy)
     # The same page through a FULL share without victims: no hand-over, flags or victims query.
-    with assert_queries(10):
+    with assert_queries(11):
         client.get(url)
 
 

@@ -65,7 +65,7 @@ def test_an_old_check_asks_for_the_code_again_before_the_reveal(cast, login, vic
 
     missing = client.post(reveal_url(victim), REVEAL)
     assert missing.status_code == 400
-    assert "Enter the code from your authenticator app" in missing.content.decode()
+    assert "Enter a current code: personal data needs one" in missing.content.decode()
     good = code_for(device)
     wrong = f"{(int(good) + 500_000) % 1_000_000:06d}"
     refused = client.post(reveal_url(victim), {**REVEAL, "code": wrong})
