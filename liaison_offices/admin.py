@@ -8,8 +8,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -625,7 +627,7 @@ class PartnerWebhookAdmin(admin.ModelAdmin):
         "partner",
         "url",
         "is_active",
-        "secret",
+        "signing_secret",
         "disabled_reason",
         "disabled_at",
         "last_success_at",
@@ -634,7 +636,7 @@ class PartnerWebhookAdmin(admin.ModelAdmin):
         "consecutive_failures",
     ]
     readonly_fields = [
-        "secret",
+        "signing_secret",
         "disabled_reason",
         "disabled_at",
         "last_success_at",
@@ -645,6 +647,7 @@ class PartnerWebhookAdmin(admin.ModelAdmin):
     actions = ["enable_selected", "replay_skipped", "rotate_secrets"]
 
     def get_queryset(self, request):
+        # The secret is never decrypted for these pages (nor shown): deferred.
         # Deliveries skipped while each webhook was disabled: one subquery on a partial index.
         waiting = (
             Delivery.objects.filter(
@@ -659,7 +662,10 @@ class PartnerWebhookAdmin(admin.ModelAdmin):
             .values("n")
         )
         return (
-            super().get_queryset(request).annotate(skipped_waiting=Coalesce(Subquery(waiting), 0))
+            super()
+            .get_queryset(request)
+            .defer("secret")
+            .annotate(skipped_waiting=Coalesce(Subquery(waiting), 0))
         )
 
     @admin.display(description="Skipped while disabled", ordering="skipped_waiting")
@@ -700,12 +706,37 @@ class PartnerWebhookAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
 
+    @admin.display(description="Signing secret")
+    def signing_secret(self, obj) -> str:
+        # Never the secret itself: it is shown once, when generated.
+        return (
+            "Stored encrypted; not shown again. \u201cGenerate new signing secrets\u201d issues "
+            "a new one and shows it once."
+        )
+
+    def _show_new_secrets(self, request, webhooks) -> TemplateResponse:
+        """The one page that shows secrets: right after they were generated, never cached."""
+        response = TemplateResponse(
+            request,
+            "admin/liaison_offices/partnerwebhook/new_secrets.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "New signing secrets",
+                "issued": [(webhook, webhook.secret) for webhook in webhooks],
+                "back": reverse("admin:liaison_offices_partnerwebhook_changelist"),
+            },
+        )
+        add_never_cache_headers(response)
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The secret generated with the webhook: the partner needs it, HQ sees it this once.
+        return self._show_new_secrets(request, [obj])
+
     @admin.action(description="Generate new signing secrets for the selected webhooks")
     def rotate_secrets(self, request, queryset):
-        for webhook in queryset:
+        webhooks = [
             notifications.webhook_rotate_secret(acting_user=request.user, webhook=webhook)
-        self.message_user(
-            request,
-            f"New secrets for {queryset.count()} webhook(s): give them to the partners.",
-            messages.WARNING,
-        )
+            for webhook in queryset.select_related("partner")
+        ]
+        return self._show_new_secrets(request, webhooks)

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from glo_act.keyring import EncryptedSecretField
 from liaison_offices.constants import (
     Channel,
     DeliveryStatus,
@@ -271,8 +272,10 @@ class PartnerWebhook(models.Model):
         "liaison_offices.PartnerOrganisation", on_delete=models.CASCADE, related_name="webhook"
     )
     url = models.URLField(max_length=300, help_text="https:// endpoint receiving POSTed JSON")
-    secret = models.CharField(
-        max_length=128,
+    # Encrypted at rest under FIELD_ENCRYPTION_KEYS, like victims' personal data (so not
+    # readable from a backup); plaintext on the instance for signing, and shown to HQ only
+    # once, when it is generated (admin).
+    secret = EncryptedSecretField(
         default=generate_webhook_secret,
         help_text="Shared with the partner; signs every body (HMAC-SHA256).",
     )

@@ -30,6 +30,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db.models import F
 from django.utils import timezone
 
+from glo_act.keyring import SecretUnreadable
 from liaison_offices.constants import (
     Channel,
     DeliveryStatus,
@@ -308,7 +309,19 @@ class WebhookChannel:
 
     def send(self, delivery: Delivery, claimed_at: datetime) -> float | None:
         event = delivery.event
-        hook = PartnerWebhook.objects.filter(partner_id=delivery.partner_id).first()
+        try:
+            hook = PartnerWebhook.objects.filter(partner_id=delivery.partner_id).first()
+        except SecretUnreadable:
+            # Not this delivery's fault, and no retry can fix it: HQ must restore the key.
+            logger.error(
+                "The signing secret of partner %s cannot be decrypted.", delivery.partner_id
+            )
+            return mark_failed(
+                delivery,
+                claimed_at,
+                "the signing secret cannot be decrypted (FIELD_ENCRYPTION_KEYS)",
+                retryable=False,
+            )
         if hook is None or not hook.is_active:
             reason = (hook.disabled_reason or "by HQ") if hook else "no webhook configured"
             mark_skipped(
