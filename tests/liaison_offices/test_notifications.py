@@ -665,6 +665,7 @@ def test_every_beat_task_expires_before_its_next_run():
             assert expires < every, name
 
 
+@pytest.mark.postgres  # an advisory lock
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_sweep_does_nothing_while_another_holds_the_lock(cast):
     """Two sweeps at once (queued copies run by two worker processes): the second returns

@@ -230,6 +230,7 @@ def test_a_partner_whose_share_was_revoked_gets_no_webhook_even_if_a_member_sits
     assert receiver.received == []
 
 
+@pytest.mark.postgres  # the bound is counted under a PostgreSQL row lock
 def test_a_partner_at_its_bound_waits_without_an_attempt_and_others_do_not(
     cast, hook, receiver, settings, django_assert_num_queries
 ):
