@@ -126,6 +126,9 @@ def environment(redis_url: str) -> dict:
         EMAIL_URL="dummy://",
         LOG_LEVEL="WARNING",
         GLO_ACT_TESTING="0",
+        # Production settings refuse to start without a virus scanner's address; nothing is
+        # uploaded here, so none is contacted.
+        CLAMD_ADDRESS=os.environ.get("CLAMD_ADDRESS", "tcp://127.0.0.1:3310"),
     )
     return env
 

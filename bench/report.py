@@ -7,6 +7,7 @@ for `make bench`'s duration); `bench/ANALYSIS.md`, written by hand, is appended 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -218,10 +219,13 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
 
 
 def newest(results: Path, quick: bool) -> dict | None:
+    # Runs are named by date (`2026-12-04.json`, `…-quick.json`); other files there (the
+    # drills' `drills.json`) are not runs.
     files = sorted(
         p
         for p in results.glob("*.json")
-        if p.stem.endswith("-quick") == quick and not p.stem.endswith(".tmp")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}(-quick)?", p.stem)
+        and p.stem.endswith("-quick") == quick
     )
     return json.loads(files[-1].read_text()) if files else None
 
