@@ -120,7 +120,7 @@ TEMPLATES = [
                 "liaison_offices.context_processors.navigation",
                 "accounts.context_processors.sign_in",
             ],
-            # `{% form_token %}` in every page form without a `{% load %}` (docs/page-forms.md).
+            # `{% form_token %}` in every page form without a `{% load %}` (docs/forms.md).
             "builtins": ["glo_act.templatetags.form_token"],
         },
     },

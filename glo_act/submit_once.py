@@ -19,7 +19,7 @@ that does not):
   replay; the token is checked when the form sends one;
 - `REPEATABLE` — a repeat is intended and recorded as such (revealing personal data again).
 
-The rule is described in docs/page-forms.md.
+The rule is described in docs/forms.md.
 """
 
 from __future__ import annotations

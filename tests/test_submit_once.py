@@ -1,4 +1,4 @@
-"""One-time form tokens (glo_act/submit_once.py, docs/page-forms.md).
+"""One-time form tokens (glo_act/submit_once.py, docs/forms.md).
 
 Two house rules are enforced here for every form and view, present and future:
 
@@ -37,7 +37,7 @@ from victims.constants import ConsentPurpose
 from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
 
 ROOT = Path(settings.BASE_DIR)
-RULE = "docs/page-forms.md"
+RULE = "docs/forms.md"
 
 # Forms that may go without a token, and why. Keep this list short.
 TEMPLATES_WITHOUT_TOKEN = {

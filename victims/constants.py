@@ -126,7 +126,7 @@ class UpdateKind(models.TextChoices):
 class RevealPurpose(models.TextChoices):
     """Why someone looks at a victim's personal data: asked before every reveal on a page and
     kept on the access record with the person's own words
-    (docs/sign-in.md#step-up-before-a-reveal)."""
+    (docs/authentication.md#step-up-before-a-reveal)."""
 
     CASE_WORK = "case_work", "Working the case (investigation, prosecution)"
     REFERRAL = "referral", "Arranging or following up a referral"

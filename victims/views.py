@@ -182,7 +182,8 @@ class VictimRevealView(LoginRequiredMixin, View):
     the reason given (a purpose and the person's words).
 
     When the session's last second-factor check is older than `REVEAL_STEP_UP_MINUTES`, the
-    form also asks for a code from the authenticator app (docs/sign-in.md#step-up-before-a-reveal);
+    form also asks for a code from the authenticator app
+    (docs/authentication.md#step-up-before-a-reveal);
     a person with no authenticator is asked to set one up first. The data is in this response
     only (never stored in the session, never cached): reloading the victim page shows the
     code again.

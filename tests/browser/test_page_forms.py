@@ -1,5 +1,5 @@
 """Page forms in a real browser: clicking again on a slow "Open the case" opens one case
-(docs/page-forms.md).
+(docs/forms.md).
 
 The create is made slow the way a busy office makes it slow: another transaction holds the
 office's reference counter row, so the server's `case_create` waits on it while the officer

@@ -1,5 +1,5 @@
 """A victim edited from two pages opened at the same version: the later save is refused with a
-merge, and nothing the earlier one saved is lost (docs/page-forms.md).
+merge, and nothing the earlier one saved is lost (docs/forms.md).
 """
 
 from __future__ import annotations
