@@ -10,4 +10,5 @@ urlpatterns = [
     path("v1/", include("cases.api.urls")),
     path("v1/", include("victims.api.urls")),
     path("v1/", include("evidence.api.urls")),
+    path("v1/", include("people.api.urls")),
 ]

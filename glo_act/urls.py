@@ -27,6 +27,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("victims/", include("victims.urls")),
     path("files/", include("evidence.urls")),
+    path("people/", include("people.urls")),
     path("statistics/", stats, name="stats"),
     path("statistics/ctdc-records.csv", ctdc_export, name="ctdc_export"),
 ]

@@ -13,6 +13,7 @@ NAV_ITEMS = [
     ("Cases", "cases:list", "offices"),
     ("Requests", "cases:requests", "all"),
     ("Victims", "victims:list", "offices"),
+    ("Person index", "people:lookup", "offices"),
     ("Referrals", "victims:referrals", "all"),
     ("Statistics", "stats", "offices"),
     ("Inbox", "inbox", "all"),

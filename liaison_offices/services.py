@@ -28,7 +28,7 @@ from liaison_offices.constants import (
 from liaison_offices.models import Country, LinkOffice, Membership, PartnerOrganisation
 
 # Apps whose models HQ administers in the Django admin.
-HQ_ADMIN_APPS = ("liaison_offices", "cases", "victims", "auth", "knox", "axes")
+HQ_ADMIN_APPS = ("liaison_offices", "cases", "victims", "people", "auth", "knox", "axes")
 
 
 @transaction.atomic

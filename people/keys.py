@@ -4,12 +4,14 @@ Identifiers are encrypted under FIELD_ENCRYPTION_KEYS and indexed under BLIND_IN
 victims' personal data (docs/keys.md). `victims.keys` cannot import this app (arrows point
 down), so this module registers an `IndexHolder` there when the app is ready: a sample of the
 oldest and newest identifiers is decrypted and re-indexed by `check_keys` (and Django's
-database check), and `reindex_blind_indexes` rebuilds every identifier's index.
+database check), `reindex_blind_indexes` rebuilds every identifier's index, and
+`reseal_personal_data` re-encrypts every identifier under the newest key.
 """
 
 from __future__ import annotations
 
-from victims.crypto import PersonalDataUnreadable
+from victims.crypto import PersonalDataUnreadable, Sealed, is_under_newest_key
+from victims.crypto import reseal as reseal_token
 from victims.keys import HolderReport, IndexHolder, register_index_holder
 
 LABEL = "identifier(s) of people of interest"
@@ -46,5 +48,27 @@ def rebuild(*, batch_size: int = 500, dry_run: bool = False) -> tuple[int, int, 
     return report.checked, report.changed, report.unreadable
 
 
+def reseal(*, batch_size: int = 500) -> tuple[int, int]:
+    """Re-encrypt every identifier under the newest FIELD_ENCRYPTION_KEYS key (after a
+    rotation: `manage.py reseal_personal_data`); a value no key opens is left and counted."""
+    from django.db import transaction
+
+    from people.models import Identifier
+
+    changed = unreadable = 0
+    rows = Identifier.objects.order_by().values_list("pk", "value")
+    for pk, value in rows.iterator(chunk_size=batch_size):
+        if value is None or is_under_newest_key(value.token):
+            continue
+        token = reseal_token(value.token)
+        if token == value.token:
+            unreadable += 1
+            continue
+        with transaction.atomic():
+            Identifier.objects.filter(pk=pk).update(value=Sealed(token, value.field))
+        changed += 1
+    return changed, unreadable
+
+
 def register() -> None:
-    register_index_holder(IndexHolder(label=LABEL, check=check, rebuild=rebuild))
+    register_index_holder(IndexHolder(label=LABEL, check=check, rebuild=rebuild, reseal=reseal))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from glo_act.pages import extend_page
+from people.matching import may_see_hidden_matches
 from people.presentation import case_people
 
 
@@ -13,6 +14,8 @@ def people_section(request, case, context) -> None:
         return
     section = case_people(request.user, case, access.level)
     context["people_section"] = section
+    # The one-click request is sent by the lead office (and HQ), to offices holding a match.
+    context["people_can_ask"] = access.can_change and may_see_hidden_matches(request.user)
     context["page_panels"].append("people/_people.html")
 
 

@@ -32,6 +32,8 @@ from cases.models import Case, CaseShare, CooperationRequest, Message, RouteLeg,
 from glo_act import submit_once
 from glo_act.models import FormSubmission
 from liaison_offices.constants import Service
+from people import services as people_services
+from people.models import Identifier, PersonOfInterest
 from victims import services as victim_services
 from victims.constants import ConsentPurpose
 from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
@@ -315,6 +317,37 @@ def referral_progress(cast):
     return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
 
 
+def person_add(cast):
+    case = _case(cast)
+    data = {"role": "witness", "label": "Witness 1"}
+    url = reverse("people:person_add", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, PersonOfInterest.objects.count)
+
+
+def identifier_add(cast):
+    case = _case(cast)
+    person = people_services.person_add(acting_user=cast.uk, case=case, role="witness", label="W")
+    data = {"kind": "phone", "value": "0300 1234567"}
+    url = reverse("people:identifier_add", kwargs={"reference": case.reference, "pk": person.pk})
+    return Sent(cast.uk, url, data, Identifier.objects.count)
+
+
+def match_request(cast):
+    case = _case(cast)
+    other = case_services.case_create(
+        acting_user=cast.italy, lead_office=cast.offices["ITA"], kind=CaseKind.SOM, title="Boat"
+    )
+    for owner, held in ((cast.uk, case), (cast.italy, other)):
+        person = people_services.person_add(acting_user=owner, case=held, role="suspect", label="S")
+        identifier = people_services.identifier_add(
+            acting_user=owner, person=person, kind="phone", value="0300 1234567"
+        )
+    identifier = Identifier.objects.get(case=case)
+    data = {"identifier": identifier.pk, "office": cast.offices["ITA"].pk, "urgency": "normal"}
+    url = reverse("people:match_request", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, CooperationRequest.objects.count)
+
+
 CREATING_FORMS = [
     case_create,
     case_share,
@@ -329,6 +362,9 @@ CREATING_FORMS = [
     referral_create,
     followup_schedule,
     referral_progress,
+    person_add,
+    identifier_add,
+    match_request,
 ]
 
 

@@ -16,8 +16,8 @@ that opens nothing). `victims.services.blind_indexes_rebuild` (`manage.py
 reindex_blind_indexes`) recomputes every index after an intended change of BLIND_INDEX_KEY.
 
 Apps above this one that keep values under the same two keys (the person index of `people`)
-register an `IndexHolder`: `check_keys` samples their rows too, and `reindex_blind_indexes`
-rebuilds their indexes after the victims'.
+register an `IndexHolder`: `check_keys` samples their rows too, `reindex_blind_indexes`
+rebuilds their indexes after the victims', and `reseal_personal_data` re-encrypts them.
 """
 
 from __future__ import annotations
@@ -60,11 +60,13 @@ class HolderReport:
 class IndexHolder:
     """Another app's records encrypted under FIELD_ENCRYPTION_KEYS with blind indexes under
     BLIND_INDEX_KEY: `check(size)` samples them, `rebuild(batch_size=, dry_run=)` recomputes
-    their indexes and returns (checked, changed, unreadable)."""
+    their indexes and returns (checked, changed, unreadable), `reseal(batch_size=)` re-encrypts
+    them under the newest key and returns (rows changed, values unreadable)."""
 
     label: str
     check: Callable[[int], HolderReport]
     rebuild: Callable[..., tuple[int, int, int]]
+    reseal: Callable[..., tuple[int, int]]
 
 
 INDEX_HOLDERS: dict[str, IndexHolder] = {}

@@ -43,3 +43,40 @@ def person_with(cast):
         return person
 
     return _make
+
+
+@pytest.fixture
+def api_client():
+    """`api_client(user)`: a DRF client with a real knox token of `user`."""
+    import datetime as dt
+
+    from rest_framework.test import APIClient
+
+    from liaison_offices.services import api_token_issue
+
+    def _client(user):
+        client = APIClient()
+        token, _ = api_token_issue(acting_user=None, user=user, ttl=dt.timedelta(days=1))
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def share(cast):
+    """`share(case, "ITA", level)`: the lead office's cast officer shares the case."""
+    from cases.constants import HandlingCode
+
+    def _share(case, to, level):
+        office = cast.offices.get(to)
+        return case_services.case_share(
+            acting_user=cast.users[OFFICERS[case.lead_office.code]],
+            case=case,
+            office=office,
+            partner=None if office else cast.partners[to],
+            level=level,
+            handling_code=HandlingCode.H1,
+        )
+
+    return _share

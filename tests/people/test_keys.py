@@ -65,3 +65,17 @@ def test_an_identifier_no_key_opens_is_reported_and_kept(cast, make_case, person
             run("reindex_blind_indexes")
         assert "1 identifier(s) of people of interest hold data no key" in str(caught.value)
     assert person.identifiers.get().match_index == before
+
+
+@pytest.mark.django_db
+def test_reseal_moves_identifiers_to_the_newest_key(cast, make_case, person_with, settings):
+    case = make_case("GBR")
+    person_with(case, ("phone", "0300 1234567"), ("name", "Muhammad Asif"))
+    old = list(settings.FIELD_ENCRYPTION_KEYS)
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OTHER_KEY, *old]):
+        out = run("reseal_personal_data")
+        assert "Re-encrypted 2 identifier(s) of people of interest." in out
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OTHER_KEY]):  # the old key removed
+        values = sorted(i.value.reveal() for i in Identifier.objects.all())
+        assert values == ["+923001234567", "Muhammad Asif"]
+        assert "Both keys match the data." in run("check_keys")
