@@ -25,6 +25,8 @@ from tests.evidence.conftest import pdf_bytes, png_bytes, upload
 from victims import services as victim_services
 from victims.constants import ConsentPurpose
 
+PHONE = 390
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -59,6 +61,10 @@ def shared_case(eager, evidence_root):
         handling_code=HandlingCode.H1,
     )
     return case, users
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
 def test_message_files_reach_the_full_share_and_nobody_else(shared_case, sign_in, tmp_path):
@@ -135,3 +141,33 @@ def test_a_provider_downloads_its_referrals_file_but_not_the_cases(shared_case, 
         )
     assert caught.value.suggested_filename == f"{victim.code}_intake.pdf"
     assert provider.goto(case_file.download_url).status == 404
+
+
+def test_a_victims_documents_on_the_victim_page_fit_a_phone(demo, eager, evidence_root, sign_in):
+    """ilo.gbr adds a victim's passport scan on the victim page (no JavaScript needed, here with
+    it: the progress bar); the document is listed by its kind only, and the page fits a phone."""
+    from victims.models import Victim
+
+    victim = Victim.objects.filter(recorded_by_office__code="GBR").order_by("code").first()
+    scan = evidence_root.parent / "passport-scan.png"
+    scan.write_bytes(png_bytes(80, 60))
+    uk = sign_in("ilo.gbr", width=PHONE, height=900)
+    uk.goto(victim.get_absolute_url())
+    files = uk.locator("#files")
+    expect(files).to_contain_text("No files on this record yet.")
+    assert fits(uk)
+    files.locator("#id_files").set_input_files(str(scan))
+    files.locator("#id_kind").select_option("identity_document")
+    files.get_by_role("button", name="Upload").click()
+    expect(files.locator(".files li")).to_have_count(1)
+    expect(files.locator(".files li")).to_contain_text("Identity document")
+    expect(files.locator(".files li")).not_to_contain_text("passport-scan")  # named by kind
+    assert fits(uk)
+    (document,) = Attachment.objects.filter(victim=victim)
+    expect(files.locator(".digest code")).to_have_text(document.sha256)
+    ARTIFACTS.mkdir(exist_ok=True)
+    uk.screenshot(path=str(ARTIFACTS / "evidence-victim-files-phone.png"), full_page=True)
+    uk.set_viewport_size({"width": 1280, "height": 900})
+    uk.reload()
+    uk.locator("#files").screenshot(path=str(ARTIFACTS / "evidence-victim-files.png"))
+    uk.screenshot(path=str(ARTIFACTS / "evidence-victim-page.png"), full_page=True)
