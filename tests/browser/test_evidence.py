@@ -171,3 +171,41 @@ def test_a_victims_documents_on_the_victim_page_fit_a_phone(demo, eager, evidenc
     uk.reload()
     uk.locator("#files").screenshot(path=str(ARTIFACTS / "evidence-victim-files.png"))
     uk.screenshot(path=str(ARTIFACTS / "evidence-victim-page.png"), full_page=True)
+
+
+def test_eicar_and_a_26_mb_file_are_refused_in_the_page_and_nothing_is_stored(
+    shared_case, sign_in, clamd, evidence_root, tmp_path
+):
+    """The case page's upload form, as an officer uses it (JavaScript on: the upload runs with
+    its progress bar, the refusal page comes back in place): the error beside the field names
+    the file and the reason, and nothing of the refused upload is stored for anyone."""
+    from evidence.constants import FileStatus
+    from evidence.scanning import EICAR
+
+    case, users = shared_case
+    eicar, big = tmp_path / "invoice.txt", tmp_path / "scan.pdf"
+    eicar.write_bytes(EICAR)
+    with big.open("wb") as out:
+        out.write(b"%PDF-1.4\n")
+        out.write(b"0" * (26 * 1024 * 1024))
+
+    uk = sign_in("ilo.gbr")
+    uk.goto(case.get_absolute_url())
+    uk.locator("#files #id_files").set_input_files(str(eicar))
+    uk.locator("#files").get_by_role("button", name="Upload").click()
+    expect(uk.locator(".file-drop .error")).to_contain_text(
+        "invoice.txt: malware was found (GloAct.Test.EICAR"
+    )
+    (quarantined,) = Attachment.objects.all()
+    assert quarantined.status == FileStatus.INFECTED  # kept, encrypted, for HQ only
+    assert uk.goto(quarantined.download_url).status == 404
+
+    uk.goto(case.get_absolute_url())
+    uk.locator("#files #id_files").set_input_files(str(big))
+    uk.locator("#files").get_by_role("button", name="Upload").click()
+    expect(uk.locator(".file-drop .error")).to_contain_text(
+        "scan.pdf is 26.0 MB; files may be at most 25.0 MB. Nothing was uploaded."
+    )
+    assert Attachment.objects.count() == 1
+    stored = [p for p in evidence_root.rglob("*") if p.is_file()]
+    assert [p.name for p in stored] == [Path(quarantined.storage_name).name]

@@ -285,3 +285,20 @@ def test_the_api_attaches_to_an_answer_and_an_update_and_lists_them(
     assert created.status_code == 201, created.content
     assert api_client(cast.uk).get(f"/api/v1/files/?update={update.pk}").json()["count"] == 1
     assert api_client(cast.italy).get(f"/api/v1/files/?update={update.pk}").json()["count"] == 0
+
+
+def test_eicar_on_a_referral_update_refuses_the_action_and_quarantines_it(
+    cast, referral, login, clamd, eicar
+):
+    victim_services.referral_accept(acting_user=cast.provider, referral=referral)
+    response = login(cast.provider).post(
+        reverse("evidence:update_post", args=[referral.pk, "progress"]),
+        {"form_token": new_token(), "note": "Invoice of the shelter.", "files": [eicar]},
+    )
+    assert response.status_code == 422
+    assert "invoice.txt: malware was found" in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.ACCEPTED  # no progress was reported
+    assert not ReferralUpdate.objects.filter(body__startswith="Invoice").exists()
+    (kept,) = Attachment.objects.all()
+    assert kept.status == FileStatus.INFECTED and kept.referral_id == referral.pk
