@@ -348,6 +348,14 @@ def match_request(cast):
     return Sent(cast.uk, url, data, CooperationRequest.objects.count)
 
 
+def referral_progress_with_files(cast):
+    """The same report through the form that takes files (evidence/views.py)."""
+    referral = _accepted_referral(cast)
+    data = {"note": "Placed in the Lahore shelter"}
+    url = reverse("evidence:update_post", kwargs={"pk": referral.pk, "action": "progress"})
+    return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
+
+
 CREATING_FORMS = [
     case_create,
     case_share,
@@ -365,6 +373,7 @@ CREATING_FORMS = [
     person_add,
     identifier_add,
     match_request,
+    referral_progress_with_files,
 ]
 
 
