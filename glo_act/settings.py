@@ -508,6 +508,8 @@ SPECTACULAR_SETTINGS = {
         "KeptShareCodeEnum": "cases.constants.KEPT_SHARE_CODES",
         "FileKindEnum": "evidence.constants.FileKind",
         "RecordTypeEnum": "evidence.constants.RecordType",
+        "IdentifierKindEnum": "people.constants.IdentifierKind",
+        "PersonRoleEnum": "people.constants.PersonRole",
     },
 }
 

@@ -24,6 +24,8 @@ from evidence.models import Attachment, FileDownload
 from liaison_offices.constants import Service
 from liaison_offices.delivery import dispatch_event
 from liaison_offices.models import Notification, NotificationEvent
+from people import services as people_services
+from people.models import Identifier, PersonOfInterest
 from tests.api.conftest import API
 from victims import services as victim_services
 from victims.constants import ConsentPurpose
@@ -41,6 +43,7 @@ class World:
     notification: object
     handover: object
     file: object
+    person: object
 
 
 @pytest.fixture
@@ -83,7 +86,13 @@ def world(cast, uk_case, share, evidence_root) -> World:
         record=uk_case,
         uploads=[SimpleUploadedFile("ledger.pdf", b"%PDF-1.4\n%%EOF\n")],
     )
-    return World(uk_case, request, victim, referral, notification, handover, case_file)
+    person = people_services.person_add(
+        acting_user=cast.uk, case=uk_case, role="suspect", label="Recruiter"
+    )
+    people_services.identifier_add(
+        acting_user=cast.uk, person=person, kind="phone", value="0300 1234567"
+    )
+    return World(uk_case, request, victim, referral, notification, handover, case_file, person)
 
 
 # (method, path, body): every operation of /api/v1/.
@@ -126,6 +135,11 @@ ENDPOINTS = [
     ("get", "/notifications/{notification}/", None),
     ("post", "/notifications/{notification}/read/", None),
     ("post", "/notifications/read-all/", None),
+    ("get", "/cases/{case}/people/", None),
+    ("post", "/cases/{case}/people/", {"role": "witness", "label": "Witness 1"}),
+    ("post", "/cases/{case}/people/ask/", {"identifier": 1, "office": "ITA"}),
+    ("post", "/cases/{case}/people/{person}/identifiers/", {"kind": "name", "value": "Ali"}),
+    ("post", "/people/lookup/", {"kind": "phone", "value": "0300 1234567"}),
 ]
 OBJECT_ENDPOINTS = [e for e in ENDPOINTS if "{" in e[1]]
 
@@ -139,6 +153,7 @@ def url_of(path: str, world: World) -> str:
         notification=world.notification.pk,
         handover=world.handover.pk,
         file=world.file.public_id,
+        person=world.person.pk,
     )
 
 
@@ -166,6 +181,9 @@ def snapshot(world: World) -> tuple:
         PersonalDataAccess.objects.count(),
         Attachment.objects.count(),
         FileDownload.objects.count(),
+        PersonOfInterest.objects.count(),
+        Identifier.objects.count(),
+        CooperationRequest.objects.count(),
     )
 
 

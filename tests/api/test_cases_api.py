@@ -68,7 +68,9 @@ def test_a_summary_share_shows_the_summary_fields_only(cast, api_client, uk_case
 def test_a_full_share_adds_the_investigation_but_no_victims(cast, api_client, uk_case, share):
     share(uk_case, partner="BHC", level=ShareLevel.FULL, handling_code=HandlingCode.H2)
     body = detail(api_client(cast.focal_point), uk_case).json()
-    assert set(body) == set(SUMMARY_FIELDS + FULL_FIELDS)
+    # and the people section the person index adds from FULL up (people/api/serializers.py)
+    assert set(body) == set(SUMMARY_FIELDS + FULL_FIELDS) | {"people"}
+    assert body["people"] == {"people": [], "more_matches": False}
     assert body["access"]["level"] == "full"
     assert body["access"]["handling_code"] == "H2"
     assert body["suspects"][0]["role"] == "recruiter"
@@ -514,9 +516,10 @@ def test_the_case_detail_costs_the_same_queries_however_long_the_case(
         for case in (small, large):
             # 1 token, user and scope, 2 the case with its access, 3 route legs, suspects,
             # legal provisions and timeline (with actors), 4 victims with their
-            # personal-access mask — and, for the lead office, who sees personal data: 5 the
-            # access records, in one insert (issue 8: a detail in 6 queries at most).
-            expected = 5 if user == cast.uk else 4
+            # personal-access mask, 5 the people of interest with their identifiers (none
+            # here, so no match query) — and, for the lead office, who sees personal data: 6
+            # the access records, in one insert (issue 8: a detail in 6 queries at most).
+            expected = 6 if user == cast.uk else 5
             with assert_queries(expected):
                 body = client.get(f"{API}/cases/{case.reference}/").json()
             assert len(body["victims"]) == len(body["suspects"])

@@ -117,7 +117,9 @@ def test_matches_tell_content_only_of_visible_cases(drawn):
                 if not level:
                     continue
                 section = case_people(user, cases[source], level)
-                html = render_to_string("people/_people.html", {"people_section": section})
+                html = render_to_string(
+                    "people/_people.html", {"people_section": section, "case": cases[source]}
+                )
                 for i in range(len(cases)):
                     if i == source:
                         continue

@@ -69,7 +69,7 @@ def test_a_hidden_match_tells_the_office_and_the_kind_only(cast, make_case, pers
     assert phone.visible_matches == []
     [hint] = phone.hidden_matches
     assert (hint.office_code, hint.kind) == ("ITA", "phone")
-    html = render_to_string("people/_people.html", {"people_section": section})
+    html = render_to_string("people/_people.html", {"people_section": section, "case": uk_case})
     assert "Office ITA (ITA) holds a case with this phone number" in html
     for secret in (italy_case.reference, italy_case.title, "Boat owner", "Jiwani"):
         assert secret not in html
