@@ -56,6 +56,7 @@ __all__ = [
     "compose",
     "compose_for",
     "country_name",
+    "country_short",
     "local_date",
     "local_time",
     "reader_columns",
@@ -240,6 +241,17 @@ def country_name(iso3: str) -> str:
     name = getattr(country, "common_name", None) or country.name
     language = (translation.get_language() or "en").split("-")[0]
     return _iso_countries(language).gettext(name) if language != "en" else name
+
+
+# A country after a place ("Dubai, UAE"): short, without the article.
+SHORT_COUNTRIES = {"GBR": _("UK"), "ARE": _("UAE"), "USA": _("US")}
+
+
+def country_short(iso3: str) -> str:
+    """A country after a place name, in the active language: "UAE", "Pakistan"."""
+    if iso3 in SHORT_COUNTRIES:
+        return str(SHORT_COUNTRIES[iso3])
+    return country_name(iso3)
 
 
 def office_name(code: str) -> str:
