@@ -155,9 +155,6 @@ def check_cnic(value, *, field: str = "cnic_number") -> str:
 # Issuing countries whose passport numbers have a known shape (ISO alpha-3 → pattern, example).
 PASSPORT_PATTERNS: dict[str, tuple[re.Pattern, str]] = {
     "PAK": (re.compile(r"[A-Z]{2}\d{7}"), "AB1234567"),
-    "IND": (re.compile(r"[A-Z]\d{7}"), "A1234567"),
-    "BGD": (re.compile(r"[A-Z]{2}\d{7}"), "AB1234567"),
-    "GBR": (re.compile(r"\d{9}"), "123456789"),
 }
 # Any other country's: letters and digits, within these bounds.
 _PASSPORT_ANY = re.compile(r"[A-Z0-9]{1,20}")

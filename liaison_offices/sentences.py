@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "OFFICE_ZONES",
+    "ZONE_NAMES",
     "Names",
     "Reader",
     "Sentence",
@@ -303,13 +304,26 @@ def _aware(value) -> dt.datetime | None:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
+# The tz database writes some zones' abbreviations as offsets ("+04"); these are the names
+# people in those countries use. Another zone without a name says "UTC+5:30".
+ZONE_NAMES = {
+    "Europe/Istanbul": "TRT",
+    "Asia/Dubai": "GST",
+    "Asia/Muscat": "GST",
+    "Asia/Tehran": "IRST",
+}
+
+
 def zone_abbreviation(value: dt.datetime) -> str:
-    """The zone's short name at that time ("PKT", "BST"); a zone with none says "UTC+4"."""
+    """The zone's short name at that time ("PKT", "BST", "GST")."""
+    key = getattr(value.tzinfo, "key", None)
+    if key in ZONE_NAMES:
+        return ZONE_NAMES[key]
     name = value.tzname() or ""
-    match = re.fullmatch(r"([+-])0?(\d+)(?::?(\d\d))?", name)
+    match = re.fullmatch(r"([+-])(\d\d)(?::?(\d\d))?", name)
     if match:
         sign, hours, minutes = match.groups()
-        name = f"UTC{sign}{hours}" + (f":{minutes}" if minutes and minutes != "00" else "")
+        name = f"UTC{sign}{int(hours)}" + (f":{minutes}" if minutes and minutes != "00" else "")
     return name
 
 

@@ -34,7 +34,6 @@ from glo_act.validation import (
     check_choices,
     check_cnic,
     check_date,
-    check_in_order,
     check_not_future,
     check_not_past,
     check_passport,
@@ -1206,7 +1205,7 @@ def followup_schedule(
     given = [_date(d, field="due_dates") for d in due_dates]
     for day in given:
         check_not_past(day, field="due_dates", what=_("A follow-up"))
-    check_in_order(given, field="due_dates", what=_("The follow-ups"))
+    # Kept in date order whatever the order given (the page's form asks for them in order).
     dates = sorted(set(given) - {None})
     if not dates:
         raise DomainError("Give at least one due date.", field="due_dates")

@@ -210,7 +210,11 @@ def test_the_sentences_people_say(cast):
     london = sentence_of(cast, "request_answered", Reader("en", "Europe/London"))
     assert "it was due 10 Dec, 15:51 GMT." in london.text
     dubai = sentence_of(cast, "request_answered", Reader("en", "Asia/Dubai"))
-    assert "it was due 10 Dec, 19:51 UTC+4." in dubai.text
+    assert "it was due 10 Dec, 19:51 GST." in dubai.text
+    delhi = sentence_of(cast, "request_answered", Reader("en", "Asia/Kolkata"))
+    assert "it was due 10 Dec, 21:21 IST." in delhi.text
+    kathmandu = sentence_of(cast, "request_answered", Reader("en", "Asia/Kathmandu"))
+    assert "it was due 10 Dec, 21:36 UTC+5:45." in kathmandu.text
     assert sentence_of(cast, "pakistani_victim_identified").text == (
         "The UK office identified a Pakistani child as a victim of trafficking "
         "(V-GBR-2026-0001), decided by an NGO."

@@ -47,7 +47,6 @@ def test_a_cnic_is_5_7_1_digits_with_or_without_dashes_and_is_stored_with_them()
 
 def test_passport_numbers_follow_their_countrys_pattern_where_known():
     assert check_passport("ab 123 4567", "PAK") == "AB1234567"
-    assert check_passport("123456789", "GBR") == "123456789"
     with pytest.raises(DomainError, match="AB1234567") as refused:
         check_passport("A1234567", "PAK")
     assert refused.value.field == "passport_number"
@@ -232,24 +231,20 @@ def accepted_referral(cast, register):
     return victim_services.referral_accept(acting_user=cast.provider, referral=referral)
 
 
-def test_follow_ups_are_planned_today_or_later_and_in_order(cast, accepted_referral):
+def test_follow_ups_are_planned_today_or_later(cast, accepted_referral):
     later = TODAY + dt.timedelta(days=90)
     with pytest.raises(DomainError, match="cannot be in the past") as past:
         victim_services.followup_schedule(
             acting_user=cast.uk,
             referral=accepted_referral,
-            due_dates=[TODAY - dt.timedelta(days=1)],
+            due_dates=[TOMORROW, TODAY - dt.timedelta(days=1)],
         )
     assert past.value.field == "due_dates"
-    with pytest.raises(DomainError, match="in order"):
-        victim_services.followup_schedule(
-            acting_user=cast.uk, referral=accepted_referral, due_dates=[later, TOMORROW]
-        )
     assert not ReintegrationFollowUp.objects.exists()
     victim_services.followup_schedule(
-        acting_user=cast.uk, referral=accepted_referral, due_dates=[TOMORROW, later]
+        acting_user=cast.uk, referral=accepted_referral, due_dates=[later, TOMORROW]
     )
-    assert ReintegrationFollowUp.objects.count() == 2
+    assert list(ReintegrationFollowUp.objects.values_list("due_on", flat=True)) == [TOMORROW, later]
 
 
 def test_the_follow_up_page_names_the_date_out_of_order(cast, login, accepted_referral):
