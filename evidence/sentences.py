@@ -15,7 +15,9 @@ RECORD_NAMES = {
     RecordType.CASE: _("case"),
     RecordType.MESSAGE: _("message"),
     RecordType.REQUEST: _("cooperation request"),
+    RecordType.ANSWER: _("answer to a cooperation request"),
     RecordType.REFERRAL: _("referral"),
+    RecordType.UPDATE: _("update of a referral"),
     RecordType.VICTIM: _("victim's record"),
 }
 

@@ -235,6 +235,9 @@ def test_the_sentences_people_say(cast):
     assert sentence_of(cast, "referral_unanswered", days_waiting=1).text == (
         "The family-tracing referral of victim V-GBR-2026-0001 has waited 1 day for an answer."
     )
+    assert sentence_of(cast, "file_added", record="answer").text == (
+        "New file on the answer to a cooperation request GBR-TIP-2026-0003: statement."
+    )
     assert sentence_of(cast, "case_flag_due").text.startswith(
         "A flag on GBR-TIP-2026-0003 falls due on 12 Dec"
     )
