@@ -28,6 +28,7 @@ def test_readyz_is_ok_when_every_part_answers(client, settings):
     }
 
 
+@pytest.mark.redis  # the cache is in-process without REDIS_URL (make test-fast)
 @pytest.mark.django_db
 def test_readyz_is_degraded_not_down_when_redis_is_unreachable(client, settings):
     """Pages and the API work without Redis: a load balancer must keep sending traffic."""
@@ -44,6 +45,7 @@ def test_readyz_is_degraded_not_down_when_redis_is_unreachable(client, settings)
     }
 
 
+@pytest.mark.redis  # the cache is in-process without REDIS_URL (make test-fast)
 @pytest.mark.django_db
 def test_readyz_names_the_broker_alone_when_only_it_is_unreachable(client, settings):
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{spare_port()}/0"
