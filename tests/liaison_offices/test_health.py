@@ -85,6 +85,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.redis  # its process's cache is Redis (the body says the cache is ok)
 def test_a_database_nobody_listens_on_cannot_serve_api_and_pages_say_503():
     seen = django_process(
         ON_A_DEAD_DATABASE, DATABASE_URL=f"postgres://postgres@127.0.0.1:{spare_port()}/glo_act"
@@ -124,6 +125,7 @@ def test_a_database_that_accepts_and_never_answers_gives_readyz_an_answer_in_tim
     assert seen["api"][0] == seen["page"][0] == 503
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_connections_carry_the_statement_timeout(settings):
     with connection.cursor() as cursor:
@@ -133,6 +135,7 @@ def test_connections_carry_the_statement_timeout(settings):
     assert options["connect_timeout"] == 5
 
 
+@pytest.mark.postgres
 def test_a_statement_past_its_timeout_is_cancelled():
     from django.conf import settings
 
