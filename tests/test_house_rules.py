@@ -32,6 +32,7 @@ DOORS = sorted(
 )
 PROTECTED = {
     "Case", "CaseShare", "CaseGrant", "CooperationRequest", "Message", "TimelineEvent",
+    "JusticeEvent",
     "Victim", "Referral", "FollowUp", "Consent", "PersonalAccess",
 }  # fmt: skip
 SCOPING_CALLS = {"visible_to", "restrict", "held_by"}  # held_by: the user's own shares
