@@ -263,7 +263,9 @@ class JusticeEvent(models.Model):
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="justice_events")
-    suspect = models.ForeignKey("Suspect", on_delete=models.PROTECT, related_name="justice_events")
+    # RESTRICT, not PROTECT: a suspect with lines cannot be deleted on its own (the services
+    # refuse it first), but goes with its case when the case itself is deleted.
+    suspect = models.ForeignKey("Suspect", on_delete=models.RESTRICT, related_name="justice_events")
     stage = models.CharField(max_length=12, choices=JusticeStage.choices)
     date = models.DateField()
     country = models.ForeignKey(

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('country', models.ForeignKey(help_text='The jurisdiction', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='liaison_offices.country')),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('provision', models.ForeignKey(blank=True, help_text='Charged with, convicted or acquitted of', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='justice_events', to='cases.legalprovision')),
-                ('suspect', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='justice_events', to='cases.suspect')),
+                ('suspect', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name="justice_events", to="cases.suspect")),
                 ('withdrawn_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={

@@ -103,7 +103,10 @@ def justice_event_add(
     stage = check_choice(stage, JusticeStage, field="stage", label="justice stage")
     when = _date(date)
     if isinstance(provision, LegalProvision | int) or (isinstance(provision, str) and provision):
-        pk = provision.pk if isinstance(provision, LegalProvision) else int(provision)
+        try:
+            pk = provision.pk if isinstance(provision, LegalProvision) else int(provision)
+        except ValueError:
+            raise DomainError("Unknown legal provision.", field="provision")
         provision = LegalProvision.objects.select_related("act").filter(pk=pk).first()
         if provision is None:
             raise DomainError("Unknown legal provision.", field="provision")

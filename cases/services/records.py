@@ -612,8 +612,9 @@ def case_set_suspects(
     """Replace the whole list of suspects (the case form's and the admin's formset).
 
     A row given with its `id` updates that suspect; a row without one keeps an existing
-    suspect it equals, else adds one. Suspects left out are removed, unless they have justice
-    lines (`cases.services.justice`) or other records hung on them, which keep their row.
+    suspect it equals, else adds one, so a suspect's row (and what hangs on it) outlives an
+    edit of the list. Suspects left out are removed; one with justice lines
+    (`cases.services.justice`) is not, and the whole change is refused.
     """
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:

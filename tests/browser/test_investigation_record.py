@@ -48,7 +48,7 @@ def test_suspects_justice_grades_and_screening_on_a_phone(demo, eager, sign_in):
     italy.fill("#id_date", (dt.date.today() - dt.timedelta(days=1)).isoformat())
     italy.select_option("#id_country", "ITA")
     italy.fill("#id_authority", "Corte d'appello di Catanzaro")
-    italy.click("button[type=submit]")
+    italy.get_by_role("button", name="Record", exact=True).click()
     expect(italy.locator("#suspects")).to_contain_text("Corte d'appello di Catanzaro, Italy")
     expect(italy.locator(".timeline")).to_contain_text("before the court (Corte d'appello")
 

@@ -365,3 +365,14 @@ def test_an_office_counts_the_convictions_of_the_cases_it_leads(demo_world, logi
     # Greece sees the Turkish route case in full, but leads no case with a verdict.
     body = login(demo_world.users["ilo.grc"]).get("/statistics/").content.decode()
     assert "No conviction of a suspect recorded in the period." in body
+
+
+def test_a_case_deleted_as_a_whole_takes_its_suspects_lines_with_it(cast, agent):
+    """Cases are never deleted through a door, but retention may: the lines do not block it."""
+    from django.db.models import RestrictedError
+
+    add(cast, agent, "arrest", country="PAK")
+    with pytest.raises(RestrictedError):
+        Suspect.objects.filter(pk=agent.pk).delete()  # alone: refused
+    agent.case.delete()
+    assert not JusticeEvent.objects.exists() and not Suspect.objects.exists()
