@@ -21,6 +21,7 @@ from cases.constants import (
     grade_code,
 )
 from cases.models import Case, CaseShare, CooperationRequest, Message
+from cases.sentences import request_parties
 from cases.services._common import (
     acting_organisation,
     case_audience,
@@ -52,6 +53,7 @@ def _request_payload(request: CooperationRequest, case: Case) -> dict:
         "urgency": request.urgency,
         "status": request.status,
         "due_at": request.due_at.isoformat(),
+        **request_parties(request),
     }
 
 
@@ -363,6 +365,10 @@ def message_post(
     )
     grading = f"{reliability}{int(accuracy)}"
     payload = {"reference": case.reference, "case_kind": case.kind, "grading": grading}
+    if office is not None:
+        payload["by"] = office.code
+    elif partner is not None:
+        payload["by_partner"] = partner.pk
     if request is None:
         record(
             case,
