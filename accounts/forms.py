@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.utils.translation import gettext_lazy as _
 
 from glo_act.pages import PageForm
 
@@ -64,3 +65,28 @@ class PasswordByLinkForm(SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.label_suffix = ""
+
+
+class PreferenceForm(PageForm):
+    """The person's own language and time zone; empty choices go back to the defaults."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("As my browser asks"))],
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Every time on the pages is shown in this zone, and named."),
+    )
+
+    def __init__(self, *args, office_zone: str = "UTC", **kwargs):
+        from accounts.preferences import zone_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("As my browser asks")), *settings.LANGUAGES]
+        self.fields["time_zone"].choices = [
+            ("", _("My office's (%(zone)s)") % {"zone": office_zone}),
+            *zone_choices(),
+        ]

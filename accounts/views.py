@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
@@ -355,4 +356,73 @@ def hq_user(request: HttpRequest, username: str):
             "link_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         },
         status=400 if any(f.errors for f in forms_by_action.values()) else 200,
+    )
+
+
+@never_cache
+def set_language(request: HttpRequest):
+    """The header's language switcher (`/i18n/setlang/`): Django's own view sets the cookie and
+    sends the person back; a signed-in person's choice is also kept as their preference, so
+    that it follows them to another browser (accounts/preferences.py)."""
+    from django.views.i18n import set_language as django_set_language
+
+    from accounts import preferences
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
+        services.preference_set(acting_user=request.user, language=language)
+        request.session[preferences.SESSION_LANGUAGE] = language
+    return response
+
+
+@never_cache
+@login_required
+def preferences_page(request: HttpRequest):
+    """The person's own language and time zone."""
+    from django.utils.translation import gettext as _
+
+    from accounts import preferences
+    from accounts.forms import PreferenceForm
+
+    language, zone = preferences.of(request.user)
+    chosen = getattr(getattr(request.user, "preference", None), "time_zone", "")
+    form = PreferenceForm(
+        request.POST or None,
+        initial={"language": language, "time_zone": chosen},
+        office_zone=preferences.default_zone(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.preference_set(
+                acting_user=request.user,
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            language, _zone = preferences.remember(request.session, request.user)
+            response = redirect("accounts:preferences")
+            if language:
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                )
+            with translation.override(language or translation.get_language()):
+                messages.success(request, _("Saved: your language and time zone."))
+            return response
+    return render(
+        request,
+        "accounts/preferences.html",
+        {"form": form, "zone": zone},
+        status=400 if form.errors else 200,
     )
