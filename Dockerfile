@@ -34,6 +34,7 @@ COPY victims ./victims
 COPY accounts ./accounts
 COPY evidence ./evidence
 COPY audit ./audit
+COPY people ./people
 COPY templates ./templates
 # The compiled translation catalogues are committed (docs/i18n.md): no gettext in the image.
 COPY locale ./locale
