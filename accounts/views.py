@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -246,7 +247,7 @@ def password_by_link(request: HttpRequest, uidb64: str, token: str):
     form = PasswordByLinkForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.password_set_by_link(user=user, password=form.cleaned_data["new_password1"])
-        messages.success(request, "Your password is set. Sign in with it now.")
+        messages.success(request, gettext("Your password is set. Sign in with it now."))
         return redirect("login")
     return render(
         request,

@@ -58,7 +58,9 @@ class LegalProvision(models.Model):
 
     def __str__(self) -> str:
         short = "PTPA 2018" if self.act == LegalAct.PTPA_2018 else "PSMA 2018"
-        return f"{short} s.{self.section} — {self.title}"
+        from glo_act.names import provision_title
+
+        return f"{short} s.{self.section} — {provision_title(self.title)}"
 
 
 class CaseReferenceCounter(models.Model):

@@ -132,6 +132,7 @@ TEMPLATES = [
             "builtins": [
                 "glo_act.templatetags.form_token",
                 "glo_act.templatetags.local_time",
+                "glo_act.templatetags.names",
                 "django.templatetags.i18n",
             ],
         },

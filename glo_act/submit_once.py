@@ -36,6 +36,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from glo_act.errors import DomainError
 
@@ -60,7 +61,7 @@ WHEN_SENT = "when sent"
 REPEATABLE = "repeatable"
 POLICIES = frozenset({REQUIRED, WHEN_SENT, REPEATABLE})
 
-ALREADY_SAVED = (
+ALREADY_SAVED = gettext_lazy(
     "This form had already been sent and was saved then; it was not saved a second time."
 )
 MISSING = (

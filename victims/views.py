@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -373,7 +374,11 @@ class VictimRegisterView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
             return redirect(outcome.url)
         registration = outcome.result
         victim = registration.victim
-        messages.success(request, f"Victim {victim.code} registered on {case.reference}.")
+        messages.success(
+            request,
+            gettext("Victim %(code)s registered on %(reference)s.")
+            % {"code": victim.code, "reference": case.reference},
+        )
         for hint in registration.duplicate_hints:
             messages.warning(request, _hint_text(hint))
         return redirect("victims:detail", code=victim.code)
@@ -408,7 +413,7 @@ class VictimEditView(VictimFormBase):
 
     template_name = "victims/victim_edit.html"
     form_class = victim_forms.VictimEditForm
-    success_message = "Changes saved."
+    success_message = gettext_lazy("Changes saved.")
 
     def get(self, request, *args, **kwargs):
         # The form shows personal data: like a reveal, it needs a recent second factor.
@@ -713,10 +718,10 @@ class ReferralCreateView(VictimFormBase):
 
     def get_success_message(self, form):
         referral = self.result
-        return (
-            f"Referral sent to {referral.partner} for "
-            f"{referral.get_service_display().lower()}; they are notified."
-        )
+        return gettext("Referral sent to %(partner)s for %(service)s; they are notified.") % {
+            "partner": referral.partner,
+            "service": referral.get_service_display().lower(),
+        }
 
     def get_success_url(self):
         return reverse("victims:referral", kwargs={"pk": self.result.pk})
@@ -1008,7 +1013,7 @@ class FollowUpRecordView(DomainFormView):
 
     template_name = "victims/followup_form.html"
     form_class = victim_forms.FollowUpRecordForm
-    success_message = "Follow-up recorded."
+    success_message = gettext_lazy("Follow-up recorded.")
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -1020,7 +1025,7 @@ class FollowUpRecordView(DomainFormView):
             pk=kwargs["pk"],
         )
         if self.followup.done_at is not None:
-            messages.info(request, "This follow-up is already recorded.")
+            messages.info(request, gettext("This follow-up is already recorded."))
             return redirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy
 
 from cases import forms as case_forms
 from cases import services
@@ -66,7 +67,7 @@ class CaseCreateView(DomainFormView):
         if request.user.is_authenticated:
             self.offices = _workable_offices(request.user)
             if not self.offices.exists():
-                messages.error(request, "Only link office officers can open cases.")
+                messages.error(request, gettext("Only link office officers can open cases."))
                 return redirect("cases:list")
         return super().dispatch(request, *args, **kwargs)
 
@@ -83,7 +84,9 @@ class CaseCreateView(DomainFormView):
         )
 
     def get_success_message(self, form):
-        return f"Case {self.result.reference} opened. Add its route and suspects below."
+        return gettext("Case %(reference)s opened. Add its route and suspects below.") % {
+            "reference": self.result.reference
+        }
 
     def get_success_url(self):
         return self.result.get_absolute_url()
@@ -93,7 +96,7 @@ class CaseEditView(CaseFormBase):
     form_token = submit_once.WHEN_SENT
     template_name = "cases/case_form.html"
     form_class = case_forms.CaseEditForm
-    success_message = "Changes saved."
+    success_message = gettext_lazy("Changes saved.")
 
     def get_initial(self):
         case = self.case
@@ -215,14 +218,17 @@ class CaseStatusView(CaseFormBase):
         )
 
     def get_success_message(self, form):
-        return f"{self.case.reference} is now {self.result.get_status_display().lower()}."
+        return gettext("%(reference)s is now %(status)s.") % {
+            "reference": self.case.reference,
+            "status": self.result.get_status_display().lower(),
+        }
 
 
 class RouteLegAddView(CaseFormBase):
     form_token = submit_once.REQUIRED
     template_name = "cases/part_form.html"
     form_class = case_forms.RouteLegForm
-    success_message = "Route leg added."
+    success_message = gettext_lazy("Route leg added.")
     heading = "Add a route leg"
 
     def get_context_data(self, **kwargs):
@@ -240,7 +246,7 @@ class RouteLegAddView(CaseFormBase):
 class SuspectAddView(RouteLegAddView):
     form_token = submit_once.REQUIRED
     form_class = case_forms.SuspectForm
-    success_message = "Suspect added."
+    success_message = gettext_lazy("Suspect added.")
     heading = "Add a suspect"
 
     def perform(self, form):
@@ -282,4 +288,4 @@ class PartRemoveView(CaseFormBase):
         return services.suspect_remove(acting_user=self.request.user, suspect=self.part)
 
     def get_success_message(self, form):
-        return f"Removed: {self.part}."
+        return gettext("Removed: %(part)s.") % {"part": self.part}
