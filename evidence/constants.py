@@ -46,7 +46,9 @@ class RecordType(models.TextChoices):
     CASE = "case", _("Case")
     MESSAGE = "message", _("Message")
     REQUEST = "request", _("Cooperation request")
+    ANSWER = "answer", _("Answer to a cooperation request")
     REFERRAL = "referral", _("Referral")
+    UPDATE = "update", _("Update of a referral")
     VICTIM = "victim", _("Victim")
 
 

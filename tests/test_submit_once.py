@@ -315,6 +315,14 @@ def referral_progress(cast):
     return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
 
 
+def referral_progress_with_files(cast):
+    """The same report through the form that takes files (evidence/views.py)."""
+    referral = _accepted_referral(cast)
+    data = {"note": "Placed in the Lahore shelter"}
+    url = reverse("evidence:update_post", kwargs={"pk": referral.pk, "action": "progress"})
+    return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
+
+
 CREATING_FORMS = [
     case_create,
     case_share,
@@ -329,6 +337,7 @@ CREATING_FORMS = [
     referral_create,
     followup_schedule,
     referral_progress,
+    referral_progress_with_files,
 ]
 
 
