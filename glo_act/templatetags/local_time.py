@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 
 register = template.Library()
@@ -31,6 +31,8 @@ def when(value, fmt: str = DEFAULT_FORMAT) -> str:
 
     if value in (None, ""):
         return ""
+    if translation.get_language_bidi():
+        fmt = fmt.replace(",", "،")  # the Urdu comma
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
