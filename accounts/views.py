@@ -171,7 +171,9 @@ def step_up(request: HttpRequest):
         if device is not None:
             two_factor.mark_verified(request, device)
             return redirect(next_url)
-        form.add_error("code", "That code is not right. Enter the newest code your app shows.")
+        form.add_error(
+            "code", gettext("That code is not right. Enter the newest code your app shows.")
+        )
     return render(
         request,
         "accounts/step_up.html",
@@ -205,7 +207,9 @@ def security(request: HttpRequest):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if two_factor.verify_code(user, form.cleaned_data["code"]) is None:
-            form.add_error("code", "That code is not right. Enter the newest code your app shows.")
+            form.add_error(
+                "code", gettext("That code is not right. Enter the newest code your app shows.")
+            )
         else:
             try:
                 codes = services.recovery_codes_new(user=user)

@@ -11,7 +11,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from glo_act.errors import DomainError
@@ -120,8 +120,8 @@ def notifications_read_all(request):
 # --- preferences --------------------------------------------------------------------------------
 
 CHANNEL_HELP = {
-    Channel.IN_APP: "The inbox on this site.",
-    Channel.EMAIL: "Email to the address HQ has for you.",
+    Channel.IN_APP: gettext_lazy("The inbox on this site."),
+    Channel.EMAIL: gettext_lazy("Email to the address HQ has for you."),
 }
 
 

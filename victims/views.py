@@ -615,10 +615,10 @@ class ConsentWithdrawView(VictimFormBase):
         consequence += ". This cannot be undone; if the victim agrees again, record a new consent."
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Withdraw this consent?",
+            "heading": gettext("Withdraw this consent?"),
             "subject": _consent_label(consent),
             "consequence": consequence,
-            "button": "Withdraw consent",
+            "button": gettext("Withdraw consent"),
             "danger": True,
             "cancel_url": self.get_success_url(),
         }
@@ -854,50 +854,50 @@ ACTIONS = {
     "accept": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_accept(acting_user=user, referral=r, note=d["note"]),
-        "Referral accepted; {office} is told.",
-        "Accept this referral",
+        gettext_lazy("Referral accepted; {office} is told."),
+        gettext_lazy("Accept this referral"),
     ),
     "decline": (
         victim_forms.DeclineForm,
         lambda user, r, d: services.referral_decline(
             acting_user=user, referral=r, reason=d["reason"]
         ),
-        "Referral declined; {office} is told why.",
-        "Decline this referral",
+        gettext_lazy("Referral declined; {office} is told why."),
+        gettext_lazy("Decline this referral"),
     ),
     "progress": (
         victim_forms.ProgressForm,
         lambda user, r, d: services.referral_progress(acting_user=user, referral=r, note=d["note"]),
-        "Progress reported; {office} is told.",
-        "Report progress",
+        gettext_lazy("Progress reported; {office} is told."),
+        gettext_lazy("Report progress"),
     ),
     "complete": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_complete(acting_user=user, referral=r, note=d["note"]),
-        "Referral completed; {office} is told.",
-        "Mark the service as delivered",
+        gettext_lazy("Referral completed; {office} is told."),
+        gettext_lazy("Mark the service as delivered"),
     ),
     "close": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_close(acting_user=user, referral=r, note=d["note"]),
-        "Referral closed.",
-        "Close this referral without completing it",
+        gettext_lazy("Referral closed."),
+        gettext_lazy("Close this referral without completing it"),
     ),
     "revoke": (
         victim_forms.RevokeForm,
         lambda user, r, d: services.referral_revoke(
             acting_user=user, referral=r, reason=d["reason"]
         ),
-        "Referral revoked; {partner} is told to stop.",
-        "Revoke this referral",
+        gettext_lazy("Referral revoked; {partner} is told to stop."),
+        gettext_lazy("Revoke this referral"),
     ),
     "resume": (
         victim_forms.ResumeForm,
         lambda user, r, d: services.referral_resume(
             acting_user=user, referral=r, override_reason=d["override_reason"]
         ),
-        "Referral resumed; {partner} is told.",
-        "Resume this paused referral",
+        gettext_lazy("Referral resumed; {partner} is told."),
+        gettext_lazy("Resume this paused referral"),
     ),
 }
 

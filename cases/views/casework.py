@@ -60,8 +60,8 @@ class CaseAssignView(CaseFormBase):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Assign the case",
-            "button": "Save",
+            "heading": gettext("Assign the case"),
+            "button": gettext("Save"),
         }
 
     def perform(self, form):
@@ -230,10 +230,12 @@ class FlagClearView(CaseFormBase):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Clear this flag?",
+            "heading": gettext("Clear this flag?"),
             "subject": str(self.flag),
-            "consequence": "It is no longer shown or reminded; the timeline keeps what it said.",
-            "button": "Clear the flag",
+            "consequence": gettext(
+                "It is no longer shown or reminded; the timeline keeps what it said."
+            ),
+            "button": gettext("Clear the flag"),
         }
 
     def perform(self, form):
@@ -302,11 +304,13 @@ class HandOverRequestView(CaseFormBase):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Hand the case over to another office",
-            "button": "Ask them to take it",
-            "intro": "The other office (or HQ) accepts or declines. Until then nothing changes; "
-            "once accepted they lead the case, its reference stays the same, and your office "
-            "keeps the share you choose here.",
+            "heading": gettext("Hand the case over to another office"),
+            "button": gettext("Ask them to take it"),
+            "intro": gettext(
+                "The other office (or HQ) accepts or declines. Until then nothing changes; "
+                "once accepted they lead the case, its reference stays the same, and your office "
+                "keeps the share you choose here."
+            ),
         }
 
     def perform(self, form):

@@ -229,7 +229,7 @@ class RouteLegAddView(CaseFormBase):
     template_name = "cases/part_form.html"
     form_class = case_forms.RouteLegForm
     success_message = gettext_lazy("Route leg added.")
-    heading = "Add a route leg"
+    heading = gettext_lazy("Add a route leg")
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "heading": self.heading}
@@ -247,7 +247,7 @@ class SuspectAddView(RouteLegAddView):
     form_token = submit_once.REQUIRED
     form_class = case_forms.SuspectForm
     success_message = gettext_lazy("Suspect added.")
-    heading = "Add a suspect"
+    heading = gettext_lazy("Add a suspect")
 
     def perform(self, form):
         return services.suspect_add(

@@ -125,7 +125,7 @@ class ShareRevokeView(CaseFormBase):
             "consequence": f"{share.recipient} stops seeing {self.case.reference} at once, and "
             "so does anyone they passed it on to. This cannot be undone: to give access again, "
             "share the case anew.",
-            "button": "Revoke share",
+            "button": gettext("Revoke share"),
             "danger": True,
         }
 
