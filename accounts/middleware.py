@@ -18,8 +18,16 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.two_factor import session_factor
+from accounts.webauthn import OPEN_PATHS as WEBAUTHN_OPEN_PATHS
 
-OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/accounts/password/", "/i18n/")
+OPEN_PREFIXES = (
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/accounts/password/",
+    "/i18n/",
+    *WEBAUTHN_OPEN_PATHS,
+)
 
 
 class TwoFactorMiddleware:

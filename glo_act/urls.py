@@ -20,6 +20,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/webauthn/", include("accounts.webauthn")),
     path("accounts/", include("accounts.urls")),
     # The language switcher: Django's set_language, which also keeps a signed-in person's
     # choice (accounts/views.py).
