@@ -38,6 +38,7 @@ DATA = ", ".join(
         "code",
         ".case-head h1",
         ".prewrap",
+        ".place",  # "Faisalabad, پاکستان": the place as typed, the country translated
         ".post-head strong",
         ".who",
         ".timeline li > span",

@@ -127,3 +127,21 @@ def test_the_api_keeps_utc_and_english_keys_and_answers_in_the_language_asked(ca
     assert set(problem) >= {"type", "title", "status", "detail"}
     assert problem["title"] != "Not found" and problem["type"].endswith("/404")
     assert urdu["Content-Language"] == "ur"
+
+
+def test_stored_country_names_and_provisions_read_in_the_pages_language():
+    from django.utils import translation
+
+    from cases.models import LegalProvision
+    from glo_act.names import country
+    from liaison_offices.models import Country
+
+    with translation.override("ur"):
+        assert country("Italy") == "اٹلی"  # as the offices say it, not pycountry's اطالیہ
+        assert country("Afghanistan") == "افغانستان"
+        assert country("Nepal") == "نیپال"  # pycountry's own Urdu catalogue
+        assert str(Country(iso3="PAK", iso2="PK", name="Pakistan")) == "پاکستان"
+        provision = LegalProvision(act="PTPA_2018", section="3", title="Trafficking in persons")
+        assert str(provision) == "PTPA 2018 s.3 — انسانی تجارت"
+    with translation.override("en"):
+        assert country("Italy") == "Italy"
