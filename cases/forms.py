@@ -10,6 +10,7 @@ import json
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.constants import (
@@ -23,6 +24,7 @@ from cases.constants import (
     Exploitation,
     HandlingCode,
     InformationAccuracy,
+    JusticeStage,
     LabourSector,
     MeansOfControl,
     RecruiterRelationship,
@@ -34,9 +36,12 @@ from cases.constants import (
     SuspectRole,
     TransportMode,
     Urgency,
+    Verdict,
 )
 from cases.models import LegalProvision
+from glo_act.errors import DomainError
 from glo_act.pages import PageForm
+from glo_act.validation import check_not_past
 from liaison_offices.models import Country, LinkOffice
 
 SORTS = {
@@ -172,16 +177,20 @@ class CaseFieldsForm(PageForm):
         choices=_blank(RecruiterRelationship.choices),
     )
     legal_provisions = forms.ModelMultipleChoiceField(
-        label=_("Pakistani legal provisions"),
+        label=_("Legal basis"),
         required=False,
-        queryset=LegalProvision.objects.all(),
+        queryset=LegalProvision.objects.ordered(),
         widget=forms.CheckboxSelectMultiple,
+        help_text=_("Pakistan's provisions first, then the host countries'. HQ adds missing ones."),
     )
     host_country_law = forms.CharField(
-        label=_("Host-country law"),
+        label=_("Host-country law, notes"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Provisions of the host country's law, as text."),
+        help_text=_(
+            "Anything the list above does not hold yet (a provision HQ has not loaded, "
+            "a paragraph), as text."
+        ),
     )
 
 
@@ -249,13 +258,66 @@ class RouteLegForm(PageForm):
 
 class SuspectForm(PageForm):
     name = forms.CharField(label=_("Name or alias"), required=False, max_length=120)
-    role = forms.ChoiceField(choices=SuspectRole.choices)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        choices=SuspectRole.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Every role they played (HTCDS); the first ticked is shown as the main one."),
+        error_messages={"required": _("Tick at least one role.")},
+    )
     nationality = forms.ModelChoiceField(
         queryset=Country.objects.all(), required=False, empty_label=_("Unknown")
     )
     sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN)
     age_band = forms.ChoiceField(
         label=_("Age band"), choices=AgeBand.choices, initial=AgeBand.UNKNOWN
+    )
+
+
+class JusticeEventForm(PageForm):
+    """One step of one suspect (`cases.services.justice.justice_event_add`)."""
+
+    stage = forms.ChoiceField(label=_("What happened"), choices=JusticeStage.choices)
+    date = forms.DateField(widget=DateInput)
+    provision = forms.ModelChoiceField(
+        label=_("Under which provision"),
+        queryset=LegalProvision.objects.ordered(),
+        required=False,
+        empty_label=_("—"),
+        help_text=_("A charge and a verdict name one."),
+    )
+    verdict = forms.ChoiceField(
+        required=False,
+        choices=_blank(Verdict.choices),
+        help_text=_("For a verdict. A hand-over to another jurisdiction is a step of its own."),
+    )
+    country = forms.ModelChoiceField(
+        label=_("Country (jurisdiction)"),
+        queryset=Country.objects.all(),
+        required=False,
+        empty_label=_("The provision's country"),
+    )
+    authority = forms.CharField(
+        label=_("Authority"),
+        required=False,
+        max_length=200,
+        help_text=_("Police station, prosecutor, court; for a hand-over, where the suspect went."),
+    )
+    reference = forms.CharField(
+        label=_("Reference"), required=False, max_length=80, help_text=_("FIR, charge or court no.")
+    )
+    custody_months = forms.IntegerField(
+        label=_("Custody (months)"), required=False, min_value=0, help_text=_("For a sentence.")
+    )
+    fine = forms.CharField(
+        required=False, max_length=60, help_text=_("For a sentence: amount and currency.")
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawForm(PageForm):
+    reason = forms.CharField(
+        label=_("Why is this line withdrawn?"), max_length=300, help_text=_("Kept with the line.")
     )
 
 
@@ -352,7 +414,7 @@ class MessageForm(PageForm):
         label=_("Information accuracy"),
         coerce=int,
         choices=InformationAccuracy.choices,
-        initial=InformationAccuracy.CANNOT_JUDGE,
+        initial=InformationAccuracy.NOT_CORROBORATED,
     )
 
 
@@ -393,6 +455,21 @@ class RequestForm(PageForm):
 
 class AnswerForm(PageForm):
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    reliability = forms.ChoiceField(
+        label=_("Source reliability"),
+        choices=SourceReliability.choices,
+        initial=SourceReliability.X,
+        help_text=_("Of the source of the answer (Europol's 4x4 evaluation)."),
+        required=False,
+    )
+    accuracy = forms.TypedChoiceField(
+        label=_("Information accuracy"),
+        coerce=int,
+        choices=InformationAccuracy.choices,
+        initial=InformationAccuracy.NOT_CORROBORATED,
+        required=False,
+        empty_value=None,
+    )
     late_reason = forms.CharField(
         label=_("Why is the answer late?"),
         required=False,
@@ -407,6 +484,10 @@ class AnswerForm(PageForm):
 
     def clean(self):
         data = super().clean()
+        # Not given (a client that sends the answer only): ungraded reads as X4, as in the API.
+        data["reliability"] = data.get("reliability") or SourceReliability.X
+        if data.get("accuracy") is None:
+            data["accuracy"] = InformationAccuracy.NOT_CORROBORATED
         if self.overdue and not (data.get("late_reason") or "").strip():
             self.add_error("late_reason", _("The answer is past its due date: say why."))
         return data
@@ -527,6 +608,7 @@ class FlagForm(PageForm):
 
     def clean_due_on(self):
         due = self.cleaned_data.get("due_on")
-        if due is not None and due < timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the past."))
-        return due
+        try:  # the service's own check (glo_act/validation.py), next to the field
+            return check_not_past(due, field="due_on", what=gettext("The flag's date"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message)

@@ -14,8 +14,20 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.constants import Exploitation, Sex
+from cases.constants import (
+    Exploitation,
+    LabourSector,
+    MeansOfControl,
+    OnlinePlatform,
+    RecruiterRelationship,
+    RecruitmentMethod,
+    Sex,
+    TraffickingAct,
+    TraffickingMeans,
+)
+from glo_act.errors import DomainError
 from glo_act.pages import PageForm
+from glo_act.validation import check_in_order, check_not_future, check_not_past
 from liaison_offices.constants import Service
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 from victims.constants import (
@@ -31,6 +43,16 @@ from victims.constants import (
 )
 
 PERSONAL_FIELDS = tuple(PersonalField.values)
+# HTCDS's per-victim fields, and the screening (docs/investigation.md#htcds-fields).
+HTCDS_FIELDS = (
+    "recruitment_methods",
+    "recruiter_relationship",
+    "means_of_control",
+    "labour_sectors",
+    "recruitment_platforms",
+    "exploitation_platforms",
+)
+SCREENING_FIELDS = ("screening_acts", "screening_means", "screening_purposes")
 FACT_FIELDS = (
     "sex",
     "age_at_identification",
@@ -42,6 +64,8 @@ FACT_FIELDS = (
     "forms_of_exploitation",
     "vulnerabilities",
     "migration_status",
+    *HTCDS_FIELDS,
+    *SCREENING_FIELDS,
 )
 SCORE_CHOICES = [
     ("1", "1 — very poor"),
@@ -61,6 +85,16 @@ class DateInput(forms.DateInput):
 
 def _blank(choices, label: str = "—"):
     return [("", label), *choices]
+
+
+def _checkboxes(label: str, choices, help_text: str = "") -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        required=False,
+        choices=choices.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+    )
 
 
 class VictimForm(PageForm):
@@ -121,6 +155,27 @@ class VictimForm(PageForm):
         choices=MigrationStatus.choices,
         initial=MigrationStatus.UNKNOWN,
     )
+    recruitment_methods = _checkboxes("Method of recruitment", RecruitmentMethod)
+    recruiter_relationship = forms.ChoiceField(
+        label=_("Recruiter's relationship to the victim"),
+        required=False,
+        choices=_blank(RecruiterRelationship.choices),
+    )
+    means_of_control = _checkboxes("Means of control", MeansOfControl)
+    labour_sectors = _checkboxes("Sectors of forced labour", LabourSector)
+    recruitment_platforms = _checkboxes("Online platforms used to recruit", OnlinePlatform)
+    exploitation_platforms = _checkboxes("Online platforms used to exploit", OnlinePlatform)
+    screening_acts = _checkboxes(
+        "Act", TraffickingAct, help_text=_("What was done to the person (any one is enough).")
+    )
+    screening_means = _checkboxes(
+        "Means",
+        TraffickingMeans,
+        help_text=_("How (any one is enough). Not needed for a child: under 18 when identified."),
+    )
+    screening_purposes = _checkboxes(
+        "Purpose", Exploitation, help_text=_("For which exploitation, even if it had not begun.")
+    )
     lawful_basis = forms.ChoiceField(
         label=_("Lawful basis without consent"),
         required=False,
@@ -149,10 +204,24 @@ class VictimForm(PageForm):
         return [part.strip() for part in text.split(",") if part.strip()]
 
     def clean_date_of_birth(self):
+        """Not after today (glo_act/validation.py, as the service checks it), when changed:
+        a date stored before the rule is left as it is."""
         born = self.cleaned_data.get("date_of_birth")
-        if born and born > timezone.localdate():
-            raise forms.ValidationError(_("The date of birth is in the future."))
+        if "date_of_birth" in self.changed_data:
+            try:
+                check_not_future(born, field="date_of_birth", what=_("The date of birth"))
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message)
         return born
+
+    def clean_identified_on(self):
+        day = self.cleaned_data.get("identified_on")
+        if "identified_on" in self.changed_data:
+            try:
+                check_not_future(day, field="identified_on", what=_("The date of identification"))
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message)
+        return day
 
     def clean(self):
         data = super().clean()
@@ -359,7 +428,7 @@ class ReferralForm(PageForm):
         (None: the user holds no such permission, and the reason field is dropped).
         """
         super().__init__(*args, **kwargs)
-        self.consented = {key for key, _ in consented}
+        self.consented = {key for key, _label in consented}
         self.partners = partners
         choices = list(consented)
         if others is None:
@@ -512,11 +581,18 @@ class FollowUpScheduleForm(PageForm):
             self.fields[name].initial = today + dt.timedelta(days=round(months * 30.44))
 
     def clean(self):
+        """Each date today or later, and each after the one above it (glo_act/validation.py,
+        as the service checks them for the API), the error next to its field."""
         data = super().clean()
-        today = timezone.localdate()
-        for name in ("first", "second", "third"):
-            if data.get(name) and data[name] < today:
-                self.add_error(name, _("A follow-up is planned for today or later."))
+        names = ("first", "second", "third")
+        for index, name in enumerate(names):
+            try:
+                check_not_past(data.get(name), field=name, what=_("A follow-up"))
+                check_in_order(
+                    [data.get(n) for n in names[: index + 1]], field=name, what=_("The follow-ups")
+                )
+            except DomainError as exc:
+                self.add_error(name, exc.message)
         return data
 
     def dates(self) -> list[dt.date]:

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from cases.constants import (
     CASE_TRANSITIONS,
@@ -49,7 +50,9 @@ from cases.services._common import (
     record,
     short,
 )
+from cases.timeline import field_lines, route_lines, summary_of, suspect_lines
 from glo_act.errors import ConflictError, DomainError, InvalidTransition, PermissionDenied
+from glo_act.validation import check_date, check_not_future
 from liaison_offices.access import can_work_office
 from liaison_offices.constants import EventKind, OfficeStatus
 from liaison_offices.models import Country, LinkOffice
@@ -99,7 +102,7 @@ _LABELS = {
     "outcome": "outcome",
 }
 _ROUTE_LEG_KEYS = {"stage", "country", "place", "mode", "date"}
-_SUSPECT_KEYS = {"name", "role", "nationality", "sex", "age_band"}
+_SUSPECT_KEYS = {"name", "role", "roles", "nationality", "sex", "age_band"}
 
 
 # --- describing changes -------------------------------------------------------------------------
@@ -136,7 +139,7 @@ def _route_text(legs: Iterable[RouteLeg]) -> list[str]:
 
 def _suspects_text(suspects: Iterable[Suspect]) -> list[str]:
     return [
-        f"{s.get_role_display().lower()} {s.name or 'unnamed'}"
+        f"{s.roles_label.lower().replace(', ', '/')} {s.name or 'unnamed'}"
         + (f" ({s.nationality_id})" if s.nationality_id else "")
         for s in suspects
     ]
@@ -181,16 +184,38 @@ def _provisions(values: Iterable) -> list[LegalProvision]:
 
 
 def _date(value, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise DomainError(f"{value!r} is not a date (YYYY-MM-DD).", field=field)
+    return check_date(value, field=field)
+
+
+def _check_leg_dates(legs: list[RouteLeg], unchanged: set, *, field: str) -> None:
+    """Route legs happen in the order of the route and not after today
+    (glo_act/validation.py). A leg stored before the rule, given again as it is, is not held
+    against the edit: only a pair with a new or changed leg in it must be in order."""
+    for leg in legs:
+        if _leg_key(leg) not in unchanged:
+            check_not_future(leg.date, field=field, what=_("A route leg's date"))
+    dated = [leg for leg in legs if leg.date is not None]
+    for earlier, later in zip(dated, dated[1:], strict=False):
+        if later.date < earlier.date and not (
+            _leg_key(earlier) in unchanged and _leg_key(later) in unchanged
+        ):
+            raise DomainError(
+                _(
+                    "The route runs in order of time: the %(later)s leg (%(later_day)s) "
+                    "cannot come after the %(earlier)s leg (%(earlier_day)s)."
+                )
+                % {
+                    "later": later.get_stage_display().lower(),
+                    "later_day": dateformat.format(later.date, "j M Y"),
+                    "earlier": earlier.get_stage_display().lower(),
+                    "earlier_day": dateformat.format(earlier.date, "j M Y"),
+                },
+                field=field,
+            )
+
+
+def _leg_key(leg: RouteLeg) -> tuple:
+    return (leg.stage, leg.country_id, leg.place, leg.mode, leg.date)
 
 
 def _build_legs(case: Case, legs: Iterable[dict], start: int = 0) -> list[RouteLeg]:
@@ -244,13 +269,20 @@ def _build_suspects(case: Case, suspects: Iterable[dict]) -> list[Suspect]:
         if nationality:
             key = nationality.iso3 if isinstance(nationality, Country) else nationality.upper()
             nationality = countries[key]
+        roles = check_choices(
+            suspect.get("roles") or ([suspect["role"]] if suspect.get("role") else []),
+            SuspectRole,
+            field="suspects",
+            label="suspect role",
+        )
+        if not roles:
+            raise DomainError("Every suspect needs a role.", field="suspects")
         built.append(
             Suspect(
                 case=case,
                 name=(suspect.get("name") or "").strip(),
-                role=check_choice(
-                    suspect.get("role"), SuspectRole, field="suspects", label="suspect role"
-                ),
+                role=roles[0],
+                roles=roles,
                 nationality=nationality or None,
                 sex=check_choice(
                     suspect.get("sex") or Sex.UNKNOWN, Sex, field="suspects", label="sex"
@@ -310,20 +342,24 @@ def _event_changes(event: TimelineEvent) -> dict[str, list]:
     return {}
 
 
-def _save_edit(case: Case, actor, changes: dict[str, list]) -> Case:
-    """Bump the version, save the case and record the edit on the timeline."""
+def _save_edit(
+    case: Case, actor, changes: dict[str, list], lines: list[dict] | None = None
+) -> Case:
+    """Bump the version, save the case and record the edit on the timeline: `lines`, what
+    changed in words (cases/timeline.py), else the changed fields' old and new values."""
     case.version += 1
     case.updated_by = actor
     case.updated_at = timezone.now()
     case._history_user = actor
     case.save()
     touch_case_grants(case)
+    lines = lines if lines is not None else field_lines(changes)
     record(
         case,
         TimelineKind.EDITED,
         actor,
-        f"Edited {describe_changes(changes)}",
-        {"fields": changes},
+        summary_of(lines) or f"Edited {describe_changes(changes)}",
+        {"fields": changes, "lines": lines},
         version=case.version,
     )
     return case
@@ -573,33 +609,87 @@ def case_set_route(
     if expected_version is not None:
         check_version(locked, expected_version)
     new_legs = _build_legs(locked, legs)
-    old = _route_text(locked.route_legs.all())
+    old_legs = list(locked.route_legs.all())
+    _check_leg_dates(new_legs, {_leg_key(leg) for leg in old_legs}, field="route_legs")
+    old = _route_text(old_legs)
     new = _route_text(new_legs)
     if old == new:
         return locked
     locked.route_legs.all().delete()
     RouteLeg.objects.bulk_create(new_legs)
-    return _save_edit(locked, acting_user, {"route": [old, new]})
+    return _save_edit(locked, acting_user, {"route": [old, new]}, route_lines(old_legs, new_legs))
+
+
+def _refuse_removing_with_justice(suspects: list[Suspect]) -> None:
+    """A suspect with justice lines stays: the arrest, charges and verdicts are theirs."""
+    held = [s for s in suspects if s.justice_events.exists()] if suspects else []
+    if held:
+        names = ", ".join(s.name or "an unnamed suspect" for s in held)
+        raise DomainError(
+            f"{names} cannot be removed: their arrest, charges or verdicts are recorded. "
+            "Withdraw those lines first if they were entered by mistake.",
+            field="suspects",
+        )
+
+
+def _suspect_row(s: Suspect) -> tuple:
+    return (s.name, tuple(s.roles or [s.role]), s.nationality_id, s.sex, s.age_band)
 
 
 @transaction.atomic
 def case_set_suspects(
     *, acting_user, case: Case, suspects: Iterable[dict], expected_version: int | None = None
 ) -> Case:
-    """Replace the whole list of suspects (the case form's and the admin's formset)."""
+    """Replace the whole list of suspects (the case form's and the admin's formset).
+
+    A row given with its `id` updates that suspect; a row without one keeps an existing
+    suspect it equals, else adds one, so a suspect's row (and what hangs on it) outlives an
+    edit of the list. Suspects left out are removed; one with justice lines
+    (`cases.services.justice`) is not, and the whole change is refused.
+    """
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
         check_version(locked, expected_version)
+    suspects = [dict(s) for s in suspects or ()]
+    ids = [s.pop("id", None) for s in suspects]
     people = _build_suspects(locked, suspects)
-    old = _suspects_text(locked.suspects.all())
+    existing = list(locked.suspects.all())
+    by_id = {s.pk: s for s in existing}
+    used: set[int] = set()
+    for person, pk in zip(people, ids, strict=True):
+        if pk:
+            if int(pk) not in by_id:
+                raise Http404("No such suspect.")
+            person.pk = int(pk)
+        else:
+            same = next(
+                (
+                    s
+                    for s in existing
+                    if s.pk not in used and _suspect_row(s) == _suspect_row(person)
+                ),
+                None,
+            )
+            if same is not None:
+                person.pk = same.pk
+        if person.pk:
+            used.add(person.pk)
+    old = _suspects_text(existing)
     new = _suspects_text(people)
-    existing = list(locked.suspects.values_list("name", "role", "nationality", "sex", "age_band"))
-    wanted = [(s.name, s.role, s.nationality_id, s.sex, s.age_band) for s in people]
-    if existing == wanted:
+    removed = [s for s in existing if s.pk not in used]
+    changed = [p for p in people if p.pk and _suspect_row(p) != _suspect_row(by_id[p.pk])]
+    added = [p for p in people if not p.pk]
+    if not (removed or changed or added):
         return locked
-    locked.suspects.all().delete()
-    Suspect.objects.bulk_create(people)
-    return _save_edit(locked, acting_user, {"suspects": [old, new]})
+    _refuse_removing_with_justice(removed)
+    Suspect.objects.filter(pk__in=[s.pk for s in removed]).delete()
+    Suspect.objects.bulk_update(
+        changed, ["name", "role", "roles", "nationality", "sex", "age_band"]
+    )
+    Suspect.objects.bulk_create(added)
+    return _save_edit(
+        locked, acting_user, {"suspects": [old, new]}, suspect_lines(existing, people)
+    )
 
 
 @transaction.atomic
@@ -625,9 +715,13 @@ def route_leg_add(
         [{"stage": stage, "country": country, "place": place, "mode": mode, "date": date}],
         start=position,
     )
+    _check_leg_dates([*existing, leg], {_leg_key(other) for other in existing}, field="date")
     leg.save()
     _save_edit(
-        locked, acting_user, {"route": [_route_text(existing), _route_text([*existing, leg])]}
+        locked,
+        acting_user,
+        {"route": [_route_text(existing), _route_text([*existing, leg])]},
+        route_lines(existing, [*existing, leg]),
     )
     return leg
 
@@ -643,7 +737,12 @@ def route_leg_remove(*, acting_user, leg: RouteLeg, expected_version: int | None
         raise Http404("No such route leg.")
     remaining = [other for other in existing if other.pk != leg.pk]
     RouteLeg.objects.filter(pk=leg.pk).delete()
-    _save_edit(locked, acting_user, {"route": [_route_text(existing), _route_text(remaining)]})
+    _save_edit(
+        locked,
+        acting_user,
+        {"route": [_route_text(existing), _route_text(remaining)]},
+        route_lines(existing, remaining),
+    )
 
 
 @transaction.atomic
@@ -651,14 +750,15 @@ def suspect_add(
     *,
     acting_user,
     case: Case,
-    role: str,
+    role: str = "",
+    roles: Iterable[str] = (),
     name: str = "",
     nationality: Country | str | None = None,
     sex: str = Sex.UNKNOWN,
     age_band: str = AgeBand.UNKNOWN,
     expected_version: int | None = None,
 ) -> Suspect:
-    """Add one suspect to the case."""
+    """Add one suspect to the case, with one `role` or several `roles` (the main first)."""
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
         check_version(locked, expected_version)
@@ -669,6 +769,7 @@ def suspect_add(
             {
                 "name": name,
                 "role": role,
+                "roles": list(roles or ()),
                 "nationality": nationality,
                 "sex": sex,
                 "age_band": age_band,
@@ -680,6 +781,7 @@ def suspect_add(
         locked,
         acting_user,
         {"suspects": [_suspects_text(existing), _suspects_text([*existing, suspect])]},
+        suspect_lines(existing, [*existing, suspect]),
     )
     return suspect
 
@@ -694,9 +796,11 @@ def suspect_remove(*, acting_user, suspect: Suspect, expected_version: int | Non
     if suspect.pk not in {other.pk for other in existing}:
         raise Http404("No such suspect.")
     remaining = [other for other in existing if other.pk != suspect.pk]
+    _refuse_removing_with_justice([s for s in existing if s.pk == suspect.pk])
     Suspect.objects.filter(pk=suspect.pk).delete()
     _save_edit(
         locked,
         acting_user,
         {"suspects": [_suspects_text(existing), _suspects_text(remaining)]},
+        suspect_lines(existing, remaining),
     )
