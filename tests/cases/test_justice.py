@@ -376,3 +376,16 @@ def test_a_case_deleted_as_a_whole_takes_its_suspects_lines_with_it(cast, agent)
         Suspect.objects.filter(pk=agent.pk).delete()  # alone: refused
     agent.case.delete()
     assert not JusticeEvent.objects.exists() and not Suspect.objects.exists()
+
+
+def test_a_change_of_roles_says_so_on_the_timeline(cast, agent):
+    services.case_set_suspects(
+        acting_user=fresh(cast.uk),
+        case=agent.case,
+        suspects=[
+            {"id": agent.pk, "roles": ["recruiter", "financier"], "name": "Agent Malik",
+             "nationality": "PAK"},
+        ],
+    )  # fmt: skip
+    line = agent.case.timeline.filter(kind=TimelineKind.EDITED).first()
+    assert line.summary == "Gave recruiter Agent Malik (Pakistan) the roles: recruiter, financier"
