@@ -39,6 +39,7 @@ DATA = ", ".join(
         ".case-head h1",
         ".prewrap",
         ".place",  # "Faisalabad, پاکستان": the place as typed, the country translated
+        ".provisions li",  # statutes' citations and titles, reference data as enacted
         ".post-head strong",
         ".who",
         ".timeline li > span",
