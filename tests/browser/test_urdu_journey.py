@@ -65,7 +65,7 @@ DATA = ", ".join(
     ]
 )
 CODE = re.compile(
-    r"^(?:[A-Z]{2,4}|H[0-3]|[A-Z]{3}-(?:TIP|SOM)-\d{4}-\d{4}|GLO\.ACT|PKT|BST|GMT|UTC|CSV|PDF|EICAR|ClamAV|s\.\d+)$"
+    r"^(?:[A-Z]{2,4}|H[0-3]|[A-Z]{3}-(?:TIP|SOM)-\d{4}-\d{4}|GLO\.ACT|PKT|BST|GMT|UTC|CSV|PDF|EICAR|ClamAV|s\.\d+|V-[A-Z]{3}-\d*)$"
 )
 
 LATIN_WORDS = """
