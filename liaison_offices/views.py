@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from glo_act.errors import DomainError
@@ -100,7 +101,7 @@ def notification_read(request, pk: int):
     if is_htmx(request):
         attach_sentences([notification])
         return render(request, "liaison_offices/_notification.html", {"n": notification})
-    messages.success(request, "Marked as read.")
+    messages.success(request, gettext("Marked as read."))
     return redirect(_safe_next(request, request.POST.get("next", ""), reverse("inbox")))
 
 
@@ -109,17 +110,23 @@ def notification_read(request, pk: int):
 def notifications_read_all(request):
     count = notifications.notifications_mark_all_read(acting_user=request.user)
     if count:
-        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s notification marked read.", "%(count)s notifications marked read.", count
+            )
+            % {"count": count},
+        )
     else:
-        messages.info(request, "There was nothing unread.")
+        messages.info(request, gettext("There was nothing unread."))
     return redirect("inbox")
 
 
 # --- preferences --------------------------------------------------------------------------------
 
 CHANNEL_HELP = {
-    Channel.IN_APP: "The inbox on this site.",
-    Channel.EMAIL: "Email to the address HQ has for you.",
+    Channel.IN_APP: gettext_lazy("The inbox on this site."),
+    Channel.EMAIL: gettext_lazy("Email to the address HQ has for you."),
 }
 
 
@@ -162,6 +169,6 @@ def preferences(request):
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, "Notification preferences saved.")
+            messages.success(request, gettext("Notification preferences saved."))
             return redirect("preferences")
     return render(request, "liaison_offices/preferences.html", {"form": form})

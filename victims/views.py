@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -450,7 +451,7 @@ class VictimEditView(VictimFormBase):
 
     template_name = "victims/victim_edit.html"
     form_class = victim_forms.VictimEditForm
-    success_message = "Changes saved."
+    success_message = gettext_lazy("Changes saved.")
 
     def get_success_message(self, form) -> str:
         return self.success_message + screening_note(self.result)
@@ -656,10 +657,10 @@ class ConsentWithdrawView(VictimFormBase):
         consequence += ". This cannot be undone; if the victim agrees again, record a new consent."
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Withdraw this consent?",
+            "heading": gettext("Withdraw this consent?"),
             "subject": _consent_label(consent),
             "consequence": consequence,
-            "button": "Withdraw consent",
+            "button": gettext("Withdraw consent"),
             "danger": True,
             "cancel_url": self.get_success_url(),
         }
@@ -759,10 +760,10 @@ class ReferralCreateView(VictimFormBase):
 
     def get_success_message(self, form):
         referral = self.result
-        return (
-            f"Referral sent to {referral.partner} for "
-            f"{referral.get_service_display().lower()}; they are notified."
-        )
+        return gettext("Referral sent to %(partner)s for %(service)s; they are notified.") % {
+            "partner": referral.partner,
+            "service": referral.get_service_display().lower(),
+        }
 
     def get_success_url(self):
         return reverse("victims:referral", kwargs={"pk": self.result.pk})
@@ -895,50 +896,50 @@ ACTIONS = {
     "accept": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_accept(acting_user=user, referral=r, note=d["note"]),
-        "Referral accepted; {office} is told.",
-        "Accept this referral",
+        gettext_lazy("Referral accepted; {office} is told."),
+        gettext_lazy("Accept this referral"),
     ),
     "decline": (
         victim_forms.DeclineForm,
         lambda user, r, d: services.referral_decline(
             acting_user=user, referral=r, reason=d["reason"]
         ),
-        "Referral declined; {office} is told why.",
-        "Decline this referral",
+        gettext_lazy("Referral declined; {office} is told why."),
+        gettext_lazy("Decline this referral"),
     ),
     "progress": (
         victim_forms.ProgressForm,
         lambda user, r, d: services.referral_progress(acting_user=user, referral=r, note=d["note"]),
-        "Progress reported; {office} is told.",
-        "Report progress",
+        gettext_lazy("Progress reported; {office} is told."),
+        gettext_lazy("Report progress"),
     ),
     "complete": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_complete(acting_user=user, referral=r, note=d["note"]),
-        "Referral completed; {office} is told.",
-        "Mark the service as delivered",
+        gettext_lazy("Referral completed; {office} is told."),
+        gettext_lazy("Mark the service as delivered"),
     ),
     "close": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_close(acting_user=user, referral=r, note=d["note"]),
-        "Referral closed.",
-        "Close this referral without completing it",
+        gettext_lazy("Referral closed."),
+        gettext_lazy("Close this referral without completing it"),
     ),
     "revoke": (
         victim_forms.RevokeForm,
         lambda user, r, d: services.referral_revoke(
             acting_user=user, referral=r, reason=d["reason"]
         ),
-        "Referral revoked; {partner} is told to stop.",
-        "Revoke this referral",
+        gettext_lazy("Referral revoked; {partner} is told to stop."),
+        gettext_lazy("Revoke this referral"),
     ),
     "resume": (
         victim_forms.ResumeForm,
         lambda user, r, d: services.referral_resume(
             acting_user=user, referral=r, override_reason=d["override_reason"]
         ),
-        "Referral resumed; {partner} is told.",
-        "Resume this paused referral",
+        gettext_lazy("Referral resumed; {partner} is told."),
+        gettext_lazy("Resume this paused referral"),
     ),
 }
 
@@ -1056,7 +1057,7 @@ class FollowUpRecordView(DomainFormView):
 
     template_name = "victims/followup_form.html"
     form_class = victim_forms.FollowUpRecordForm
-    success_message = "Follow-up recorded."
+    success_message = gettext_lazy("Follow-up recorded.")
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -1068,7 +1069,7 @@ class FollowUpRecordView(DomainFormView):
             pk=kwargs["pk"],
         )
         if self.followup.done_at is not None:
-            messages.info(request, "This follow-up is already recorded.")
+            messages.info(request, gettext("This follow-up is already recorded."))
             return redirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 
