@@ -11,8 +11,9 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import PageForm, get_visible_or_404, is_htmx, paginate_bounded
 from liaison_offices import access, dashboard, notifications
@@ -22,6 +23,7 @@ from liaison_offices.models import Membership, Notification, NotificationPrefere
 
 
 @login_required
+@require_safe
 def home(request):
     """Who you are and for whom you act; then each app's counts, each linked to its list."""
     memberships = (
@@ -53,6 +55,7 @@ def home(request):
 
 
 @login_required
+@require_safe
 def inbox(request):
     """The user's notifications, unread first, newest first within each."""
     show = request.GET.get("show", "")
@@ -81,6 +84,7 @@ def _safe_next(request, url: str, fallback: str) -> str:
 
 
 @login_required
+@require_safe
 def notification_open(request, pk: int):
     """Follow a notification to its subject, marking it read on the way (idempotent)."""
     notification = get_visible_or_404(Notification.objects.visible_to(request.user), pk=pk)
@@ -90,19 +94,42 @@ def notification_open(request, pk: int):
 
 @login_required
 @require_POST
+@submit_once.guard(submit_once.WHEN_SENT)  # marking read again changes nothing
 def notification_read(request, pk: int):
     notification = get_visible_or_404(Notification.objects.visible_to(request.user), pk=pk)
-    notifications.notification_mark_read(acting_user=request.user, notification=notification)
+    back = _safe_next(request, request.POST.get("next", ""), reverse("inbox"))
+    outcome = submit_once.run(
+        request,
+        lambda: notifications.notification_mark_read(
+            acting_user=request.user, notification=notification
+        ),
+        result_url=lambda marked: back,
+        required=False,
+    )
     if is_htmx(request):
+        notification.refresh_from_db()
         return render(request, "liaison_offices/_notification.html", {"n": notification})
-    messages.success(request, "Marked as read.")
-    return redirect(_safe_next(request, request.POST.get("next", ""), reverse("inbox")))
+    if outcome.repeated:
+        messages.info(request, submit_once.ALREADY_SAVED)
+    else:
+        messages.success(request, "Marked as read.")
+    return redirect(outcome.url)
 
 
 @login_required
 @require_POST
+@submit_once.guard(submit_once.WHEN_SENT)
 def notifications_read_all(request):
-    count = notifications.notifications_mark_all_read(acting_user=request.user)
+    outcome = submit_once.run(
+        request,
+        lambda: notifications.notifications_mark_all_read(acting_user=request.user),
+        result_url=lambda count: reverse("inbox"),
+        required=False,
+    )
+    if outcome.repeated:
+        messages.info(request, submit_once.ALREADY_SAVED)
+        return redirect("inbox")
+    count = outcome.result
     if count:
         messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
     else:
@@ -139,6 +166,7 @@ class PreferencesForm(PageForm):
 
 
 @login_required
+@submit_once.guard(submit_once.WHEN_SENT)  # the same choices saved again change nothing
 def preferences(request):
     """How the user hears of events: per channel, immediately, in a daily digest, or not."""
     current = {str(k): str(v) for k, v in DEFAULT_NOTIFICATION_MODES.items()}
@@ -147,16 +175,25 @@ def preferences(request):
     )
     form = PreferencesForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
+
+        @transaction.atomic  # both channels, or neither
+        def save():
+            for channel, mode in form.cleaned_data.items():
+                if current.get(channel) != mode:
+                    notifications.preference_set(
+                        acting_user=request.user, channel=channel, mode=mode
+                    )
+
         try:
-            with transaction.atomic():  # both channels, or neither
-                for channel, mode in form.cleaned_data.items():
-                    if current.get(channel) != mode:
-                        notifications.preference_set(
-                            acting_user=request.user, channel=channel, mode=mode
-                        )
+            outcome = submit_once.run(
+                request, save, result_url=lambda saved: reverse("preferences"), required=False
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, "Notification preferences saved.")
+            if outcome.repeated:
+                messages.info(request, submit_once.ALREADY_SAVED)
+            else:
+                messages.success(request, "Notification preferences saved.")
             return redirect("preferences")
     return render(request, "liaison_offices/preferences.html", {"form": form})
