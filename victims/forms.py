@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cases.constants import Exploitation, Sex
+from cases.forms import ConfirmForm
 from glo_act.pages import PageForm
 from liaison_offices.constants import Service
 from liaison_offices.models import LinkOffice, PartnerOrganisation
@@ -380,7 +381,14 @@ class ReferralForm(PageForm):
         return self.cleaned_data["target"].split(":")[1]
 
 
-class DeclineForm(PageForm):
+class OpenedVersion(forms.Form):
+    """The version of the record the page was drawn on; the service refuses the change if the
+    record has moved on since (`victims.services.check_referral_version` and its kin)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class DeclineForm(OpenedVersion, PageForm):
     reason = forms.CharField(
         label="Why is the referral declined?",
         max_length=1000,
@@ -389,7 +397,7 @@ class DeclineForm(PageForm):
     )
 
 
-class ResumeForm(PageForm):
+class ResumeForm(OpenedVersion, PageForm):
     """Resume a referral paused by a withdrawn consent: on a new consent, or an override."""
 
     override_reason = forms.CharField(
@@ -402,7 +410,7 @@ class ResumeForm(PageForm):
     )
 
 
-class ProgressForm(PageForm):
+class ProgressForm(OpenedVersion, PageForm):
     note = forms.CharField(
         label="What has been done",
         max_length=2000,
@@ -410,7 +418,7 @@ class ProgressForm(PageForm):
     )
 
 
-class NoteForm(PageForm):
+class NoteForm(OpenedVersion, PageForm):
     """An optional note with a status change (accept, complete, close)."""
 
     note = forms.CharField(
@@ -421,7 +429,7 @@ class NoteForm(PageForm):
     )
 
 
-class RevokeForm(PageForm):
+class RevokeForm(OpenedVersion, PageForm):
     reason = forms.CharField(
         label="Why is the referral revoked?",
         required=False,
@@ -500,7 +508,7 @@ class FollowUpScheduleForm(PageForm):
         return [d for d in (self.cleaned_data.get(n) for n in ("first", "second", "third")) if d]
 
 
-class FollowUpRecordForm(PageForm):
+class FollowUpRecordForm(OpenedVersion, PageForm):
     """The three reintegration scores (1–5) and notes."""
 
     economic_score = forms.ChoiceField(
@@ -524,6 +532,10 @@ class FollowUpRecordForm(PageForm):
     notes = forms.CharField(
         label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ConsentWithdrawForm(OpenedVersion, ConfirmForm):
+    """Withdraw a consent: the confirmation, and the version of the consent shown."""
 
 
 class RevealForm(PageForm):

@@ -50,7 +50,9 @@ def test_resetting_the_second_factor_needs_a_reason_and_ends_the_users_sessions(
     assert italy.get(reverse("home")).status_code == 200
 
     hq = login(cast.hq)
-    refused = hq.post(page(cast.italy), {"action": "reset", "reset-reason": "  ", "form_token": new_token()})
+    refused = hq.post(
+        page(cast.italy), {"action": "reset", "reset-reason": "  ", "form_token": new_token()}
+    )
     assert refused.status_code == 400
     assert "Say why" in refused.text
     assert TOTPDevice.objects.filter(user=cast.italy).exists()
@@ -80,7 +82,12 @@ def test_hq_unlocks_a_locked_user_with_a_reason(client, cast, login, settings):
 
     hq = login(cast.hq)
     assert "<strong>Locked</strong>" in hq.get(page(cast.uk)).text
-    assert hq.post(page(cast.uk), {"action": "unlock", "unlock-reason": "", "form_token": new_token()}).status_code == 400
+    assert (
+        hq.post(
+            page(cast.uk), {"action": "unlock", "unlock-reason": "", "form_token": new_token()}
+        ).status_code
+        == 400
+    )
     assert services.locked_out(cast.uk), "nothing changed on error"
     done = hq.post(
         page(cast.uk),
@@ -102,7 +109,10 @@ def test_hq_unlocks_a_locked_user_with_a_reason(client, cast, login, settings):
 
 def test_a_one_time_password_link_sets_a_password_once(client, cast, login):
     hq = login(cast.hq)
-    issued = hq.post(page(cast.uk), {"action": "link", "link-reason": "Forgot the password", "form_token": new_token()})
+    issued = hq.post(
+        page(cast.uk),
+        {"action": "link", "link-reason": "Forgot the password", "form_token": new_token()},
+    )
     assert issued.status_code == 200
     link = issued.context["link"]
     assert link.startswith("http://testserver/accounts/password/")
