@@ -34,6 +34,7 @@ COPY victims ./victims
 COPY accounts ./accounts
 COPY evidence ./evidence
 COPY audit ./audit
+COPY people ./people
 COPY templates ./templates
 COPY static ./static
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "accounts",
     "evidence",
     "audit",
+    "people",
 ]
 
 MIDDLEWARE = [

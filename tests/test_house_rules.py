@@ -33,6 +33,7 @@ DOORS = sorted(
 PROTECTED = {
     "Case", "CaseShare", "CaseGrant", "CooperationRequest", "Message", "TimelineEvent",
     "Victim", "Referral", "FollowUp", "Consent", "PersonalAccess",
+    "PersonOfInterest", "Identifier",
 }  # fmt: skip
 SCOPING_CALLS = {"visible_to", "restrict", "held_by"}  # held_by: the user's own shares
 SCOPING_MIXINS = {"VisibleMixin", "VisibleQuerysetMixin"}

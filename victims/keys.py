@@ -14,10 +14,15 @@ and by Django's database checks (`manage.py check --database default`, and every
 `manage.py migrate`: docker-compose's one-shot migrate refuses to let the site start on a key
 that opens nothing). `victims.services.blind_indexes_rebuild` (`manage.py
 reindex_blind_indexes`) recomputes every index after an intended change of BLIND_INDEX_KEY.
+
+Apps above this one that keep values under the same two keys (the person index of `people`)
+register an `IndexHolder`: `check_keys` samples their rows too, and `reindex_blind_indexes`
+rebuilds their indexes after the victims'.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection
@@ -38,6 +43,38 @@ ENCRYPTED = [f.attname for f in Victim._meta.fields if isinstance(f, EncryptedTe
 
 
 @dataclass
+class HolderReport:
+    """What `check_keys` found in another app's rows (`IndexHolder.check`); ids, never data."""
+
+    label: str  # "identifiers of people of interest"
+    rows_sampled: int = 0
+    values_checked: int = 0
+    values_unreadable: int = 0
+    indexes_checked: int = 0
+    indexes_wrong: int = 0
+    unreadable_ids: list[str] = field(default_factory=list)
+    wrong_index_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IndexHolder:
+    """Another app's records encrypted under FIELD_ENCRYPTION_KEYS with blind indexes under
+    BLIND_INDEX_KEY: `check(size)` samples them, `rebuild(batch_size=, dry_run=)` recomputes
+    their indexes and returns (checked, changed, unreadable)."""
+
+    label: str
+    check: Callable[[int], HolderReport]
+    rebuild: Callable[..., tuple[int, int, int]]
+
+
+INDEX_HOLDERS: dict[str, IndexHolder] = {}
+
+
+def register_index_holder(holder: IndexHolder) -> None:
+    INDEX_HOLDERS[holder.label] = holder
+
+
+@dataclass
 class KeyReport:
     victims_sampled: int = 0
     values_checked: int = 0
@@ -47,11 +84,18 @@ class KeyReport:
     indexes_wrong: int = 0
     unreadable_codes: list[str] = field(default_factory=list)
     wrong_index_codes: list[str] = field(default_factory=list)
+    others: list[HolderReport] = field(default_factory=list)
+
+    @property
+    def rows_sampled(self) -> int:
+        return self.victims_sampled + sum(other.rows_sampled for other in self.others)
 
     @property
     def encryption_key_wrong(self) -> bool:
         """Nothing sampled opens: the key is not the data's at all."""
-        return self.values_checked > 0 and self.values_unreadable == self.values_checked
+        checked = self.values_checked + sum(o.values_checked for o in self.others)
+        unreadable = self.values_unreadable + sum(o.values_unreadable for o in self.others)
+        return checked > 0 and unreadable == checked
 
     def problems(self) -> list[str]:
         """One sentence per problem found, saying what is wrong and what to do."""
@@ -75,6 +119,20 @@ class KeyReport:
                 "hints stay silent for them. Restore the key they were computed with, or run "
                 "`manage.py reindex_blind_indexes` to recompute every index under this one."
             )
+        for other in self.others:
+            if other.values_unreadable:
+                found.append(
+                    f"FIELD_ENCRYPTION_KEY does not open {other.values_unreadable} of "
+                    f"{other.values_checked} {other.label} sampled ({_codes(other.unreadable_ids)})"
+                    ": restore the key they were encrypted with."
+                )
+            if other.indexes_wrong:
+                found.append(
+                    f"BLIND_INDEX_KEY does not match {other.indexes_wrong} of "
+                    f"{other.indexes_checked} blind indexes of {other.label} sampled "
+                    f"({_codes(other.wrong_index_ids)}): they match nothing. Restore the key "
+                    "they were computed with, or run `manage.py reindex_blind_indexes`."
+                )
         return found
 
 
@@ -139,6 +197,7 @@ def check_keys(size: int = SAMPLE) -> KeyReport:
                 wrong = True
         if wrong:
             report.wrong_index_codes.append(victim.code)
+    report.others = [holder.check(size) for holder in INDEX_HOLDERS.values()]
     return report
 
 

@@ -487,12 +487,13 @@ def test_case_page_queries_do_not_grow_with_rows(cast, login, make_case, assert_
     # shares as JSON (cases.full_parts), 8 messages (author, office, partner joined),
     # 9 a pending hand-over and 10 the live flags (the lead office and HQ only), 11 victims,
     # 12 the files of the case and of its messages (evidence), 13 the audit line of the
-    # opening (audit.AuditEntry), 14 unread badge.
-    with assert_queries(14):
+    # opening (audit.AuditEntry), 14 the people of interest and their identifiers (people;
+    # no identifier, so no match query), 15 unread badge.
+    with assert_queries(15):
         client.get(url)
     client = login(cast.italy)
     # The same page through a FULL share without victims: no hand-over, flags or victims query.
-    with assert_queries(11):
+    with assert_queries(12):
         client.get(url)
 
 

@@ -26,13 +26,18 @@ class Command(BaseCommand):
         if sample < 1:
             raise CommandError("--sample must be 1 or more.")
         report = check_keys(sample)
-        if not report.victims_sampled:
+        if not report.rows_sampled:
             self.stdout.write("No victim holds personal data yet: nothing to check the keys on.")
             return
         self.stdout.write(
             f"Checked {report.values_checked} personal-data value(s) and "
             f"{report.indexes_checked} blind index(es) of {report.victims_sampled} victim(s)."
         )
+        for other in report.others:
+            self.stdout.write(
+                f"Checked {other.values_checked} value(s) and {other.indexes_checked} blind "
+                f"index(es) of {other.rows_sampled} {other.label}."
+            )
         if report.values_under_older_key:
             self.stdout.write(
                 f"{report.values_under_older_key} value(s) are under an older key; "
