@@ -28,7 +28,16 @@ from django.utils import timezone
 
 from cases import services as case_services
 from cases.constants import CaseKind, HandlingCode, RequestKind, ShareLevel, Urgency
-from cases.models import Case, CaseShare, CooperationRequest, Message, RouteLeg, Suspect
+from cases.models import (
+    Case,
+    CaseFlag,
+    CaseShare,
+    CooperationRequest,
+    HandOver,
+    Message,
+    RouteLeg,
+    Suspect,
+)
 from glo_act import submit_once
 from glo_act.models import FormSubmission
 from glo_act.submit_once import FIELD
@@ -389,6 +398,21 @@ def referral_progress(cast):
     return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
 
 
+def flag_add(cast):
+    case = _case(cast)
+    soon = timezone.localdate() + dt.timedelta(days=14)
+    data = {"reason": "Court hearing in Lahore", "due_on": soon.isoformat()}
+    url = reverse("cases:flag_add", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, CaseFlag.objects.count)
+
+
+def hand_over(cast):
+    case = _case(cast)
+    data = {"to_office": cast.offices["ESP"].pk, "keep_level": "1", "keep_handling_code": "H0"}
+    url = reverse("cases:handover", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, HandOver.objects.count)
+
+
 CREATING_FORMS = [
     case_create,
     case_share,
@@ -403,6 +427,8 @@ CREATING_FORMS = [
     referral_create,
     followup_schedule,
     referral_progress,
+    flag_add,
+    hand_over,
 ]
 
 
