@@ -18,6 +18,17 @@ class AuditFilterForm(PageForm):
         to_field_name="code",
     )
     code = forms.CharField(label="Victim code or case reference", required=False, max_length=40)
+    door = forms.ChoiceField(
+        label="Door (reads and downloads)",
+        required=False,
+        choices=[
+            ("", "Any door"),
+            ("page", "Page"),
+            ("api", "API"),
+            ("admin", "Admin"),
+            ("export", "Export"),
+        ],
+    )
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

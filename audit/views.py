@@ -1,10 +1,12 @@
 """HQ's audit view, `/hq/audit/`: who read which victim's personal data (and why), who opened
-which case, who exported what; filtered by user, their office, victim code or case
-reference, and dates; a page at a time, or all of it as CSV.
+which case, who downloaded which file through which door, who exported what; filtered by
+user, their office, victim code or case reference, door and dates; a page at a time, or all
+of it as CSV.
 
-Reads of personal data are `victims.PersonalDataAccess` rows, looked up by name (this app
-sits below `victims`: docs/architecture.md#the-apps-and-their-arrows); openings and exports
-are this app's `AuditEntry`. Downloading the CSV is itself an export, and recorded.
+Reads of personal data are `victims.PersonalDataAccess` rows and downloads
+`evidence.FileDownload` rows, looked up by name (this app sits below both:
+docs/architecture.md#the-apps-and-their-arrows); openings and exports are this app's
+`AuditEntry`. Downloading the CSV is itself an export, and recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import datetime as dt
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -30,8 +33,31 @@ from liaison_offices.models import Membership
 TABS = {
     "reads": "Personal data read",
     "cases": "Cases opened",
-    "exports": "Exports and downloads",
+    "files": "Files downloaded",
+    "exports": "Exports",
 }
+
+# A download's file and the record it hangs on, joined in the page's one query.
+DOWNLOAD_JOINS = (
+    "user",
+    "attachment__case",
+    "attachment__message__case",
+    "attachment__request__case",
+    "attachment__answer__case",
+    "attachment__victim",
+    "attachment__referral__victim",
+    "attachment__update__referral__victim",
+)
+# Where a download's case reference or victim code is, by the file's record.
+DOWNLOAD_CODES = (
+    "attachment__case__reference",
+    "attachment__message__case__reference",
+    "attachment__request__case__reference",
+    "attachment__answer__case__reference",
+    "attachment__victim__code",
+    "attachment__referral__victim__code",
+    "attachment__update__referral__victim__code",
+)
 CSV_LIMIT = 100_000
 
 
@@ -50,6 +76,10 @@ def _filtered(tab: str, data: dict):
         Access = apps.get_model("victims", "PersonalDataAccess")
         rows = Access.objects.select_related("user", "victim")
         code_field = "victim__code"
+    elif tab == "files":
+        Download = apps.get_model("evidence", "FileDownload")
+        rows = Download.objects.select_related(*DOWNLOAD_JOINS)
+        code_field = None
     else:
         kinds = (
             [AuditKind.CASE_OPENED]
@@ -64,7 +94,16 @@ def _filtered(tab: str, data: dict):
         members = Membership.objects.filter(office=data["office"]).values("user_id")
         rows = rows.filter(user_id__in=members)
     if data.get("code"):
-        rows = rows.filter(**{f"{code_field}__iexact": data["code"].strip()})
+        code = data["code"].strip()
+        if code_field is None:
+            match = Q()
+            for field in DOWNLOAD_CODES:
+                match |= Q(**{f"{field}__iexact": code})
+            rows = rows.filter(match)
+        else:
+            rows = rows.filter(**{f"{code_field}__iexact": code})
+    if data.get("door") and tab in ("reads", "files"):
+        rows = rows.filter(door=data["door"])
     if data.get("date_from"):
         rows = rows.filter(at__gte=_day_bounds(data["date_from"], end=False))
     if data.get("date_to"):
@@ -105,6 +144,26 @@ def _csv(tab: str, rows, request) -> StreamingHttpResponse:
                         _safe(r.reason),
                     ]
                 )
+        elif tab == "files":
+            yield writer.writerow(
+                ["at_utc", "user", "office", "file", "kind", "sha256", "record", "code", "door"]
+            )
+            for r in rows:
+                attachment = r.attachment
+                record, code, _ = download_record(attachment)
+                yield writer.writerow(
+                    [
+                        r.at.isoformat(),
+                        r.user.username,
+                        offices.get(r.user_id, ""),
+                        str(attachment.public_id),
+                        attachment.get_kind_display(),
+                        attachment.sha256,
+                        record,
+                        code,
+                        r.door,
+                    ]
+                )
         else:
             yield writer.writerow(["at_utc", "user", "office", "what", "subject", "detail"])
             for r in rows:
@@ -124,6 +183,25 @@ def _csv(tab: str, rows, request) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="glo-act_audit_{tab}_{stamp}.csv"'
     return response
+
+
+def download_record(attachment) -> tuple[str, str, bool]:
+    """What a downloaded file hangs on, its case reference or victim code, and whether that is
+    a case; never a title or a file name (a victim's document's are personal data)."""
+    for field, label in (
+        ("case", "case"),
+        ("message", "message on a case"),
+        ("request", "cooperation request"),
+        ("answer", "answer to a request"),
+    ):
+        if getattr(attachment, f"{field}_id"):
+            record = getattr(attachment, field)
+            return label, (record if field == "case" else record.case).reference, True
+    if attachment.victim_id:
+        return "victim's document", attachment.victim.code, False
+    if attachment.referral_id:
+        return "referral", attachment.referral.victim.code, False
+    return "referral update", attachment.update.referral.victim.code, False
 
 
 def _safe(value: str) -> str:
@@ -146,6 +224,8 @@ def audit_view(request):
     offices = _offices_by_user(r.user_id for r in page)
     for row in page:
         row.reader_offices = offices.get(row.user_id, "")
+        if tab == "files":
+            row.record_label, row.record_code, row.is_case = download_record(row.attachment)
     return render(
         request,
         "audit/audit.html",

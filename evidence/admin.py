@@ -64,7 +64,15 @@ class AttachmentAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("case", "victim", "uploaded_by", "message__case", "request__case")
+            .select_related(
+                "case",
+                "victim",
+                "uploaded_by",
+                "message__case",
+                "request__case",
+                "answer__case",
+                "update",
+            )
         )
 
     @admin.display(description="record")
@@ -76,6 +84,10 @@ class AttachmentAdmin(admin.ModelAdmin):
             return f"message on {record.case.reference}"
         if obj.request_id:
             return f"request on {record.case.reference}"
+        if obj.answer_id:
+            return f"answer to a request on {record.case.reference}"
+        if obj.update_id:
+            return f"update of referral {record.referral_id}"
         if obj.victim_id:
             return f"victim {record.code}"
         return f"referral {obj.referral_id}"

@@ -45,7 +45,9 @@ class RecordType(models.TextChoices):
     CASE = "case", "Case"
     MESSAGE = "message", "Message"
     REQUEST = "request", "Cooperation request"
+    ANSWER = "answer", "Answer to a cooperation request"
     REFERRAL = "referral", "Referral"
+    UPDATE = "update", "Update of a referral"
     VICTIM = "victim", "Victim"
 
 

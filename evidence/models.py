@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from cases.models import Case, CooperationRequest, Message
 from evidence.constants import Door, FileKind, FileStatus, RecordType
-from evidence.querysets import AttachmentQuerySet
+from evidence.querysets import AnswerOf, AttachmentQuerySet
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 from victims.crypto import EncryptedTextField
-from victims.models import Referral, Victim
+from victims.models import Referral, ReferralUpdate, Victim
 
-RECORD_FIELDS = ("case", "message", "request", "referral", "victim")
+RECORD_FIELDS = ("case", "message", "request", "answer", "referral", "update", "victim")
 
 
 def _exactly_one_record() -> Q:
@@ -29,9 +29,10 @@ def _exactly_one_record() -> Q:
 
 
 class Attachment(models.Model):
-    """One file on one record: a case, a case message, a cooperation request, a referral or a
-    victim. Its bytes are in the evidence storage, encrypted under a key of its own (the key is
-    wrapped by the project's key ring, `evidence.crypto`); its title and file name are sealed
+    """One file on one record: a case, a case message, a cooperation request or its answer, a
+    referral or one of its updates, or a victim. Its bytes are in the evidence storage,
+    encrypted under a key of its own (the key is wrapped by the project's key ring,
+    `evidence.crypto`); its title and file name are sealed
     like a victim's personal fields, so the database holds no plaintext name of a document.
 
     The SHA-256 digest is of the bytes as received, shown to users: the chain of custody of
@@ -52,8 +53,24 @@ class Attachment(models.Model):
         on_delete=models.PROTECT,
         related_name="attachments",
     )
+    # A request's answer is the request's own text field: its files hang on the request, as
+    # the answer's (the answering party adds them, both parties see them).
+    answer = models.ForeignKey(
+        CooperationRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="answer_attachments",
+    )
     referral = models.ForeignKey(
         Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    update = models.ForeignKey(
+        ReferralUpdate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
     )
     victim = models.ForeignKey(
         Victim, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
@@ -103,7 +120,9 @@ class Attachment(models.Model):
             models.Index(fields=["case", "-uploaded_at"], name="attachment_case"),
             models.Index(fields=["message"], name="attachment_message"),
             models.Index(fields=["request"], name="attachment_request"),
+            models.Index(fields=["answer"], name="attachment_answer"),
             models.Index(fields=["referral"], name="attachment_referral"),
+            models.Index(fields=["update"], name="attachment_update"),
             models.Index(fields=["victim"], name="attachment_victim"),
             models.Index(fields=["status", "-uploaded_at"], name="attachment_status"),
         ]
@@ -117,6 +136,10 @@ class Attachment(models.Model):
         record = self.record
         if record is None:
             return reverse("evidence:download", kwargs={"public_id": self.public_id})
+        if self.answer_id is not None:
+            return record.get_absolute_url()  # the answer's own section
+        if self.update_id is not None:
+            return f"{record.referral.get_absolute_url()}#update-{record.pk}"
         return record.get_absolute_url().split("#")[0] + "#files"
 
     @property
@@ -136,6 +159,9 @@ class Attachment(models.Model):
 
     @property
     def record(self):
+        """The record the file hangs on (an `AnswerOf` its request for an answer's file)."""
+        if self.answer_id is not None:
+            return AnswerOf(self.answer)
         return getattr(self, self.record_type) if self.record_type else None
 
     @property

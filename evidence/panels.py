@@ -48,7 +48,9 @@ def case_files(request, case, context) -> None:
     context["page_panels"].append("evidence/_files.html")
 
 
-def _record_files(request, record, context, *, record_type: str, key, may_add: bool, **extra):
+def _record_files(
+    request, record, context, *, record_type: str, key, may_add: bool, rows=None, **extra
+):
     from evidence.views import scanner_notice, upload_url
 
     access = None
@@ -57,9 +59,9 @@ def _record_files(request, record, context, *, record_type: str, key, may_add: b
         from cases.access import case_access
 
         access = case_access(request.user, case)
-    context["files"] = _views(
-        Attachment.objects.visible_to(request.user).listed().on(record), access
-    )
+    if rows is None:
+        rows = _views(Attachment.objects.visible_to(request.user).listed().on(record), access)
+    context["files"] = rows
     if may_add:
         context["files_upload_url"] = upload_url(record_type, key)
         context["files_form"] = context.get("files_form") or UploadForm()
@@ -69,12 +71,77 @@ def _record_files(request, record, context, *, record_type: str, key, may_add: b
 
 
 def request_files(request, req, context) -> None:
-    """A cooperation request's files: its two parties' (the page is theirs alone)."""
-    _record_files(request, req, context, record_type="request", key=req.pk, may_add=True)
+    """A cooperation request's files and its answer's (one query): the two parties' own. The
+    answering party attaches files with its answer, and later to it."""
+    from cases.access import case_access
+    from evidence.views import answer_url, upload_url
+
+    rows = _views(
+        Attachment.objects.visible_to(request.user).listed().filter(Q(request=req) | Q(answer=req)),
+        case_access(request.user, req.case),
+    )
+    context["answer_files"] = [row for row in rows if row.attachment.answer_id]
+    if context.get("can_answer"):
+        context["answer_files_url"] = answer_url(req)
+    elif req.answer and _answers(request.user, req):
+        context["answer_upload_url"] = upload_url("answer", req.pk)
+    _record_files(
+        request,
+        req,
+        context,
+        record_type="request",
+        key=req.pk,
+        may_add=True,
+        rows=[row for row in rows if row.attachment.request_id],
+    )
+
+
+def _answers(user, req) -> bool:
+    from liaison_offices.access import can_work_office, scope_of
+
+    if req.to_office_id is not None:
+        return can_work_office(user, req.to_office_id)
+    return req.to_partner_id in scope_of(user).partner_ids
 
 
 def referral_files(request, referral, context) -> None:
-    _record_files(request, referral, context, record_type="referral", key=referral.pk, may_add=True)
+    """A referral's files and its updates' (one query), seen by its two parties; each update
+    lists its own files, and its author may add more."""
+    from evidence.views import upload_url
+
+    rows = _views(
+        Attachment.objects.visible_to(request.user)
+        .listed()
+        .filter(Q(referral=referral) | Q(update__referral=referral))
+    )
+    by_update: dict[int, list] = {}
+    for row in rows:
+        if row.attachment.update_id:
+            by_update.setdefault(row.attachment.update_id, []).append(row)
+    for update in context.get("updates") or []:
+        update.files = by_update.get(update.pk, [])
+        if update.author_id == request.user.pk:
+            update.files_upload_url = upload_url("update", update.pk)
+    _record_files(
+        request,
+        referral,
+        context,
+        record_type="referral",
+        key=referral.pk,
+        may_add=True,
+        rows=[row for row in rows if row.attachment.referral_id],
+    )
+
+
+def referral_action_files(request, referral, context) -> None:
+    """The referral's action forms (progress, decline, complete, close…) take files: they go
+    on the update the action writes."""
+    from evidence.views import scanner_notice, update_action_url
+
+    action = context.get("action")
+    if action:
+        context["update_files_url"] = update_action_url(referral, action)
+        context["scanner_notice"] = scanner_notice()
 
 
 def victim_files(request, victim, context) -> None:
@@ -101,5 +168,5 @@ def victim_files(request, victim, context) -> None:
 extend_page("case", case_files)
 extend_page("request", request_files)
 extend_page("referral", referral_files)
-# The victim page's documents section is not registered yet: on a phone it widens the page
-# (tests/browser/test_pages_on_a_phone.py). A victim's documents are reached through the API.
+extend_page("referral_action", referral_action_files)
+extend_page("victim", victim_files)

@@ -21,6 +21,8 @@ def case_of(attachment: Attachment):
         return attachment.message.case
     if attachment.request_id:
         return attachment.request.case
+    if attachment.answer_id:
+        return attachment.answer.case
     return None
 
 
@@ -101,6 +103,8 @@ def download_name(view: FileView) -> str:
         record = case.reference
     elif attachment.victim_id:
         record = attachment.victim.code
+    elif attachment.update_id:
+        record = attachment.update.referral.victim.code
     else:
         record = attachment.referral.victim.code
     parts = [part for part in (view.handling_code, record, stem) if part]

@@ -6,7 +6,9 @@
 | a case message        | those who see the message (`Message.visible_to`: FULL on the case,  |
 |                       | or the two parties of a request's thread)                           |
 | a cooperation request | its two parties (`CooperationRequest.visible_to`)                   |
+| a request's answer    | the same two parties (the request's rule)                           |
 | a referral            | the referring office and the receiving partner (`Referral`)         |
+| a referral's update   | the same two parties (the referral's rule)                          |
 | a victim              | those who see every personal field of the victim                    |
 |                       | (`Victim.with_personal_access`: lead or recording office, a consented |
 |                       | FULL_WITH_VICTIMS share, a referral whose service needs every field) |
@@ -16,6 +18,8 @@ module writes no rule of its own. HQ sees every file (`VisibleQuerySet`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -45,7 +49,9 @@ class AttachmentQuerySet(VisibleQuerySet):
             Q(case__in=cases.values("pk"))
             | Q(message__in=messages.values("pk"))
             | Q(request__in=requests.values("pk"))
+            | Q(answer__in=requests.values("pk"))
             | Q(referral__in=referrals.values("pk"))
+            | Q(update__referral__in=referrals.values("pk"))
             | Q(victim__in=victims.values("pk"))
         )
 
@@ -57,20 +63,43 @@ class AttachmentQuerySet(VisibleQuerySet):
         return self.filter(status=FileStatus.AVAILABLE)
 
     def on(self, record):
-        """The files of one record (a Case, Message, CooperationRequest, Referral or Victim)."""
+        """The files of one record (a Case, Message, CooperationRequest, `AnswerOf` a request,
+        Referral, ReferralUpdate or Victim)."""
         from evidence.models import RECORD_FIELDS
 
         name = record_field(record)
         assert name in RECORD_FIELDS
-        return self.filter(**{name: record})
+        return self.filter(**{f"{name}_id": record.pk})
+
+
+@dataclass(frozen=True)
+class AnswerOf:
+    """The answer of a cooperation request, as a record files hang on: the answer is the
+    request's own field, so its files name the request (`Attachment.answer`)."""
+
+    request: object
+
+    @property
+    def pk(self) -> int:
+        return self.request.pk
+
+    @property
+    def case(self):
+        return self.request.case
+
+    def get_absolute_url(self) -> str:
+        return self.request.get_absolute_url() + "#answer"
 
 
 def record_field(record) -> str:
     """The Attachment field that holds `record` ("case", "message", …)."""
+    if isinstance(record, AnswerOf):
+        return "answer"
     return {
         "case": "case",
         "message": "message",
         "cooperationrequest": "request",
         "referral": "referral",
+        "referralupdate": "update",
         "victim": "victim",
     }[record._meta.model_name]

@@ -40,14 +40,14 @@ from evidence.constants import (
     FileStatus,
 )
 from evidence.models import Attachment, FileDownload
-from evidence.querysets import record_field
+from evidence.querysets import AnswerOf, record_field
 from evidence.scanning import ScannerUnavailable, ScanResult, get_scanner
 from glo_act.errors import DomainError, PermissionDenied
-from liaison_offices.access import scope_of
+from liaison_offices.access import can_work_office, scope_of
 from liaison_offices.constants import HQ_CODE, EventKind
 from liaison_offices.models import LinkOffice, Membership
 from liaison_offices.notifications import publish
-from victims.models import Referral, Victim
+from victims.models import Referral, ReferralUpdate, Victim
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +157,9 @@ def _lock_record(user, record):
     """The record, re-read inside the transaction through the rule for adding files to it.
 
     A case: seen at FULL level (as for posting a message); a message: its author; a request:
-    its two parties; a referral: the referring office or the receiving partner; a victim:
-    those who may change the victim. Not visible at all → 404.
+    its two parties; a request's answer: the answering party, once it has answered; a
+    referral: the referring office or the receiving partner; a referral's update: its author;
+    a victim: those who may change the victim. Not visible at all → 404.
     """
     kind = record_field(record)
     if kind == "case":
@@ -183,10 +184,42 @@ def _lock_record(user, record):
         if found is None:
             raise Http404("No such request.")
         return found
+    if kind == "answer":
+        found = (
+            CooperationRequest.objects.visible_to(user)
+            .select_related("case", "from_office", "to_office", "to_partner")
+            .filter(pk=record.pk)
+            .first()
+        )
+        if found is None:
+            raise Http404("No such request.")
+        answering = (
+            can_work_office(user, found.to_office_id)
+            if found.to_office_id is not None
+            else found.to_partner_id in scope_of(user).partner_ids
+        )
+        if not answering:
+            raise PermissionDenied(f"Only {found.recipient} can attach files to its answer.")
+        if not found.answer:
+            raise PermissionDenied("The request has no answer yet: attach the files to it.")
+        return AnswerOf(found)
     if kind == "referral":
         found = Referral.objects.visible_to(user).filter(pk=record.pk).first()
         if found is None:
             raise Http404("No such referral.")
+        return found
+    if kind == "update":
+        found = (
+            ReferralUpdate.objects.filter(
+                referral__in=Referral.objects.visible_to(user).values("pk"), pk=record.pk
+            )
+            .select_related("referral__victim", "referral__from_office", "referral__partner")
+            .first()
+        )
+        if found is None:
+            raise Http404("No such update.")
+        if found.author_id != user.pk:
+            raise PermissionDenied("Only the author of an update can attach files to it.")
         return found
     victim = Victim.objects.restrict(user, "change").filter(pk=record.pk).first()
     if victim is None:
@@ -205,6 +238,10 @@ def check_can_add(user, record) -> None:
 
 
 def _uploader_organisation(user, record):
+    if isinstance(record, AnswerOf):
+        return record.request.to_office, record.request.to_partner
+    if isinstance(record, ReferralUpdate):
+        record = record.referral
     if isinstance(record, Case | Message | CooperationRequest):
         from cases.services._common import acting_organisation
 
@@ -243,8 +280,9 @@ def _store(item: Screened) -> tuple[str, str]:
 def _new_attachment(user, record, item: Screened, *, title: str, kind: str, status: str):
     office, partner = _uploader_organisation(user, record)
     name, wrapped = _store(item)
+    held = record.request if isinstance(record, AnswerOf) else record
     return Attachment(
-        **{record_field(record): record},
+        **{record_field(record): held},
         kind=kind,
         title=_title_for(item, title),
         file_name=item.name,
@@ -272,11 +310,19 @@ def _check_kind(kind: str) -> str:
 
 
 def attachments_add(
-    *, acting_user, record, files: list[Screened], title: str = "", kind: str = FileKind.OTHER
+    *,
+    acting_user,
+    record,
+    files: list[Screened],
+    title: str = "",
+    kind: str = FileKind.OTHER,
+    announce: bool = True,
 ) -> list[Attachment]:
     """Store the screened, clean `files` on `record` (one transaction; nothing on refusal).
 
     `title` names the file when one is added (default: its file name without extension).
+    `announce=False` when the files come with a write that notifies of its own (a request's
+    answer, a referral's update, posted with its files): one notification, not two.
     """
     kind = _check_kind(kind)
     if any(item.infected for item in files):
@@ -300,7 +346,8 @@ def attachments_add(
                 attachment.save()
                 created.append(attachment)
             for attachment in created:
-                _announce(acting_user, attachment)
+                if announce:
+                    _announce(acting_user, attachment)
                 if attachment.status == FileStatus.CHECKING:
                     from evidence.tasks import scan_file
 
@@ -329,13 +376,15 @@ def _announce(actor, attachment: Attachment) -> None:
             min_level=ShareLevel.FULL,
         )
         payload["reference"] = label = case.reference
-    elif isinstance(record, CooperationRequest):
-        offices = [o for o in (record.from_office, record.to_office) if o]
-        partners = [p for p in (record.to_partner,) if p]
-        payload["reference"] = label = record.case.reference
-    elif isinstance(record, Referral):
-        offices, partners = [record.from_office], [record.partner]
-        payload["victim_code"] = label = record.victim.code
+    elif isinstance(record, CooperationRequest | AnswerOf):
+        request = record.request if isinstance(record, AnswerOf) else record
+        offices = [o for o in (request.from_office, request.to_office) if o]
+        partners = [p for p in (request.to_partner,) if p]
+        payload["reference"] = label = request.case.reference
+    elif isinstance(record, Referral | ReferralUpdate):
+        referral = record.referral if isinstance(record, ReferralUpdate) else record
+        offices, partners = [referral.from_office], [referral.partner]
+        payload["victim_code"] = label = referral.victim.code
     else:
         offices = [record.recorded_by_office]
         payload["victim_code"] = label = record.code

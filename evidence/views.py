@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -18,24 +19,43 @@ from cases.access import case_access
 from cases.models import CooperationRequest
 from cases.querysets import get_case_for_user
 from cases.views.case_page import case_page_context
+from cases.views.requests import RequestDetailView
 from evidence import services
 from evidence.constants import SERVED_AS_IS, Door, FileStatus
 from evidence.forms import UploadForm
 from evidence.models import Attachment
 from evidence.presentation import case_of, download_name, file_view
+from evidence.querysets import AnswerOf
 from evidence.scanning import get_scanner
 from glo_act import submit_once
-from glo_act.errors import DomainError
+from glo_act.errors import ConflictError, DomainError
 from glo_act.pages import add_domain_error, is_htmx
-from victims.models import Referral, Victim
+from victims.models import Referral, ReferralUpdate, Victim
+from victims.views import ReferralActionView
 
 
 def record_for(user, record_type: str, key: str):
     """The record a page adds files to, if the user sees it (else 404)."""
     if record_type == "case":
         return get_case_for_user(user, key)
+    if record_type in ("request", "answer", "referral", "update") and not (
+        str(key).isdigit() and len(str(key)) < 16
+    ):
+        raise Http404("No such record.")
+    if record_type == "update":
+        found = (
+            ReferralUpdate.objects.filter(
+                referral__in=Referral.objects.visible_to(user).values("pk"), pk=key
+            )
+            .select_related("referral__victim")
+            .first()
+        )
+        if found is None:
+            raise Http404("No such record.")
+        return found
     lookups = {
         "request": (CooperationRequest, "pk"),
+        "answer": (CooperationRequest, "pk"),
         "referral": (Referral, "pk"),
         "victim": (Victim, "code"),
     }
@@ -45,10 +65,14 @@ def record_for(user, record_type: str, key: str):
     found = model.objects.visible_to(user).filter(**{field: key}).first() if key else None
     if found is None:
         raise Http404("No such record.")
-    return found
+    return AnswerOf(found) if record_type == "answer" else found
 
 
 def record_url(record) -> str:
+    if isinstance(record, AnswerOf):
+        return record.get_absolute_url()
+    if isinstance(record, ReferralUpdate):
+        return f"{record.referral.get_absolute_url()}#update-{record.pk}"
     return record.get_absolute_url() + "#files"
 
 
@@ -60,6 +84,11 @@ def scanner_notice() -> str:
         "Development scanner: files are checked for the EICAR test file only. Production scans "
         "every file with ClamAV."
     )
+
+
+def _forbidden(exc: DomainError) -> DjangoPermissionDenied:
+    """A page's 403 with the service's words (the record is seen, adding to it is not theirs)."""
+    return DjangoPermissionDenied(exc.message)
 
 
 class UploadView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
@@ -86,7 +115,10 @@ class UploadView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request, record_type, key):
-        services.check_can_add(request.user, self.record)
+        try:
+            services.check_can_add(request.user, self.record)
+        except DomainError as exc:
+            raise _forbidden(exc)
         return self.render_form(UploadForm())
 
     def post(self, request, record_type, key):
@@ -102,7 +134,7 @@ class UploadView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
                 )
             except DomainError as exc:
                 if exc.status_code == 403:
-                    raise
+                    raise _forbidden(exc)
                 add_domain_error(form, exc)
             else:
                 # Not in `submit_once.run`: an infected file's record must outlive its refusal.
@@ -206,7 +238,15 @@ def download_response(user, attachment: Attachment, door: str):
 def visible_file_or_404(user, public_id) -> Attachment:
     attachment = (
         Attachment.objects.visible_to(user)
-        .select_related("case", "message__case", "request__case", "victim", "referral__victim")
+        .select_related(
+            "case",
+            "message__case",
+            "request__case",
+            "answer__case",
+            "victim",
+            "referral__victim",
+            "update__referral__victim",
+        )
         .filter(public_id=public_id)
         .first()
     )
@@ -223,3 +263,141 @@ class DownloadView(LoginRequiredMixin, View):
 
 def upload_url(record_type: str, key) -> str:
     return reverse("evidence:upload", kwargs={"record_type": record_type, "key": str(key)})
+
+
+def answer_url(req) -> str:
+    return reverse("evidence:answer_post", kwargs={"pk": req.pk})
+
+
+def update_action_url(referral, action: str) -> str:
+    return reverse("evidence:update_post", kwargs={"pk": referral.pk, "action": action})
+
+
+def _files_error(form, exc: DomainError) -> None:
+    if exc.field == "files":
+        form.add_error(None, exc.message)
+    else:
+        add_domain_error(form, exc)
+
+
+class AnswerWithFilesView(RequestDetailView):
+    """The answer form of a request when it carries files: the files are screened first, then
+    the answer is sent and its files added in one transaction (nothing of it on a refusal).
+    The answer's own notification tells the requesting office; the files come with it."""
+
+    form_token = submit_once.WHEN_SENT  # the request's state refuses a second answer
+
+    def post(self, request, *args, **kwargs):
+        req = self.object
+        form = case_forms.AnswerForm(request.POST, overdue=req.is_overdue)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(answer_form=form), status=422)
+        uploads = [f for f in request.FILES.getlist("files") if f]
+        try:
+            screened = services.screen_uploads(uploads) if uploads else []
+            # An infected file is kept for HQ on the request: the answer is not there yet.
+            services.refuse_infected(request.user, req, screened)
+
+            def answer_with_files():
+                with transaction.atomic():
+                    answered = case_services.request_answer(
+                        acting_user=request.user,
+                        request=req,
+                        answer=form.cleaned_data["answer"],
+                        late_reason=form.cleaned_data.get("late_reason") or "",
+                    )
+                    if screened:
+                        services.attachments_add(
+                            acting_user=request.user,
+                            record=AnswerOf(answered),
+                            files=screened,
+                            announce=False,
+                        )
+                return answered
+
+            outcome = submit_once.run(
+                request,
+                answer_with_files,
+                result_url=lambda answered: req.get_absolute_url(),
+                required=False,  # the request's state refuses a second answer anyway
+            )
+        except DomainError as exc:
+            if exc.field != "files" and exc.field not in form.fields:
+                messages.error(request, exc.message)
+                return redirect(req.get_absolute_url())
+            _files_error(form, exc)
+            return self.render_to_response(self.get_context_data(answer_form=form), status=422)
+        if outcome.repeated:
+            messages.info(request, submit_once.ALREADY_SAVED)
+        else:
+            count = len(screened)
+            messages.success(
+                request,
+                "Answer sent"
+                + (f" with {count} file{'s' if count != 1 else ''}." if count else "."),
+            )
+        return redirect(req.get_absolute_url() + "#answer")
+
+
+class UpdateWithFilesView(ReferralActionView):
+    """A referral's action form (progress, decline, complete, close, revoke…) with files: the
+    files are screened first, then the action runs and its files go on the update it writes, in
+    one transaction. The action's own notification tells the other party."""
+
+    form_token = submit_once.REQUIRED  # a progress report adds an update each time
+
+    def post(self, request, pk, action):
+        form = self.form_class(request.POST)
+        uploads = [f for f in request.FILES.getlist("files") if f]
+        if form.is_valid():
+            try:
+                screened = services.screen_uploads(uploads) if uploads else []
+                services.refuse_infected(request.user, self.referral, screened)
+
+                def act_with_files():
+                    with transaction.atomic():
+                        referral = self.call(request.user, self.referral, form.cleaned_data)
+                        if screened:
+                            # The update the action just wrote (the referral is locked by it).
+                            update = (
+                                ReferralUpdate.objects.filter(
+                                    referral=referral, author=request.user
+                                )
+                                .select_related("referral__victim")
+                                .latest("id")
+                            )
+                            services.attachments_add(
+                                acting_user=request.user,
+                                record=update,
+                                files=screened,
+                                announce=False,
+                            )
+                    return referral
+
+                outcome = submit_once.run(
+                    request,
+                    act_with_files,
+                    result_url=lambda referral: referral.get_absolute_url() + "#updates",
+                    required=action == "progress",
+                )
+            except ConflictError as exc:  # the referral moved on since the page was drawn
+                if uploads:
+                    messages.warning(
+                        request,
+                        "Nothing was saved, and a browser cannot keep chosen files: attach "
+                        "them again before you save.",
+                    )
+                return self.conflict(form, exc)
+            except DomainError as exc:
+                _files_error(form, exc)
+            else:
+                if outcome.repeated:
+                    messages.info(request, submit_once.ALREADY_SAVED)
+                    return redirect(outcome.url)
+                referral = outcome.result
+                messages.success(
+                    request,
+                    self.message.format(office=referral.from_office.name, partner=referral.partner),
+                )
+                return redirect(outcome.url)
+        return self.render_form(form, status=422)

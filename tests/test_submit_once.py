@@ -413,6 +413,14 @@ def hand_over(cast):
     return Sent(cast.uk, url, data, HandOver.objects.count)
 
 
+def referral_progress_with_files(cast):
+    """The same report through the form that takes files (evidence/views.py)."""
+    referral = _accepted_referral(cast)
+    data = {"note": "Placed in the Lahore shelter"}
+    url = reverse("evidence:update_post", kwargs={"pk": referral.pk, "action": "progress"})
+    return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
+
+
 CREATING_FORMS = [
     case_create,
     case_share,
@@ -429,6 +437,7 @@ CREATING_FORMS = [
     referral_progress,
     flag_add,
     hand_over,
+    referral_progress_with_files,
 ]
 
 

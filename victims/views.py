@@ -1003,6 +1003,8 @@ class ReferralActionView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
             "danger": self.kwargs["action"] in ("decline", "revoke", "close"),
             **extra,
         }
+        # What other apps add to the form (the evidence app's files): glo_act.pages.extend_page.
+        page_extensions("referral_action", self.request, self.referral, context)
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request, pk, action):

@@ -22,8 +22,20 @@ class AttachmentFilter(StrictFilterSet):
         max_value=2**53,
         help_text="Files on this cooperation request.",
     )
+    answer = django_filters.NumberFilter(
+        field_name="answer_id",
+        min_value=1,
+        max_value=2**53,
+        help_text="Files on the answer to this cooperation request.",
+    )
     referral = django_filters.NumberFilter(
         field_name="referral_id", min_value=1, max_value=2**53, help_text="Files on this referral."
+    )
+    update = django_filters.NumberFilter(
+        field_name="update_id",
+        min_value=1,
+        max_value=2**53,
+        help_text="Files on this update of a referral.",
     )
     victim = django_filters.CharFilter(
         field_name="victim__code", max_length=24, help_text="Documents of this victim (code)."
@@ -32,4 +44,4 @@ class AttachmentFilter(StrictFilterSet):
 
     class Meta:
         model = Attachment
-        fields = ["case", "message", "request", "referral", "victim", "kind"]
+        fields = ["case", "message", "request", "answer", "referral", "update", "victim", "kind"]

@@ -13,8 +13,8 @@ class RecordSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=RecordType.choices)
     case = serializers.CharField(allow_null=True, help_text="The case's reference, if any.")
     id = serializers.CharField(
-        help_text="The record: a case reference, a victim code, or a message, request or "
-        "referral id."
+        help_text="The record: a case reference, a victim code, or the id of a message, a "
+        "request (also for its answer), a referral or a referral's update."
     )
 
 
@@ -81,8 +81,9 @@ class FileUploadSerializer(serializers.Serializer):
     )
     record = serializers.CharField(
         max_length=40,
-        help_text="The record: a case reference, a victim code, or a message, cooperation "
-        "request or referral id.",
+        help_text="The record: a case reference, a victim code, or the id of a message, a "
+        "cooperation request (also for `answer`: the answer to that request), a referral or a "
+        "referral's update.",
     )
     file = serializers.FileField(
         allow_empty_file=False,

@@ -103,8 +103,10 @@ class FileViewSet(
             "case__lead_office",
             "message__case__lead_office",
             "request__case__lead_office",
+            "answer__case__lead_office",
             "victim",
             "referral__victim",
+            "update__referral__victim",
             "uploaded_by_office",
             "uploaded_by_partner",
         )

@@ -25,6 +25,8 @@ from tests.evidence.conftest import pdf_bytes, png_bytes, upload
 from victims import services as victim_services
 from victims.constants import ConsentPurpose
 
+PHONE = 390
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -59,6 +61,10 @@ def shared_case(eager, evidence_root):
         handling_code=HandlingCode.H1,
     )
     return case, users
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
 def test_message_files_reach_the_full_share_and_nobody_else(shared_case, sign_in, tmp_path):
@@ -135,3 +141,71 @@ def test_a_provider_downloads_its_referrals_file_but_not_the_cases(shared_case, 
         )
     assert caught.value.suggested_filename == f"{victim.code}_intake.pdf"
     assert provider.goto(case_file.download_url).status == 404
+
+
+def test_a_victims_documents_on_the_victim_page_fit_a_phone(demo, eager, evidence_root, sign_in):
+    """ilo.gbr adds a victim's passport scan on the victim page (no JavaScript needed, here with
+    it: the progress bar); the document is listed by its kind only, and the page fits a phone."""
+    from victims.models import Victim
+
+    victim = Victim.objects.filter(recorded_by_office__code="GBR").order_by("code").first()
+    scan = evidence_root.parent / "passport-scan.png"
+    scan.write_bytes(png_bytes(80, 60))
+    uk = sign_in("ilo.gbr", width=PHONE, height=900)
+    uk.goto(victim.get_absolute_url())
+    files = uk.locator("#files")
+    expect(files).to_contain_text("No files on this record yet.")
+    assert fits(uk)
+    files.locator("#id_files").set_input_files(str(scan))
+    files.locator("#id_kind").select_option("identity_document")
+    files.get_by_role("button", name="Upload").click()
+    expect(files.locator(".files li")).to_have_count(1)
+    expect(files.locator(".files li")).to_contain_text("Identity document")
+    expect(files.locator(".files li")).not_to_contain_text("passport-scan")  # named by kind
+    assert fits(uk)
+    (document,) = Attachment.objects.filter(victim=victim)
+    expect(files.locator(".digest code")).to_have_text(document.sha256)
+    ARTIFACTS.mkdir(exist_ok=True)
+    uk.screenshot(path=str(ARTIFACTS / "evidence-victim-files-phone.png"), full_page=True)
+    uk.set_viewport_size({"width": 1280, "height": 900})
+    uk.reload()
+    uk.locator("#files").screenshot(path=str(ARTIFACTS / "evidence-victim-files.png"))
+    uk.screenshot(path=str(ARTIFACTS / "evidence-victim-page.png"), full_page=True)
+
+
+def test_eicar_and_a_26_mb_file_are_refused_in_the_page_and_nothing_is_stored(
+    shared_case, sign_in, clamd, evidence_root, tmp_path
+):
+    """The case page's upload form, as an officer uses it (JavaScript on: the upload runs with
+    its progress bar, the refusal page comes back in place): the error beside the field names
+    the file and the reason, and nothing of the refused upload is stored for anyone."""
+    from evidence.constants import FileStatus
+    from evidence.scanning import EICAR
+
+    case, users = shared_case
+    eicar, big = tmp_path / "invoice.txt", tmp_path / "scan.pdf"
+    eicar.write_bytes(EICAR)
+    with big.open("wb") as out:
+        out.write(b"%PDF-1.4\n")
+        out.write(b"0" * (26 * 1024 * 1024))
+
+    uk = sign_in("ilo.gbr")
+    uk.goto(case.get_absolute_url())
+    uk.locator("#files #id_files").set_input_files(str(eicar))
+    uk.locator("#files").get_by_role("button", name="Upload").click()
+    expect(uk.locator(".file-drop .error")).to_contain_text(
+        "invoice.txt: malware was found (GloAct.Test.EICAR"
+    )
+    (quarantined,) = Attachment.objects.all()
+    assert quarantined.status == FileStatus.INFECTED  # kept, encrypted, for HQ only
+    assert uk.goto(quarantined.download_url).status == 404
+
+    uk.goto(case.get_absolute_url())
+    uk.locator("#files #id_files").set_input_files(str(big))
+    uk.locator("#files").get_by_role("button", name="Upload").click()
+    expect(uk.locator(".file-drop .error")).to_contain_text(
+        "scan.pdf is 26.0 MB; files may be at most 25.0 MB. Nothing was uploaded."
+    )
+    assert Attachment.objects.count() == 1
+    stored = [p for p in evidence_root.rglob("*") if p.is_file()]
+    assert [p.name for p in stored] == [Path(quarantined.storage_name).name]

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cases import services as case_services
 from cases.constants import CaseKind, Exploitation, HandlingCode, ShareLevel
 from evidence.scanning import EICAR
+from tests.api.conftest import api_client  # noqa: F401  the API fixture
 
 
 @pytest.fixture(autouse=True)

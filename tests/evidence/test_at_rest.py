@@ -24,6 +24,7 @@ def document() -> bytes:
     return f"Passport of {NAME}, number {PASSPORT}, issued in Lahore.\n".encode() * 2000
 
 
+@pytest.mark.postgres  # pg_dump
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_database_dump_and_the_storage_hold_no_plaintext_of_a_victims_document(
     cast, evidence_root

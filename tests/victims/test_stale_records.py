@@ -127,6 +127,23 @@ def test_a_referral_closed_in_tab_b_after_progress_in_tab_a_is_refused_and_keeps
     assert referral.status == ReferralStatus.CLOSED
 
 
+def test_the_form_that_takes_files_refuses_a_stale_report_with_the_same_merge(
+    cast, login, referral
+):
+    services.referral_accept(acting_user=cast.provider, referral=referral)
+    client = login(cast.provider)
+    tab_b = client.get(_action(referral, "progress"))
+    version = opened_version(tab_b)
+    services.referral_progress(acting_user=cast.provider, referral=referral, note="Bed found")
+    entries = referral.updates.count()
+    url = reverse("evidence:update_post", kwargs={"pk": referral.pk, "action": "progress"})
+    refused = client.post(url, {"form_token": new_token(), "note": "Moved in", "version": version})
+    assert refused.status_code == 200
+    assert "Someone else changed this referral while you were editing" in text(refused)
+    assert "Moved in</textarea>" in text(refused)
+    assert referral.updates.count() == entries
+
+
 def test_accepting_a_referral_declined_meanwhile_says_there_is_nothing_left_to_save(
     cast, login, referral
 ):

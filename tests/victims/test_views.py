@@ -206,8 +206,9 @@ def test_the_victim_page_query_count_does_not_grow(cast, login, register, assert
         )
     client = login(cast.uk)
     # 1 session, 2 user, 3 scope, 4 the victim (visibility, may-change and personal-data
-    # rule in one query), 5 linked cases, 6 consents, 7 referrals, 8 unread badge.
-    with assert_queries(8):
+    # rule in one query), 5 linked cases, 6 consents, 7 referrals, 8 the victim's documents
+    # (evidence/panels.py), 9 unread badge.
+    with assert_queries(9):
         assert client.get(detail(victim)).status_code == 200
 
 
