@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.test import RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from cases import services as case_services
@@ -40,7 +40,7 @@ from cases.models import (
 )
 from glo_act import submit_once
 from glo_act.models import FormSubmission
-from glo_act.submit_once import FIELD
+from glo_act.submit_once import FIELD, REQUIRED
 from liaison_offices.constants import Service
 from victims import services as victim_services
 from victims.constants import ConsentPurpose
@@ -398,6 +398,15 @@ def referral_progress(cast):
     return Sent(cast.provider, url, data, ReferralUpdate.objects.count)
 
 
+def message_with_files(cast):
+    """The case's message form as it is sent when files may go with it (evidence/views.py);
+    sent here without files, so no scanner is needed."""
+    case = _case(cast)
+    data = {"body": "Photographs of the kiln attached.", "reliability": "B", "accuracy": "2"}
+    url = reverse("evidence:message_post", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, Message.objects.count)
+
+
 def flag_add(cast):
     case = _case(cast)
     soon = timezone.localdate() + dt.timedelta(days=14)
@@ -438,6 +447,7 @@ CREATING_FORMS = [
     flag_add,
     hand_over,
     referral_progress_with_files,
+    message_with_files,
 ]
 
 
@@ -449,6 +459,38 @@ def problems(response) -> str:
 
 def post(login, sent: Sent, data: dict):
     return login(sent.user).post(sent.url, data, **(sent.headers or {}))
+
+
+# Function views that create something, tested at the end of this file (they answer with a
+# page showing what they made, not a redirect to it).
+CREATING_FUNCTION_VIEWS = {
+    "accounts.views.hq_user",
+    "accounts.views.security",
+    "accounts.views.second_step",
+}
+
+
+def test_every_view_that_creates_something_is_posted_twice_here(cast):
+    """`REQUIRED` says a view creates something: each such view must be in CREATING_FORMS (or,
+    a function view, among the accounts tests below), or its repeat goes untested."""
+    posted = {resolve(form(cast).url).func.view_class for form in CREATING_FORMS}
+    creating = {cls for _, cls in page_views() if cls.__dict__.get("form_token") == REQUIRED}
+    untested = sorted(f"{c.__module__}.{c.__qualname__}" for c in creating - posted)
+    assert not untested, (
+        "Views with form_token = REQUIRED that no CREATING_FORMS entry posts: "
+        + ", ".join(untested)
+        + ". Add a function to CREATING_FORMS in tests/test_submit_once.py returning the "
+        "Sent(user, url, data, count) of a post that creates one row."
+    )
+    functions = {
+        f"{view.__module__}.{view.__qualname__}"
+        for _, _, view in function_views()
+        if getattr(view, "form_token", None) == REQUIRED
+    }
+    assert functions == CREATING_FUNCTION_VIEWS, (
+        "A function view that creates something needs its own test of a repeat below, then "
+        "its name in CREATING_FUNCTION_VIEWS."
+    )
 
 
 @pytest.mark.parametrize("form", CREATING_FORMS, ids=lambda f: f.__name__)
