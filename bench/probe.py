@@ -9,6 +9,7 @@ goes through the full middleware stack; queries are counted with CaptureQueriesC
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import django
@@ -26,6 +27,7 @@ from knox.models import AuthToken  # noqa: E402
 
 from accounts.two_factor import VERIFIED_AT_SESSION_KEY  # noqa: E402
 from cases.models import Case, CaseShare  # noqa: E402
+from glo_act.db import prepared_statement_sql  # noqa: E402
 from liaison_offices.access import scope_of  # noqa: E402
 from liaison_offices.services import api_token_issue  # noqa: E402
 
@@ -204,12 +206,19 @@ def _explain(probes: dict) -> tuple[str, dict[str, bool]]:
     ]
     with connection.cursor() as cursor:
         for number, sql in enumerate(probes["api_list_worst_25"]["sql"], start=1):
-            if "cases_case" not in sql:
+            # A prepared statement (glo_act/db.py) is explained as it runs, by EXECUTE, on
+            # this connection, which prepared it; its text says what it is.
+            name = re.match(r"EXECUTE (glo_act_q_\w+)\(", sql)
+            text = prepared_statement_sql(name.group(1)) if name else sql
+            if text is None or "cases_case" not in text:
                 continue
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-            kind = "count" if sql.lstrip().upper().startswith("SELECT COUNT(") else "page"
-            parts.append((kind, f"API case list, worst user, query {number}, as run:\n{sql}", plan))
+            kind = "count" if text.lstrip().upper().startswith("SELECT COUNT(") else "page"
+            title = f"API case list, worst user, query {number}, as run:\n{sql}"
+            if name:
+                title += f"\n-- prepared as:\n{text}"
+            parts.append((kind, title, plan))
     index_only = {
         kind: not any("Seq Scan" in plan for k, _, plan in parts if k == kind)
         for kind in ("page", "count")

@@ -4,8 +4,9 @@
 
 Run after `bench/run.py --probe-only` (which seeds the database and writes the credentials);
 it uses the same environment as the benchmark's gunicorn (DEBUG off, the benchmark secrets).
-For every scenario it prints the wall and CPU time of this process per request (CPU here is
-Python's share; the rest of the wall time is PostgreSQL and Redis), and the queries per request.
+For every scenario it prints the wall and CPU time of this process per request (Python's
+share), the CPU time of its PostgreSQL backend per request (the database's share; the rest of
+the wall time is waiting, and Redis), and the queries per request.
 With `--profile NAME` it prints cProfile's top functions, cumulative, for that scenario.
 
 The last row, `worker`, is the Celery task's share of a message POST: the events of
@@ -68,7 +69,15 @@ def main() -> None:
             )
         return client.get(scenario["path"], headers=headers)
 
-    print(f"{'scenario':<18} {'wall ms':>8} {'cpu ms':>8} {'queries':>8}")
+    def backend_cpu() -> float:
+        """CPU seconds of this process's PostgreSQL backend (it runs on this machine)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    print(f"{'scenario':<18} {'wall ms':>8} {'cpu ms':>8} {'db cpu ms':>9} {'queries':>8}")
     for scenario in run.scenarios(creds):
         name = scenario["name"]
         if only and name not in only and name != args.profile:
@@ -80,12 +89,14 @@ def main() -> None:
         with CaptureQueriesContext(connection) as captured:
             one(scenario)
         queries = len(captured)
+        db = backend_cpu()
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(args.requests):
             one(scenario)
         wall = (time.perf_counter() - wall) * 1000 / args.requests
         cpu = (time.process_time() - cpu) * 1000 / args.requests
-        print(f"{name:<18} {wall:8.2f} {cpu:8.2f} {queries:8d}")
+        db = (backend_cpu() - db) * 1000 / args.requests
+        print(f"{name:<18} {wall:8.2f} {cpu:8.2f} {db:9.2f} {queries:8d}")
         if name == args.profile:
             profiler = cProfile.Profile()
             profiler.enable()

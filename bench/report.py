@@ -30,7 +30,17 @@ LABELS = {
     "html_list_worst": "HTML case list, worst user",
     "html_case": "HTML case page",
     "message_post": "POST a message (notifies 5 offices)",
+    "dashboard": "Dashboard (home page), median user",
+    "html_list_filtered": "HTML case list filtered by status, median user",
+    "search_median": "Case search (a surname), median user",
+    "search_worst": "Case search (a surname), worst user",
+    "victims_list": "Victims list, median user",
+    "referrals": "Referrals list, median user",
+    "inbox": "Inbox, median user",
+    "statistics": "Statistics, the last twelve months, median user",
 }
+# The statistics page aggregates a year of records on every request (issue 22's bound).
+STATS_P99_MS = 300
 
 
 def baseline_of(name: str) -> str:
@@ -100,8 +110,17 @@ def targets(out: dict, quick_duration: float | None = None) -> list[dict]:
     reads = {
         name: s["paced"]["p99_ms"]
         for name, s in scenarios.items()
-        if s["method"] == "GET" and not name.startswith(("baseline", "file_"))
+        if s["method"] == "GET"
+        and not name.startswith(("baseline", "file_"))
+        and name != "statistics"
     }
+    if "statistics" in scenarios:
+        p99 = scenarios["statistics"]["paced"]["p99_ms"]
+        add(
+            f"p99 ≤ {STATS_P99_MS} ms for the statistics page at 50% of saturation",
+            f"{p99:.1f} ms",
+            p99 <= STATS_P99_MS,
+        )
     if reads:
         slowest = max(reads, key=reads.get)
         add(

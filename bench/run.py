@@ -529,6 +529,20 @@ def scenarios(creds: dict) -> list[dict]:
         {"name": "baseline_file", "path": "/bench/file/", "headers": token("bench.median")},
         {"name": "html_list_worst", "path": "/cases/", "headers": cookie("bench.worst")},
         {"name": "html_case", "path": f"/cases/{detail}/", "headers": cookie("bench.median")},
+        # The officers' other daily doors (pages, the median user's session; search also for
+        # the worst user, who searches the most cases).
+        {"name": "dashboard", "path": "/", "headers": cookie("bench.median")},
+        {
+            "name": "html_list_filtered",
+            "path": "/cases/?status=under_investigation",
+            "headers": cookie("bench.median"),
+        },
+        {"name": "search_median", "path": "/cases/?q=Mirza", "headers": cookie("bench.median")},
+        {"name": "search_worst", "path": "/cases/?q=Mirza", "headers": cookie("bench.worst")},
+        {"name": "victims_list", "path": "/victims/", "headers": cookie("bench.median")},
+        {"name": "referrals", "path": "/victims/referrals/", "headers": cookie("bench.median")},
+        {"name": "inbox", "path": "/inbox/", "headers": cookie("bench.median")},
+        {"name": "statistics", "path": "/statistics/", "headers": cookie("bench.median")},
         {
             "name": "message_post",
             "path": f"/api/v1/cases/{creds['message_case']}/messages/",

@@ -136,11 +136,12 @@ LIST_SQL = """
 WITH n AS ({count}), page AS ({page})
 SELECT n.count, c.reference, c.kind, c.status, c.title, c.summary, o.code,
        c.forms_of_exploitation::text, c.updated_at, c.lead_office_id, best.level,
-       best.handling_code, best.handling_conditions, best.expires_at
+       best.handling_code, best.handling_conditions, best.expires_at, au.username
 FROM n
 LEFT JOIN page ON true
 LEFT JOIN cases_case c ON c.id = page.id
 LEFT JOIN liaison_offices_linkoffice o ON o.id = c.lead_office_id
+LEFT JOIN auth_user au ON au.id = c.assigned_to_id
 LEFT JOIN LATERAL (
     SELECT s.level, s.handling_code, s.handling_conditions, s.expires_at
     FROM cases_caseshare s
@@ -247,7 +248,7 @@ def case_list(request) -> HttpResponse:
     results = []
     for row in rows[:page_size]:
         (_, reference, kind, status, title, summary, code, forms, updated, lead, level) = row[:11]
-        handling_code, conditions, expires = row[11:]
+        handling_code, conditions, expires, assignee = row[11:]
         if is_hq:
             access = {
                 "level": "hq",
@@ -282,6 +283,8 @@ def case_list(request) -> HttpResponse:
                 "lead_office": code,
                 "forms_of_exploitation": orjson.Fragment(forms),
                 "updated_at": updated,
+                # Who works a case is the lead office's (and HQ's) business only.
+                "assigned_to": assignee if access["level"] in ("hq", "lead_office") else None,
                 "access": access,
             }
         )

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases.constants import ShareLevel
+from glo_act.db import prepared_values
 from liaison_offices.access import Scope, VisibleQuerySet, can_work_office, scope_of
 
 GRANTS = "cases_casegrant"
@@ -501,7 +502,11 @@ def newest_first_page(cases, user, offset: int, limit: int, *, filtered: bool = 
     so a user with more than `WALK_MAX_RECIPIENTS` desks and organisations — who sees many
     cases, close together in the plain order — takes the plain query, as do HQ, the empty
     scope, another order and SQLite (the demo). `filtered=False` says that `cases` is all the
-    user's visible cases: the walks need not check their cases against it.
+    user's visible cases: the walks need not check their cases against it. Such an unfiltered
+    page of `values()` rows (the API list's) is read through a statement prepared per
+    connection (`glo_act.db.prepared_values`): its text is the same on every request of one
+    shape of scope. A filtered page is planned for its filter's values (a search pattern's
+    selectivity decides whether its trigram index pays), so it is not prepared.
     """
     scope = scope_of(user)
     plain = (
@@ -511,8 +516,9 @@ def newest_first_page(cases, user, offset: int, limit: int, *, filtered: bool = 
         or connection.vendor != "postgresql"
         or tuple(cases.query.order_by) != NEWEST_FIRST
     )
+    read = list if filtered else prepared_values
     if plain:
-        return list(cases[offset : offset + limit])
+        return read(cases[offset : offset + limit])
     grant = GrantSql(scope, timezone.now())
     among, among_params = "", ()
     if filtered:
@@ -537,7 +543,7 @@ def newest_first_page(cases, user, offset: int, limit: int, *, filtered: bool = 
         "ORDER BY walk.case_updated_at DESC, walk.case_id DESC LIMIT %s OFFSET %s"
     )
     params += [limit, offset]
-    return list(cases.filter(pk__in=RawSQL(page_ids, params)))  # noqa: S611 (as above)
+    return read(cases.filter(pk__in=RawSQL(page_ids, params)))  # noqa: S611 (as above)
 
 
 def count_visible_cases(user, limit: int) -> int:

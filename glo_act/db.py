@@ -1,22 +1,29 @@
-"""Statements prepared once per PostgreSQL connection, for the few hand-written ones every
-request runs (the API token with its scope; a page's access scope).
+"""Statements prepared once per PostgreSQL connection: the hand-written ones every request
+runs (the API token with its scope; a page's access scope), and the page query of the API's
+case list (`prepared_values`).
 
 PostgreSQL plans a statement each time it is sent. These are the same text on every request
-(only their parameters change), and their planning cost more CPU than running them: ~1.1 ms
-for the API token statement, ~1.0 ms for the scope query (bench/ANALYSIS.md). Prepared, they
-are planned once per connection. Prepared statements outlive transactions and last as long as
-the connection; a new connection prepares them again. A pooler in transaction mode (e.g.
-PgBouncer) does not keep them: connect to PostgreSQL directly, as docker-compose.yml does.
+(only their parameters change), and planning them costs more CPU than running them
+(bench/ANALYSIS.md). Prepared, they are planned once per connection. Prepared statements
+outlive transactions and last as long as the connection; a new connection prepares them again.
+A pooler in transaction mode (e.g. PgBouncer) does not keep them: connect to PostgreSQL
+directly, as docker-compose.yml does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection as default_connection
+from django.db.models.query import ValuesIterable
 
-# The raw DB-API connections and the names prepared on each.
+# The raw DB-API connections and the names prepared on each, oldest first.
 _prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Statements named by their text (`prepared_values`) come in as many shapes as the queries
+# that use them; each connection keeps at most this many, forgetting the least recently run.
+PREPARED_PER_CONNECTION = 64
 
 
 def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
@@ -27,8 +34,10 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         cursor.execute(sql, params)
         return
     connection.ensure_connection()
-    prepared = _prepared_on.setdefault(connection.connection, set())
-    if name not in prepared:
+    prepared = _prepared_on.setdefault(connection.connection, {})
+    if name in prepared:
+        prepared[name] = prepared.pop(name)  # now the most recently run
+    else:
         pieces = sql.split("%s")
         if len(pieces) != len(params) + 1 or "%" in "".join(pieces):
             raise ValueError(f"{name}: one %s placeholder per parameter, and no other %.")
@@ -37,10 +46,56 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         # connection, so that query counts stay those of the request, whichever request
         # happens to be the connection's first.
         with connection.connection.cursor() as raw:
+            while len(prepared) >= PREPARED_PER_CONNECTION:
+                raw.execute(f"DEALLOCATE {prepared.pop(next(iter(prepared)))}")
             raw.execute(f"PREPARE {name} AS {numbered}{pieces[-1]}")
-        prepared.add(name)
+        prepared[name] = name
     arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
     cursor.execute(f"EXECUTE {name}{arguments}", params or None)
+
+
+def prepared_values(queryset) -> list[dict]:
+    """The rows of a `values()` queryset, as `list(queryset)` gives them, its statement
+    prepared on the connection under a name taken from its text: for a list every request
+    reads, whose SQL is the same for every user of one shape of scope (only the parameters
+    change), so that PostgreSQL plans it once per connection, not on every request. Any other
+    queryset, a statement `execute_prepared` refuses, or another database: plainly."""
+    connection = default_connection
+    plain = (
+        connection.vendor != "postgresql"
+        or queryset.db != connection.alias
+        or queryset._iterable_class is not ValuesIterable
+    )
+    if plain:
+        return list(queryset)
+    query = queryset.query
+    compiler = query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # nothing can match: the queryset answers without the database
+        return list(queryset)
+    if "%" in sql.replace("%s", ""):
+        return list(queryset)
+    name = "glo_act_q_" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, name, sql, list(params))
+        rows = cursor.fetchall()
+    if compiler.has_extra_select:
+        rows = [row[: compiler.col_count] for row in rows]
+    # The row's names as ValuesIterable reads them.
+    if query.selected:
+        names = list(query.selected)
+    else:
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    return [dict(zip(names, row, strict=True)) for row in compiler.results_iter([rows])]
+
+
+def prepared_statement_sql(name: str) -> str | None:
+    """The text of the statement prepared as `name` on this connection (for EXPLAIN)."""
+    with default_connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # --- Advisory locks (PostgreSQL) ----------------------------------------------------------------

@@ -147,8 +147,14 @@ if DATABASE_STATEMENT_TIMEOUT_MS < 0:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT over-estimates the OR-EXISTS visibility count and compiles it on every
     # request (docs/performance.md#the-planners-just-in-time-compiler). Off on our connections.
+    # Our prepared statements (glo_act/db.py) are planned once, generically: left to choose,
+    # the planner re-plans the list page of a user with many desks on every call, its generic
+    # estimate for `= ANY($1)` being pessimistic (docs/performance.md#prepared-statements).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        options=f"-c jit=off -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        options=(
+            f"-c jit=off -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS} "
+            "-c plan_cache_mode=force_generic_plan"
+        ),
         connect_timeout=DATABASE_CONNECT_TIMEOUT_SECONDS,
     )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -51,3 +51,87 @@ def test_placeholders_must_match_the_parameters():
         assert cursor.fetchone()[0] == 9
         execute_prepared(cursor, "glo_act_test_constant", "SELECT 42", [])
         assert cursor.fetchone()[0] == 42
+
+
+# --- prepared_values: a values() queryset through a statement named by its text -------------
+
+
+def open_cases(cast, count: int) -> None:
+    from cases import services as case_services
+    from cases.constants import CaseKind, Exploitation
+
+    for number in range(count):
+        case_services.case_create(
+            acting_user=cast.users["uk"],
+            lead_office=cast.offices["GBR"],
+            kind=CaseKind.TIP,
+            title=f"Farm workers from Punjab ({number})",
+            summary="Recruited for farm work, passports taken.",
+            forms_of_exploitation=[Exploitation.FORCED_LABOUR],
+        )
+
+
+def names_prepared() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'glo_act_q_%%'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_prepared_values_answers_as_the_queryset_does(cast):
+    from django.db.models import F
+
+    from cases.models import Case
+    from glo_act.db import prepared_values
+
+    open_cases(cast, 3)
+    rows = (
+        Case.objects.annotate(office_code=F("lead_office__code"))
+        .order_by("-updated_at", "-id")
+        .values("reference", "forms_of_exploitation", "updated_at", "office_code")
+    )
+    before = names_prepared()
+    for page in (rows[:2], rows[1:3], rows.filter(title__startswith="Farm")[:5]):
+        assert prepared_values(page) == list(page)
+    assert len(names_prepared() - before) == 3  # one statement per text, reused by neither
+    assert prepared_values(rows[:2]) == list(rows[:2])
+    assert len(names_prepared() - before) == 3  # the same text runs the same statement
+    # Not a values() queryset, or nothing can match: plainly, as the queryset answers.
+    assert prepared_values(Case.objects.order_by("id")[:2]) == list(Case.objects.order_by("id")[:2])
+    assert prepared_values(Case.objects.none().values("id")) == []
+    assert len(names_prepared() - before) == 3
+
+
+def test_a_connection_keeps_a_bounded_number_of_statements(cast, monkeypatch):
+    from cases.models import Case
+    from glo_act import db
+
+    open_cases(cast, 1)
+    monkeypatch.setattr(db, "PREPARED_PER_CONNECTION", 3)
+    before = names_prepared()
+    for size in range(1, 7):  # six texts (a different LIMIT each)
+        page = Case.objects.order_by("id").values("reference")[:size]
+        assert db.prepared_values(page) == list(page)
+    assert len(names_prepared() | before) <= 3 + len(before)
+    assert len(names_prepared()) <= 3
+
+
+def test_the_api_list_prepares_its_page_and_a_filtered_list_does_not(cast):
+    from rest_framework.test import APIClient
+
+    from liaison_offices.services import api_token_issue
+
+    open_cases(cast, 2)
+    token, _ = api_token_issue(acting_user=None, user=cast.users["uk"], ttl=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    before = names_prepared()
+    plain = client.get("/api/v1/cases/")
+    assert plain.status_code == 200 and plain.json()["count"] == 2
+    added = names_prepared() - before
+    assert len(added) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [*added])
+        assert "cases_case" in cursor.fetchone()[0]
+    searched = client.get("/api/v1/cases/", {"search": "Punjab"})
+    assert searched.status_code == 200 and searched.json()["count"] == 2
+    assert names_prepared() - before == added

@@ -256,7 +256,7 @@ class VictimListView(VisibleMixin, PageView):
         form = victim_forms.VictimFilterForm(self.request.GET or None)
         form.is_valid()
         data = getattr(form, "cleaned_data", {})
-        victims = self.visible()
+        victims = self.visible().starting_from_own(self.request.user)
         if data.get("q"):
             victims = victims.filter(code__icontains=data["q"].strip())
         if data.get("identification_status"):

@@ -6,6 +6,7 @@ through `Attachment.objects.visible_to` and `evidence.services`, as the pages ar
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -121,10 +122,23 @@ class FileViewSet(
     parser_classes = [MultiPartParser, FormParser]  # uploads are multipart; nothing else posts
 
     def get_object(self):
+        """The visible file by its id, then the file with its records by primary key (two
+        statements, as `evidence.views.visible_file_or_404` explains)."""
         try:
-            return super().get_object()
-        except (ValueError, TypeError):
+            pk = (
+                self.filter_queryset(self.get_queryset())
+                .select_related(None)
+                .filter(public_id=self.kwargs["public_id"])
+                .values_list("pk", flat=True)
+                .first()
+            )
+        except (ValueError, TypeError, ValidationError):
             raise Http404("No such file.")
+        if pk is None:
+            raise Http404("No such file.")
+        attachment = self.queryset.get(pk=pk)  # scoped: `pk` came from get_queryset() above
+        self.check_object_permissions(self.request, attachment)
+        return attachment
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())

@@ -28,6 +28,7 @@ def test_readyz_is_ok_when_every_part_answers(client, settings):
     }
 
 
+@pytest.mark.redis  # the cache is in-process without REDIS_URL (make test-fast)
 @pytest.mark.django_db
 def test_readyz_is_degraded_not_down_when_redis_is_unreachable(client, settings):
     """Pages and the API work without Redis: a load balancer must keep sending traffic."""
@@ -44,7 +45,7 @@ def test_readyz_is_degraded_not_down_when_redis_is_unreachable(client, settings)
     }
 
 
-@pytest.mark.redis  # the cache answering "ok" is Redis's
+@pytest.mark.redis  # the cache is in-process without REDIS_URL (make test-fast)
 @pytest.mark.django_db
 def test_readyz_names_the_broker_alone_when_only_it_is_unreachable(client, settings):
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{spare_port()}/0"
@@ -84,8 +85,7 @@ print(json.dumps({
 """
 
 
-@pytest.mark.postgres  # a PostgreSQL address nobody listens on
-@pytest.mark.redis  # the cache is asked too, and answers
+@pytest.mark.redis  # its process's cache is Redis (the body says the cache is ok)
 def test_a_database_nobody_listens_on_cannot_serve_api_and_pages_say_503():
     seen = django_process(
         ON_A_DEAD_DATABASE, DATABASE_URL=f"postgres://postgres@127.0.0.1:{spare_port()}/glo_act"
@@ -125,7 +125,7 @@ def test_a_database_that_accepts_and_never_answers_gives_readyz_an_answer_in_tim
     assert seen["api"][0] == seen["page"][0] == 503
 
 
-@pytest.mark.postgres  # statement_timeout is PostgreSQL's
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_connections_carry_the_statement_timeout(settings):
     with connection.cursor() as cursor:

@@ -214,3 +214,19 @@ def test_the_victim_rules_in_sql_equal_the_rules_as_designed(world):
     # The world tells the rules apart: users see some victims and not others, and some
     # see only a service's fields of one.
     assert {("some", True), ("not all", True), ("mask", True)} <= told_apart
+
+
+def test_starting_from_the_users_own_victims_lists_the_same_victims(world):
+    """`starting_from_own` only tells PostgreSQL where to start: the ids each branch of the
+    rule reaches hold every victim the rule admits, so the list is the same, for users of one
+    or two desks or organisations (narrowed) and for HQ and nobody (left alone)."""
+    narrowed = 0
+    for user in askers(world):
+        visible = set(Victim.objects.visible_to(user).values_list("pk", flat=True))
+        started = Victim.objects.visible_to(user).starting_from_own(user)
+        assert set(started.values_list("pk", flat=True)) == visible, user
+        assert started.count() == len(visible), user
+        reached = set(Victim.objects.starting_from_own(user).values_list("pk", flat=True))
+        assert visible <= reached, user  # the candidates alone already hold them all
+        narrowed += reached != set(Victim.objects.values_list("pk", flat=True))
+    assert narrowed >= 3  # most users' candidates are a part of the table, not all of it
