@@ -17,8 +17,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.two_factor import session_factor
+from accounts.webauthn import OPEN_PATHS as WEBAUTHN_OPEN_PATHS
 
-OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/accounts/password/")
+OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/accounts/password/", *WEBAUTHN_OPEN_PATHS)
 
 
 class TwoFactorMiddleware:

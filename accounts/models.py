@@ -1,7 +1,8 @@
 """Account events: the audit line of every change to how a person signs in.
 
-Enrolling or resetting a second factor, unlocking a locked sign-in, issuing a one-time
-password link and setting a password through it each write one row: who it concerns, who
+Enrolling or resetting a second factor (an authenticator app, recovery codes, a security
+key), unlocking a locked sign-in, issuing a one-time password link and setting a password
+through it each write one row: who it concerns, who
 did it, why (HQ's actions need a reason) and when. Nothing secret is stored here.
 """
 
@@ -21,6 +22,7 @@ class AccountEventKind(models.TextChoices):
     PASSWORD_LINK = "password_link", "One-time password link issued by HQ"
     PASSWORD_SET = "password_set", "Password set through a one-time link"
     API_TOKEN = "api_token", "API token issued"
+    SECURITY_KEY_ADDED = "key_added", "Added a security key"
 
 
 class AccountEvent(models.Model):

@@ -111,6 +111,11 @@ def recovery_codes_new(*, user) -> list[str]:
     return codes
 
 
+def security_key_added(*, user, device) -> None:
+    """A security key was registered (accounts/webauthn.py): its audit line."""
+    _event(user, AccountEventKind.SECURITY_KEY_ADDED, reason=device.name)
+
+
 def recovery_code_used(*, user) -> None:
     _event(user, AccountEventKind.RECOVERY_CODE_USED)
 
@@ -141,6 +146,7 @@ def devices_reset(*, acting_user, user, reason: str) -> None:
     reason = _reason(reason)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    two_factor.security_keys(user).delete()
     end_sessions(user)
     _event(user, AccountEventKind.TWO_FACTOR_RESET, acting_user=acting_user, reason=reason)
 

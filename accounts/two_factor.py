@@ -3,7 +3,8 @@
 A sign-in has two steps. The password step (`accounts.views.SignInView`) signs the user in
 as Django does; until the second step the session is *pending* and `TwoFactorMiddleware`
 lets it reach only the sign-in pages. The second step checks a code from the user's
-authenticator app (TOTP) or one of their recovery codes and marks the session verified,
+authenticator app (TOTP), one of their recovery codes, or a security key (WebAuthn,
+`accounts.webauthn`) the user added beside the app, and marks the session verified,
 with the time: a reveal of personal data asks for the code again once that time is older than
 `REVEAL_STEP_UP_MINUTES` (`is_fresh`).
 
@@ -150,6 +151,13 @@ def requires_two_factor(user) -> bool:
 
 def totp_devices(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True)
+
+
+def security_keys(user):
+    """The user's security keys (WebAuthn credentials), a second factor beside the app."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True)
 
 
 def has_device(user) -> bool:

@@ -129,7 +129,12 @@ def _verify(request, next_url):
     return render(
         request,
         "accounts/second_step.html",
-        {"form": form, "next": next_url, "enrol": False},
+        {
+            "form": form,
+            "next": next_url,
+            "enrol": False,
+            "security_keys": two_factor.security_keys(user).exists(),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -205,7 +210,12 @@ def step_up(request: HttpRequest):
     return render(
         request,
         "accounts/step_up.html",
-        {"form": form, "next": next_url, "minutes": settings.REVEAL_STEP_UP_MINUTES},
+        {
+            "form": form,
+            "next": next_url,
+            "minutes": settings.REVEAL_STEP_UP_MINUTES,
+            "security_keys": two_factor.security_keys(user).exists(),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -278,6 +288,8 @@ def security(request: HttpRequest):
         {
             "form": form,
             "devices": list(two_factor.totp_devices(user)),
+            "security_keys": list(two_factor.security_keys(user)),
+            "fresh": two_factor.is_fresh(request),
             "recovery_left": two_factor.remaining_recovery_codes(user),
             "events": AccountEvent.objects.filter(user=user).select_related("acting_user")[:20],
             "requires": two_factor.requires_two_factor(user),
@@ -414,6 +426,7 @@ def hq_user(request: HttpRequest, username: str):
             "forms": forms_by_action,
             "link": link,
             "devices": list(two_factor.totp_devices(person)),
+            "security_keys": list(two_factor.security_keys(person)),
             "recovery_left": two_factor.remaining_recovery_codes(person),
             "locked": services.locked_out(person),
             "requires": two_factor.requires_two_factor(person),

@@ -10,6 +10,7 @@ import json
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cases.constants import (
     CASE_TRANSITIONS,
@@ -35,7 +36,9 @@ from cases.constants import (
     Urgency,
 )
 from cases.models import LegalProvision
+from glo_act.errors import DomainError
 from glo_act.pages import PageForm
+from glo_act.validation import check_not_past
 from liaison_offices.models import Country, LinkOffice
 
 SORTS = {
@@ -508,6 +511,7 @@ class FlagForm(PageForm):
 
     def clean_due_on(self):
         due = self.cleaned_data.get("due_on")
-        if due is not None and due < timezone.localdate():
-            raise forms.ValidationError("The date cannot be in the past.")
-        return due
+        try:  # the service's own check (glo_act/validation.py), next to the field
+            return check_not_past(due, field="due_on", what=gettext("The flag's date"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cases.constants import TimelineKind
+from cases.timeline import say_lines
 
 __all__ = ["RECIPIENT_TIMELINE_KINDS", "load_full_parts"]
 
@@ -53,11 +54,11 @@ _PARTS = {
     ),
     # The actor as User.get_full_name() or, when that is blank, the username.
     "timeline": (
-        "SELECT e.id, e.kind, e.summary, e.created_at, "
+        "SELECT e.id, e.kind, e.summary, e.created_at, {lines} AS lines, "
         "COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.username) AS actor "
         "FROM cases_timelineevent e LEFT JOIN auth_user u ON u.id = e.actor_id "
         "WHERE e.case_id = %s{kinds}",
-        ("id", "kind", "summary", "created_at", "actor"),
+        ("id", "kind", "summary", "created_at", "lines", "actor"),
         "created_at DESC, id DESC",
     ),
     # Shares that ran out before anyone revoked them: their "share expired" lines are derived,
@@ -75,6 +76,11 @@ _PARTS = {
         "expires_at, id",
     ),
 }
+
+
+# An edit's words (`changes["lines"]`, cases/timeline.py) as JSON inside the row's JSON.
+# (SQLite hands it over as text: its JSON loses its type through the ordered subquery.)
+_LINES = {True: "e.changes -> 'lines'", False: "json_extract(e.changes, '$.lines')"}
 
 
 def _json_list(rows_sql: str, keys: tuple[str, ...], order: str) -> str:
@@ -112,6 +118,8 @@ def load_full_parts(case, *, owner: bool, at: dt.datetime | None = None) -> dict
             kinds = f" AND e.kind IN ({', '.join(['%s'] * len(RECIPIENT_TIMELINE_KINDS))})"
             part_params.extend(RECIPIENT_TIMELINE_KINDS)
         names.append(name)
+        if name == "timeline":
+            rows_sql = rows_sql.replace("{lines}", _LINES[connection.vendor == "postgresql"])
         columns.append(_json_list(rows_sql.format(kinds=kinds), keys, order))
         params.extend(part_params)
     with connection.cursor() as cursor:
@@ -123,6 +131,11 @@ def load_full_parts(case, *, owner: bool, at: dt.datetime | None = None) -> dict
     timeline = parts["timeline"]
     for event in timeline:
         event["created_at"] = _aware(event["created_at"])
+        # The words of an edit in the reader's language; older entries keep their summary.
+        lines = event.pop("lines", None) or ()
+        said = say_lines(json.loads(lines) if isinstance(lines, str) else lines)
+        if said:
+            event["summary"] = said
     for share in parts.pop("expired_shares", ()):
         timeline.append(
             {

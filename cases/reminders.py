@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from cases.constants import RequestStatus, Urgency
 from cases.models import CaseFlag, CooperationRequest
+from cases.sentences import request_parties
 from liaison_offices.constants import EventKind
 from liaison_offices.reminders import Reminder
 
@@ -45,6 +46,7 @@ def _payload(request: CooperationRequest) -> dict:
         "urgency": request.urgency,
         "status": request.status,
         "due_at": request.due_at.isoformat(),
+        **request_parties(request),
     }
 
 
@@ -59,7 +61,7 @@ def due_reminders(now: dt.datetime) -> Iterator[Reminder]:
     """Reminders for open requests due within their window or already overdue, and for case
     flags whose date is near (three queries)."""
     open_requests = CooperationRequest.objects.filter(status=RequestStatus.OPEN).select_related(
-        "case"
+        "case", "from_office", "to_office"
     )
     soon = Q()
     for urgency, window in DUE_SOON_WINDOW.items():

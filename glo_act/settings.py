@@ -9,6 +9,7 @@ import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "simple_history",
     "glo_act",
     "liaison_offices",
@@ -207,6 +209,20 @@ AXES_VERBOSE = False
 
 # Two-factor sign-in (accounts/two_factor.py): authenticator apps (TOTP) and recovery codes.
 OTP_TOTP_ISSUER = "GLO.ACT Case Coordination"
+# Security keys (WebAuthn, django-otp-webauthn) as a second factor beside the app, never instead
+# of the password (accounts/webauthn.py). The relying party is the site's host name; the
+# browser's origin must be one of WEBAUTHN_ORIGINS (default: SITE_URL's). A key cannot be bound
+# to an IP address: `make run`'s 127.0.0.1 becomes localhost (open the site as localhost).
+_SITE = urlsplit(SITE_URL)
+_SITE_HOST = "localhost" if _SITE.hostname in (None, "127.0.0.1", "::1") else _SITE.hostname
+OTP_WEBAUTHN_RP_NAME = "GLO.ACT Case Coordination"
+OTP_WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", _SITE_HOST)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "WEBAUTHN_ORIGINS",
+    [f"{_SITE.scheme}://{_SITE_HOST}" + (f":{_SITE.port}" if _SITE.port else "")],
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "accounts.webauthn"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Revealing a victim's personal data asks for the code again when the session's last
 # second-factor check is older than this.

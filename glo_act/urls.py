@@ -20,6 +20,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/webauthn/", include("accounts.webauthn")),
     path("accounts/", include("accounts.urls")),
     path("hq/audit/", include("audit.urls")),
     path("api/", include("glo_act.api_urls")),

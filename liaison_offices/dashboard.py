@@ -82,12 +82,14 @@ def panels(request) -> list[Panel]:
     """This app's panel: unread notifications, the latest few listed."""
     from liaison_offices.context_processors import unread_for
     from liaison_offices.models import Notification
+    from liaison_offices.sentences import attach_sentences
 
     unread = unread_for(request)
     latest = (
-        list(
+        attach_sentences(
             Notification.objects.visible_to(request.user)
             .unread()
+            .select_related("event")
             .order_by("-created_at", "-id")[:LATEST_UNREAD]
         )
         if unread

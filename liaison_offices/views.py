@@ -20,6 +20,7 @@ from liaison_offices import access, dashboard, notifications
 from liaison_offices.constants import DEFAULT_NOTIFICATION_MODES, Channel, NotificationMode
 from liaison_offices.context_processors import unread_for
 from liaison_offices.models import Membership, Notification, NotificationPreference
+from liaison_offices.sentences import attach_sentences
 
 
 @login_required
@@ -67,7 +68,10 @@ def inbox(request):
             When(read_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
         )
     )
-    page = paginate_bounded(request, rows.order_by("read_order", "-created_at", "-id"))
+    page = paginate_bounded(
+        request, rows.select_related("event").order_by("read_order", "-created_at", "-id")
+    )
+    attach_sentences(page.object_list)
     return render(
         request,
         "liaison_offices/inbox.html",
@@ -107,7 +111,7 @@ def notification_read(request, pk: int):
         required=False,
     )
     if is_htmx(request):
-        notification.refresh_from_db()
+        attach_sentences([notification])
         return render(request, "liaison_offices/_notification.html", {"n": notification})
     if outcome.repeated:
         messages.info(request, submit_once.ALREADY_SAVED)

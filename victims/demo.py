@@ -247,7 +247,9 @@ def seed(ctx) -> None:
                 first, second, third = services.followup_schedule(
                     acting_user=officer,
                     referral=referral,
-                    due_dates=[today - dt.timedelta(days=30), today, today + dt.timedelta(days=60)],
+                    # Planned from today (a plan is never in the past: glo_act/validation.py);
+                    # the first is recorded at once, the second falls due tomorrow.
+                    due_dates=[today, today + dt.timedelta(days=1), today + dt.timedelta(days=60)],
                 )
                 services.followup_record(
                     acting_user=partner_users[short],

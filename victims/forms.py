@@ -12,10 +12,13 @@ from collections.abc import Iterable, Sequence
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.constants import Exploitation, Sex
 from cases.forms import ConfirmForm
+from glo_act.errors import DomainError
 from glo_act.pages import PageForm
+from glo_act.validation import check_in_order, check_not_future, check_not_past
 from liaison_offices.constants import Service
 from liaison_offices.models import LinkOffice, PartnerOrganisation
 from victims.constants import (
@@ -145,10 +148,24 @@ class VictimForm(PageForm):
         return [part.strip() for part in text.split(",") if part.strip()]
 
     def clean_date_of_birth(self):
+        """Not after today (glo_act/validation.py, as the service checks it), when changed:
+        a date stored before the rule is left as it is."""
         born = self.cleaned_data.get("date_of_birth")
-        if born and born > timezone.localdate():
-            raise forms.ValidationError("The date of birth is in the future.")
+        if "date_of_birth" in self.changed_data:
+            try:
+                check_not_future(born, field="date_of_birth", what=_("The date of birth"))
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message)
         return born
+
+    def clean_identified_on(self):
+        day = self.cleaned_data.get("identified_on")
+        if "identified_on" in self.changed_data:
+            try:
+                check_not_future(day, field="identified_on", what=_("The date of identification"))
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message)
+        return day
 
     def clean(self):
         data = super().clean()
@@ -348,7 +365,7 @@ class ReferralForm(PageForm):
         (None: the user holds no such permission, and the reason field is dropped).
         """
         super().__init__(*args, **kwargs)
-        self.consented = {key for key, _ in consented}
+        self.consented = {key for key, _label in consented}
         self.partners = partners
         choices = list(consented)
         if others is None:
@@ -497,11 +514,18 @@ class FollowUpScheduleForm(PageForm):
             self.fields[name].initial = today + dt.timedelta(days=round(months * 30.44))
 
     def clean(self):
+        """Each date today or later, and each after the one above it (glo_act/validation.py,
+        as the service checks them for the API), the error next to its field."""
         data = super().clean()
-        today = timezone.localdate()
-        for name in ("first", "second", "third"):
-            if data.get(name) and data[name] < today:
-                self.add_error(name, "A follow-up is planned for today or later.")
+        names = ("first", "second", "third")
+        for index, name in enumerate(names):
+            try:
+                check_not_past(data.get(name), field=name, what=_("A follow-up"))
+                check_in_order(
+                    [data.get(n) for n in names[: index + 1]], field=name, what=_("The follow-ups")
+                )
+            except DomainError as exc:
+                self.add_error(name, exc.message)
         return data
 
     def dates(self) -> list[dt.date]:

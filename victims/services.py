@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.constants import Exploitation, Sex, TimelineKind, age_band_for
 from cases.models import Case, TimelineEvent
@@ -29,6 +30,15 @@ from glo_act.errors import (
     DomainError,
     InvalidTransition,
     PermissionDenied,
+)
+from glo_act.validation import (
+    check_choice,
+    check_choices,
+    check_cnic,
+    check_date,
+    check_not_future,
+    check_not_past,
+    check_passport,
 )
 from liaison_offices.access import can_work_office, scope_of
 from liaison_offices.constants import HQ_CODE, EventKind, Service
@@ -110,20 +120,9 @@ class Registration(NamedTuple):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _choice(value, choices, *, field: str, label: str, blank: bool = False) -> str:
-    if blank and value in ("", None):
-        return ""
-    if value not in choices.values:
-        raise DomainError(f"{value!r} is not a known {label}.", field=field)
-    return str(value)
-
-
-def _choice_list(values, choices, *, field: str, label: str) -> list[str]:
-    values = list(values or [])
-    unknown = [v for v in values if v not in choices.values]
-    if unknown:
-        raise DomainError(f"Unknown {label}: {', '.join(str(v) for v in unknown)}.", field=field)
-    return list(dict.fromkeys(str(v) for v in values))
+# The shared checks (glo_act/validation.py), under the names this module has always used.
+_choice = check_choice
+_choice_list = check_choices
 
 
 def _text(value, *, field: str, limit: int = 500) -> str | None:
@@ -139,16 +138,7 @@ def _text(value, *, field: str, limit: int = 500) -> str | None:
 
 
 def _date(value, *, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise DomainError(f"The {field.replace('_', ' ')} is not a date (YYYY-MM-DD).", field=field)
+    return check_date(value, field=field)
 
 
 def _plain(value):
@@ -164,7 +154,7 @@ def age_on(date_of_birth: dt.date, day: dt.date) -> int:
 
 def _next_code(office: LinkOffice, year: int) -> str:
     """`V-GBR-2026-0012`: the office's next number for the year, under a row lock (race-free)."""
-    counter, _ = VictimCodeCounter.objects.select_for_update().get_or_create(
+    counter, _created = VictimCodeCounter.objects.select_for_update().get_or_create(
         office=office, year=year
     )
     VictimCodeCounter.objects.filter(pk=counter.pk).update(last_value=F("last_value") + 1)
@@ -211,7 +201,7 @@ def _apply_facts(victim: Victim, facts: dict) -> None:
             v, Vulnerability, field="vulnerabilities", label="vulnerabilities"
         ),
         "languages": lambda v: list(dict.fromkeys(str(x).strip() for x in (v or []) if x)),
-        "identified_on": lambda v: _date(v, field="identified_on") or timezone.localdate(),
+        "identified_on": lambda v: _identified_on(victim, v),
         "nationality": _country,
         "age_at_identification": _age,
     }
@@ -222,6 +212,15 @@ def _apply_facts(victim: Victim, facts: dict) -> None:
             "Say who decided the identification status (police, NGO, court or other).",
             field="identified_by",
         )
+
+
+def _identified_on(victim: Victim, value) -> dt.date:
+    """The day of identification: today when not given, never after today (a day already
+    stored is kept as it is, so an old record stays editable)."""
+    day = _date(value, field="identified_on") or timezone.localdate()
+    if victim.pk is None or day != victim.identified_on:
+        check_not_future(day, field="identified_on", what=_("The date of identification"))
+    return day
 
 
 def _country(value) -> Country | None:
@@ -250,14 +249,22 @@ def _age(value) -> int | None:
 
 
 def _apply_personal(victim: Victim, personal: dict) -> None:
-    """Set personal fields (encrypted on save) and recompute the blind indexes."""
+    """Set personal fields (encrypted on save) and recompute the blind indexes. A value that
+    changes is checked (a date of birth not after today, a CNIC as 5-7-1 digits, a passport
+    number in its country's shape); one given as it is stored is kept as it is."""
     for name, value in personal.items():
+        before = _plain(getattr(victim, name)) if victim.pk is not None else None
         if name == "date_of_birth":
             value = _date(value, field=name)
-            if value is not None and value > timezone.localdate():
-                raise DomainError("The date of birth is in the future.", field=name)
+            if value != before:
+                check_not_future(value, field=name, what=_("The date of birth"))
         else:
             value = _text(value, field=name)
+            if isinstance(value, str) and value != before:
+                if name == "cnic_number":
+                    value = check_cnic(value, field=name) or None
+                elif name == "passport_number":
+                    value = check_passport(value, victim.nationality_id, field=name) or None
         setattr(victim, name, value)
     if {"passport_number"} & personal.keys():
         victim.passport_index = document_index("passport", _plain(victim.passport_number))
@@ -1345,7 +1352,11 @@ def followup_schedule(
             f"Follow-ups are planned on accepted referrals; this one is "
             f"{locked.get_status_display().lower()}."
         )
-    dates = sorted({_date(d, field="due_on") for d in due_dates} - {None})
+    given = [_date(d, field="due_dates") for d in due_dates]
+    for day in given:
+        check_not_past(day, field="due_dates", what=_("A follow-up"))
+    # Kept in date order whatever the order given (the page's form asks for them in order).
+    dates = sorted(set(given) - {None})
     if not dates:
         raise DomainError("Give at least one due date.", field="due_dates")
     taken = set(

@@ -12,6 +12,7 @@ from cases.access import case_access
 from cases.constants import HandlingCode, ShareLevel
 from cases.models import Case, CaseGrant, TimelineEvent
 from glo_act.errors import DomainError, PermissionDenied
+from glo_act.validation import check_choice, check_choices  # noqa: F401 -- the services' names
 from liaison_offices.constants import HQ_CODE
 from liaison_offices.models import Country, LinkOffice, Membership, PartnerOrganisation
 
@@ -59,28 +60,6 @@ def json_value(value):
     if isinstance(value, list | tuple | set | frozenset):
         return [json_value(item) for item in value]
     return value
-
-
-def check_choice(value, choices: type[models.Choices], *, field: str, label: str, blank=False):
-    """`value` if it is one of `choices` (or blank when allowed), else a DomainError."""
-    if blank and value in ("", None):
-        return ""
-    if value not in choices.values:
-        allowed = ", ".join(str(v) for v in choices.values)
-        raise DomainError(f"{value!r} is not a {label}; use one of: {allowed}.", field=field)
-    return choices(value).value
-
-
-def check_choices(values: Iterable, choices: type[models.Choices], *, field: str, label: str):
-    """A de-duplicated list of choice values, in the order given."""
-    if isinstance(values, str):
-        raise DomainError(f"Give the {label}s as a list.", field=field)
-    result: list = []
-    for value in values or ():
-        value = check_choice(value, choices, field=field, label=label)
-        if value not in result:
-            result.append(value)
-    return result
 
 
 def countries_by_code(values: Iterable) -> dict[str, Country]:

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cases.constants import (
     OPEN_STATUSES,
@@ -39,6 +40,7 @@ from cases.services._common import (
 )
 from cases.services.sharing import move_lead_office
 from glo_act.errors import DomainError, PermissionDenied
+from glo_act.validation import check_not_past
 from liaison_offices.access import can_work_office, scope_of
 from liaison_offices.constants import HQ_CODE, OFFICE_ROLES, EventKind, OfficeStatus, Role
 from liaison_offices.models import LinkOffice, Membership
@@ -261,8 +263,7 @@ def flag_add(*, acting_user, case: Case, reason: str, due_on: dt.date | None = N
         raise DomainError("Say what the flag is for, e.g. “Court hearing”.", field="reason")
     if len(reason) > 200:
         raise DomainError("Keep the flag to 200 characters.", field="reason")
-    if due_on is not None and due_on < timezone.localdate():
-        raise DomainError("The date cannot be in the past.", field="due_on")
+    check_not_past(due_on, field="due_on", what=gettext("The flag's date"))
     locked = lock_case_for_change(acting_user, case)
     flag = CaseFlag.objects.create(
         case=locked, reason=reason, due_on=due_on, created_by=acting_user

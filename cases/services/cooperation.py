@@ -20,6 +20,7 @@ from cases.constants import (
     Urgency,
 )
 from cases.models import Case, CaseShare, CooperationRequest, Message
+from cases.sentences import request_parties
 from cases.services._common import (
     acting_organisation,
     case_audience,
@@ -51,6 +52,7 @@ def _request_payload(request: CooperationRequest, case: Case) -> dict:
         "urgency": request.urgency,
         "status": request.status,
         "due_at": request.due_at.isoformat(),
+        **request_parties(request),
     }
 
 
@@ -335,6 +337,10 @@ def message_post(
     )
     grading = f"{reliability}{int(accuracy)}"
     payload = {"reference": case.reference, "case_kind": case.kind, "grading": grading}
+    if office is not None:
+        payload["by"] = office.code
+    elif partner is not None:
+        payload["by_partner"] = partner.pk
     if request is None:
         record(
             case,

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from cases.constants import (
     CASE_TRANSITIONS,
@@ -49,7 +50,9 @@ from cases.services._common import (
     record,
     short,
 )
+from cases.timeline import field_lines, route_lines, summary_of, suspect_lines
 from glo_act.errors import ConflictError, DomainError, InvalidTransition, PermissionDenied
+from glo_act.validation import check_date, check_not_future
 from liaison_offices.access import can_work_office
 from liaison_offices.constants import EventKind, OfficeStatus
 from liaison_offices.models import Country, LinkOffice
@@ -181,16 +184,38 @@ def _provisions(values: Iterable) -> list[LegalProvision]:
 
 
 def _date(value, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise DomainError(f"{value!r} is not a date (YYYY-MM-DD).", field=field)
+    return check_date(value, field=field)
+
+
+def _check_leg_dates(legs: list[RouteLeg], unchanged: set, *, field: str) -> None:
+    """Route legs happen in the order of the route and not after today
+    (glo_act/validation.py). A leg stored before the rule, given again as it is, is not held
+    against the edit: only a pair with a new or changed leg in it must be in order."""
+    for leg in legs:
+        if _leg_key(leg) not in unchanged:
+            check_not_future(leg.date, field=field, what=_("A route leg's date"))
+    dated = [leg for leg in legs if leg.date is not None]
+    for earlier, later in zip(dated, dated[1:], strict=False):
+        if later.date < earlier.date and not (
+            _leg_key(earlier) in unchanged and _leg_key(later) in unchanged
+        ):
+            raise DomainError(
+                _(
+                    "The route runs in order of time: the %(later)s leg (%(later_day)s) "
+                    "cannot come after the %(earlier)s leg (%(earlier_day)s)."
+                )
+                % {
+                    "later": later.get_stage_display().lower(),
+                    "later_day": dateformat.format(later.date, "j M Y"),
+                    "earlier": earlier.get_stage_display().lower(),
+                    "earlier_day": dateformat.format(earlier.date, "j M Y"),
+                },
+                field=field,
+            )
+
+
+def _leg_key(leg: RouteLeg) -> tuple:
+    return (leg.stage, leg.country_id, leg.place, leg.mode, leg.date)
 
 
 def _build_legs(case: Case, legs: Iterable[dict], start: int = 0) -> list[RouteLeg]:
@@ -310,20 +335,24 @@ def _event_changes(event: TimelineEvent) -> dict[str, list]:
     return {}
 
 
-def _save_edit(case: Case, actor, changes: dict[str, list]) -> Case:
-    """Bump the version, save the case and record the edit on the timeline."""
+def _save_edit(
+    case: Case, actor, changes: dict[str, list], lines: list[dict] | None = None
+) -> Case:
+    """Bump the version, save the case and record the edit on the timeline: `lines`, what
+    changed in words (cases/timeline.py), else the changed fields' old and new values."""
     case.version += 1
     case.updated_by = actor
     case.updated_at = timezone.now()
     case._history_user = actor
     case.save()
     touch_case_grants(case)
+    lines = lines if lines is not None else field_lines(changes)
     record(
         case,
         TimelineKind.EDITED,
         actor,
-        f"Edited {describe_changes(changes)}",
-        {"fields": changes},
+        summary_of(lines) or f"Edited {describe_changes(changes)}",
+        {"fields": changes, "lines": lines},
         version=case.version,
     )
     return case
@@ -573,13 +602,15 @@ def case_set_route(
     if expected_version is not None:
         check_version(locked, expected_version)
     new_legs = _build_legs(locked, legs)
-    old = _route_text(locked.route_legs.all())
+    old_legs = list(locked.route_legs.all())
+    _check_leg_dates(new_legs, {_leg_key(leg) for leg in old_legs}, field="route_legs")
+    old = _route_text(old_legs)
     new = _route_text(new_legs)
     if old == new:
         return locked
     locked.route_legs.all().delete()
     RouteLeg.objects.bulk_create(new_legs)
-    return _save_edit(locked, acting_user, {"route": [old, new]})
+    return _save_edit(locked, acting_user, {"route": [old, new]}, route_lines(old_legs, new_legs))
 
 
 @transaction.atomic
@@ -591,7 +622,8 @@ def case_set_suspects(
     if expected_version is not None:
         check_version(locked, expected_version)
     people = _build_suspects(locked, suspects)
-    old = _suspects_text(locked.suspects.all())
+    before = list(locked.suspects.all())
+    old = _suspects_text(before)
     new = _suspects_text(people)
     existing = list(locked.suspects.values_list("name", "role", "nationality", "sex", "age_band"))
     wanted = [(s.name, s.role, s.nationality_id, s.sex, s.age_band) for s in people]
@@ -599,7 +631,7 @@ def case_set_suspects(
         return locked
     locked.suspects.all().delete()
     Suspect.objects.bulk_create(people)
-    return _save_edit(locked, acting_user, {"suspects": [old, new]})
+    return _save_edit(locked, acting_user, {"suspects": [old, new]}, suspect_lines(before, people))
 
 
 @transaction.atomic
@@ -625,9 +657,13 @@ def route_leg_add(
         [{"stage": stage, "country": country, "place": place, "mode": mode, "date": date}],
         start=position,
     )
+    _check_leg_dates([*existing, leg], {_leg_key(other) for other in existing}, field="date")
     leg.save()
     _save_edit(
-        locked, acting_user, {"route": [_route_text(existing), _route_text([*existing, leg])]}
+        locked,
+        acting_user,
+        {"route": [_route_text(existing), _route_text([*existing, leg])]},
+        route_lines(existing, [*existing, leg]),
     )
     return leg
 
@@ -643,7 +679,12 @@ def route_leg_remove(*, acting_user, leg: RouteLeg, expected_version: int | None
         raise Http404("No such route leg.")
     remaining = [other for other in existing if other.pk != leg.pk]
     RouteLeg.objects.filter(pk=leg.pk).delete()
-    _save_edit(locked, acting_user, {"route": [_route_text(existing), _route_text(remaining)]})
+    _save_edit(
+        locked,
+        acting_user,
+        {"route": [_route_text(existing), _route_text(remaining)]},
+        route_lines(existing, remaining),
+    )
 
 
 @transaction.atomic
@@ -680,6 +721,7 @@ def suspect_add(
         locked,
         acting_user,
         {"suspects": [_suspects_text(existing), _suspects_text([*existing, suspect])]},
+        suspect_lines(existing, [*existing, suspect]),
     )
     return suspect
 
@@ -699,4 +741,5 @@ def suspect_remove(*, acting_user, suspect: Suspect, expected_version: int | Non
         locked,
         acting_user,
         {"suspects": [_suspects_text(existing), _suspects_text(remaining)]},
+        suspect_lines(existing, remaining),
     )

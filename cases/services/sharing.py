@@ -96,6 +96,19 @@ def _reconcile_passed_on(
     return revoked
 
 
+def _sharer_code(share: CaseShare, case: Case) -> str:
+    """The office that made `share`: the one it passed the case on, else the lead office."""
+    if share.passed_on_from_id is not None:
+        code = (
+            CaseShare.objects.filter(pk=share.passed_on_from_id)
+            .values_list("office__code", flat=True)
+            .first()
+        )
+        if code:
+            return code
+    return case.lead_office.code
+
+
 def _announce_revocations(case: Case, shares: list[CaseShare], actor, why: str = "") -> None:
     """Timeline line and SHARE_REVOKED event (to the former recipient) per revoked share."""
     for share in shares:
@@ -120,6 +133,7 @@ def _announce_revocations(case: Case, shares: list[CaseShare], actor, why: str =
                 "level": share.level,
                 "handling_code": share.handling_code,
                 "status": "revoked",
+                "by": _sharer_code(share, case),
             },
         )
 
@@ -264,6 +278,8 @@ def case_share(
             "case_kind": locked.kind,
             "level": int(level),
             "handling_code": handling_code,
+            "by": source.office.code if source is not None else lead.code,
+            **({"expires_at": expires_at.isoformat()} if expires_at else {}),
         },
     )
     return share
@@ -416,6 +432,7 @@ def case_change_lead_office(*, acting_user, case: Case, office: LinkOffice) -> C
             "case_kind": locked.kind,
             "level": int(ShareLevel.FULL_WITH_VICTIMS),
             "handling_code": HandlingCode.H0.value,
+            "by": HQ_CODE,
         },
     )
     return locked

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from glo_act.api import StrictCharField
 from liaison_offices.constants import EventKind
 from liaison_offices.models import LinkOffice, Membership, Notification, PartnerOrganisation
+from liaison_offices.sentences import compose
 
 
 class OfficeSerializer(serializers.ModelSerializer):
@@ -65,9 +66,17 @@ class NotificationSubjectSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    """A line of the caller's inbox: impersonal title and text, what it is about, read or not."""
+    """A line of the caller's inbox: impersonal title and text, what it is about, read or not.
+
+    `title` and `text` are the event's sentence in the caller's language (Accept-Language),
+    made from the payload when read (liaison_offices/sentences.py): the inbox page says the
+    same."""
 
     kind = serializers.ChoiceField(choices=EventKind.choices)
+    title = serializers.SerializerMethodField(help_text="The headline: what happened, to what.")
+    text = serializers.SerializerMethodField(
+        help_text="The sentence: who did what, its times named with their zone."
+    )
     subject = serializers.SerializerMethodField()
     payload = serializers.JSONField(
         source="event.payload",
@@ -90,6 +99,19 @@ class NotificationSerializer(serializers.ModelSerializer):
             "is_read",
         ]
         read_only_fields = fields
+
+    def _sentence(self, notification):
+        sentence = getattr(notification, "sentence", None)
+        if sentence is None:
+            sentence = compose(notification.event)
+            notification.sentence = sentence
+        return sentence
+
+    def get_title(self, notification) -> str:
+        return self._sentence(notification).title
+
+    def get_text(self, notification) -> str:
+        return self._sentence(notification).text
 
     @extend_schema_field(NotificationSubjectSerializer)
     def get_subject(self, notification) -> dict:

@@ -24,6 +24,7 @@ from liaison_offices.api.serializers import (
 )
 from liaison_offices.constants import EventKind
 from liaison_offices.models import Membership, Notification
+from liaison_offices.sentences import attach_sentences
 
 
 class MeView(APIView):
@@ -101,6 +102,11 @@ class NotificationViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
     lookup_value_regex = r"[0-9]{1,18}"
+
+    def paginate_queryset(self, queryset):
+        """The page's rows with their sentences, the partners they name read once for all."""
+        page = super().paginate_queryset(queryset)
+        return attach_sentences(page) if page is not None else None
 
     @extend_schema(
         summary="Mark a notification read",

@@ -26,8 +26,11 @@ import urllib.request
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from django.core.mail import EmailMessage, get_connection
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from glo_act.keyring import SecretUnreadable
@@ -49,13 +52,20 @@ from liaison_offices.delivery.recipients import (
     can_see,
     message_id,
     partner_can_see,
-    render,
 )
 from liaison_offices.models import (
     Delivery,
     Notification,
     NotificationEvent,
     PartnerWebhook,
+)
+from liaison_offices.sentences import (
+    Reader,
+    Sentence,
+    compose,
+    compose_for,
+    readers_of,
+    reading_as,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,24 +80,36 @@ __all__ = [
     "WebhookChannel",
     "WebhookUnreachable",
     "channels_at",
+    "email_parts",
     "sign",
     "webhook_body",
     "write_inbox",
 ]
 
 
-def write_inbox(event: NotificationEvent, user_ids: list[int], now: datetime) -> None:
+def write_inbox(
+    event: NotificationEvent,
+    user_ids: list[int],
+    now: datetime,
+    readers: dict[int, Reader] | None = None,
+) -> None:
     """The inbox rows of `user_ids` for `event`, in one INSERT (a row already there is kept).
-    Planning calls it in the transaction that writes their deliveries, as sent."""
-    title, text = render(event)
+    Planning calls it in the transaction that writes their deliveries, as sent. Each row's
+    title and text are in its reader's language and zone, rendered once per language and zone
+    (the page renders them again from the event for whoever reads it)."""
+    known = readers or {}
+    if any(user_id not in known for user_id in user_ids):
+        known = {**readers_of(user_ids), **known}
+    readers = {user_id: known[user_id] for user_id in user_ids}
+    sentences = compose_for(event, readers)
     Notification.objects.bulk_create(
         [
             Notification(
                 event=event,
                 user_id=user_id,
                 kind=event.kind,
-                title=title,
-                text=text,
+                title=sentences[readers[user_id]].title,
+                text=sentences[readers[user_id]].text,
                 url=event.subject_url,
                 created_at=now,
             )
@@ -95,6 +117,20 @@ def write_inbox(event: NotificationEvent, user_ids: list[int], now: datetime) ->
         ],
         ignore_conflicts=True,
     )
+
+
+def email_parts(event: NotificationEvent, sentence: Sentence) -> tuple[str, str, str]:
+    """The subject, text body and HTML body of `event`'s email, in the active language: the
+    same sentence the inbox shows, with the link made absolute."""
+    context = {
+        "sentence": sentence,
+        "url": absolute_url(event.subject_url),
+        "preferences_url": absolute_url(reverse("preferences")),
+    }
+    subject = f"[GLO.ACT] {sentence.title}"
+    text = render_to_string("notifications/email.txt", context).strip() + "\n"
+    html = render_to_string("notifications/email.html", context)
+    return subject, text, html
 
 
 # When a channel delivers: in planning's own transaction (the inbox, written with the plan),
@@ -122,6 +158,7 @@ class EmailChannel:
 
     def __init__(self) -> None:
         self._connection = None
+        self.readers: dict[int, Reader] = {}  # filled for a batch by `_deliver_emails`
 
     def connection(self):
         if self._connection is None:
@@ -136,36 +173,31 @@ class EmailChannel:
                 logger.warning("Closing the email connection failed.")
 
     def message(
-        self, event: NotificationEvent, to: str, delivery_id: int | None = None
-    ) -> EmailMessage:
-        """The email of `event` to `to`. With the delivery's id it carries a Message-ID and an
-        X-GloAct-Delivery header derived from it: the same on every resend of that delivery."""
-        title, text = render(event)
-        body = "\n".join(
-            line
-            for line in [
-                title,
-                text,
-                "",
-                f"Open it: {absolute_url(event.subject_url)}",
-                "",
-                "You receive this because you work this case or request in GLO.ACT Case "
-                "Coordination. Choose immediate, daily digest or off in your notification "
-                "settings.",
-            ]
-            if line is not None
-        )
+        self,
+        event: NotificationEvent,
+        to: str,
+        delivery_id: int | None = None,
+        reader: Reader | None = None,
+    ) -> EmailMultiAlternatives:
+        """The email of `event` to `to`, in `reader`'s language and zone, as text and HTML.
+        With the delivery's id it carries a Message-ID and an X-GloAct-Delivery header
+        derived from it: the same on every resend of that delivery."""
+        reader = reader or Reader(settings.LANGUAGE_CODE, settings.TIME_ZONE)
+        with reading_as(reader):
+            subject, text, html = email_parts(event, compose(event))
         headers = {"X-GloAct-Event": event.kind}
         if delivery_id is not None:
             headers["X-GloAct-Delivery"] = str(delivery_id)
             headers["Message-ID"] = message_id(f"delivery-{delivery_id}.event-{event.pk}")
-        return EmailMessage(
-            subject=f"[GLO.ACT] {title}",
-            body=body,
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
             to=[to],
             connection=self.connection(),
             headers=headers,
         )
+        message.attach_alternative(html, "text/html")
+        return message
 
     def send(
         self, delivery: Delivery, claimed_at: datetime, sent: list[int] | None = None
@@ -182,7 +214,7 @@ class EmailChannel:
             mark_skipped(delivery, claimed_at, "cannot see the subject any more")
             return None
         try:
-            self.message(event, user.email, delivery.pk).send()
+            self.message(event, user.email, delivery.pk, self.readers.get(user.pk)).send()
         except Exception as exc:  # noqa: BLE001 -- any backend error is retried, then recorded
             self._connection = None
             logger.warning("Email delivery %s failed: %s", delivery.pk, type(exc).__name__)
@@ -211,6 +243,10 @@ def _deliver_emails(event: NotificationEvent, channel: EmailChannel) -> float | 
         .order_by("pk")
     )
     due = [delivery for delivery in pending if delivery.next_attempt_at <= now]
+    # Planning read the recipients' languages and zones with them; a retry reads them again.
+    known = getattr(event, "readers", None) or {}
+    missing = [d.user_id for d in due if d.user_id not in known]
+    channel.readers = {**readers_of(missing), **known} if missing else known
     # Emails waiting for an earlier retry (not yet due) need this task to come back for them.
     later = min((d.next_attempt_at for d in pending if d.next_attempt_at > now), default=None)
     retry_in: float | None = None

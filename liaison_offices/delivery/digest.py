@@ -6,16 +6,20 @@ import hashlib
 import logging
 
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import F, Value, When
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from liaison_offices.constants import DeliveryStatus
 from liaison_offices.delivery.policy import MAX_ATTEMPTS
-from liaison_offices.delivery.recipients import absolute_url, can_see, message_id, render
+from liaison_offices.delivery.recipients import absolute_url, can_see, message_id
 from liaison_offices.models import Delivery
+from liaison_offices.sentences import Names, compose, reader_of, reading_as
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +46,11 @@ def send_digest(user_id: int) -> bool | None:
     if user is None or not user.email:
         claimed.update(status=DeliveryStatus.SKIPPED, last_error="no active user with an email")
         return None
-    lines, sent_ids, hidden_ids = [], [], []
+    items, sent_ids, hidden_ids = [], [], []
+    events = []
     for delivery in claimed.select_related("event").order_by("event__created_at"):
         if can_see(delivery.event, user):
-            title, text = render(delivery.event)
-            lines.append(f"- {title}" + (f" ({text})" if text else ""))
-            lines.append(f"  {absolute_url(delivery.event.subject_url)}")
+            events.append(delivery.event)
             sent_ids.append(delivery.pk)
         else:
             hidden_ids.append(delivery.pk)
@@ -56,17 +59,36 @@ def send_digest(user_id: int) -> bool | None:
     )
     if not sent_ids:
         return None
+    with reading_as(reader_of(user)):
+        names = Names.for_events(events)
+        for event in events:
+            items.append(
+                {"sentence": compose(event, names), "url": absolute_url(event.subject_url)}
+            )
+        context = {
+            "items": items,
+            "count": len(items),
+            "preferences_url": absolute_url(reverse("preferences")),
+        }
+        subject = ngettext(
+            "[GLO.ACT] Your daily digest: %(count)d notification",
+            "[GLO.ACT] Your daily digest: %(count)d notifications",
+            len(items),
+        ) % {"count": len(items)}
+        text = render_to_string("notifications/digest.txt", context)
+        html = render_to_string("notifications/digest.html", context)
     # The same deliveries make the same digest, with the same Message-ID if it is sent again.
     digest_key = hashlib.sha256(",".join(map(str, sorted(sent_ids))).encode()).hexdigest()[:20]
-    message = EmailMessage(
-        subject=f"[GLO.ACT] Your daily digest: {len(sent_ids)} notification(s)",
-        body="\n".join(["Since your last digest:", "", *lines]),
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
         to=[user.email],
         headers={
             "X-GloAct-Digest": digest_key,
             "Message-ID": message_id(f"digest-{user_id}.{digest_key}"),
         },
     )
+    message.attach_alternative(html, "text/html")
     try:
         message.send()
     except Exception as exc:  # noqa: BLE001 -- held again for the next run, error recorded

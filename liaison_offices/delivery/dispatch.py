@@ -47,6 +47,7 @@ from liaison_offices.models import (
     NotificationEvent,
     PartnerWebhook,
 )
+from liaison_offices.sentences import reader_columns, readers_from
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,13 @@ class DispatchResult:
 def _plan(event: NotificationEvent, now: datetime) -> None:
     """Resolve recipients, write every delivery row (idempotent: unique constraints) and the
     inbox rows of the in-app ones, which are born sent."""
-    users = list(candidate_users(event).only("pk", "email", "is_active", "is_superuser"))
+    users = list(
+        candidate_users(event)
+        .annotate(**reader_columns())
+        .only("pk", "email", "is_active", "is_superuser")
+    )
+    # Each recipient's language and zone, read with them; the emails after planning reuse it.
+    event.readers = readers_from(users)
     modes = notification_modes([u.pk for u in users])
     can_see_it = visible_among(event, users) if users else set()
     rows: list[Delivery] = []
@@ -118,7 +125,7 @@ def _plan(event: NotificationEvent, now: datetime) -> None:
             rows.append(row)
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     if inbox:
-        write_inbox(event, inbox, now)
+        write_inbox(event, inbox, now, event.readers)
     NotificationEvent.objects.filter(pk=event.pk).update(
         status=EventStatus.PLANNED, planned_at=now, last_error=""
     )

@@ -13,7 +13,6 @@ from django.db.models import BigIntegerField, Exists, OuterRef, Q, Value
 from liaison_offices import access
 from liaison_offices.constants import (
     VIEW_CASES,
-    EventKind,
 )
 from liaison_offices.models import (
     LinkOfficeGroupObjectPermission,
@@ -40,15 +39,13 @@ __all__ = [
 
 
 def render(event: NotificationEvent) -> tuple[str, str]:
-    """The title and text of a notification: the kind, the subject's label and the payload's
-    codes. Payloads are checked at publish time to hold ids, codes and statuses only."""
-    title = f"{EventKind(event.kind).label}: {event.subject_label}"
-    parts = []
-    for key, value in sorted(event.payload.items()):
-        shown = ", ".join(str(v) for v in value) if isinstance(value, list) else value
-        if shown not in (None, ""):
-            parts.append(f"{key.replace('_', ' ')}: {shown}")
-    return title[:200], "; ".join(parts)[:500]
+    """The title and sentence of a notification in the active language and time zone
+    (liaison_offices/sentences.py): words made from the payload's codes, which are checked at
+    publish time to hold ids, codes and statuses only."""
+    from liaison_offices.sentences import compose
+
+    sentence = compose(event)
+    return sentence.title, sentence.text
 
 
 def message_id(local_part: str) -> str:

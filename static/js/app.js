@@ -151,3 +151,8 @@
     document.querySelectorAll("form[data-upload]").forEach(enhanceUpload);
   });
 })();
+
+/* Security keys (accounts/webauthn.py): once a key is added, load the page anew to list it. */
+document.addEventListener("otp_webauthn.register_complete", function () {
+  window.location.reload();
+});

@@ -337,7 +337,7 @@ def test_route_and_suspects_edits_bump_the_version(cast, uk_case):
     assert uk_case.version == 6
     assert [leg.place for leg in uk_case.route_legs.all()] == ["Leicester"]
     assert not uk_case.suspects.exists()
-    with pytest.raises(ConflictError, match="suspects"):
+    with pytest.raises(ConflictError, match="Removed a suspect"):
         services.case_set_suspects(
             acting_user=cast.uk, case=uk_case, suspects=[], expected_version=4
         )

@@ -165,6 +165,7 @@ def test_a_share_recipient_posts_a_graded_message_heard_by_everyone_else(cast, s
         "reference": shared_case.reference,
         "case_kind": "TIP",
         "grading": "B2",
+        "by_partner": cast.partners["BHC"].pk,  # who wrote, for the sentence
     }
     assert shared_case.timeline.first().summary == "Message from BHC (B2)"
 

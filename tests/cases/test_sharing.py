@@ -67,6 +67,7 @@ def test_sharing_publishes_case_shared_to_the_recipient_only(cast, uk_case):
         "case_kind": "TIP",
         "level": 2,
         "handling_code": "H0",
+        "by": "GBR",  # who shared it, for the sentence (liaison_offices/sentences.py)
     }
 
 

@@ -339,7 +339,17 @@ def test_an_event_becomes_an_inbox_notification_and_an_email_within_seconds(cast
     assert sorted(m["To"] for m in messages) == ["bhc.focal@example.org", "uk.officer@example.org"]
     for message in messages:
         assert case.reference in message["Subject"]
-        text = message["Subject"] + message.get_payload()
+        # Text and HTML, the same sentence (docs/notifications.md).
+        assert message.get_content_type() == "multipart/alternative"
+        parts = {
+            part.get_content_type(): part.get_payload(decode=True).decode()
+            for part in message.walk()
+            if not part.is_multipart()
+        }
+        assert set(parts) == {"text/plain", "text/html"}
+        assert f"{case.reference} was shared with your" in parts["text/plain"]
+        assert f"{case.reference} was shared with your" in parts["text/html"]
+        text = message["Subject"] + "".join(parts.values())
         assert not any(word in text for word in PERSONAL)
 
 

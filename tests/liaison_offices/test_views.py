@@ -54,6 +54,8 @@ def notify(user, title: str, *, url: str = "", read: bool = False, ago: int = 0)
         subject_type=ContentType.objects.get_for_model(user),
         subject_id=user.pk,
         subject_label="test",
+        # The page writes the sentence from the payload: the title shows as the reference.
+        payload={"reference": title[:64]},
     )
     created = timezone.now() - dt.timedelta(minutes=ago)
     return Notification.objects.create(

@@ -155,9 +155,11 @@ def test_no_hint_without_a_match(cast, register):
 @pytest.mark.django_db
 def test_hq_hears_when_a_pakistani_is_recorded_as_an_actual_victim(cast, register):
     register(nationality="GBR", **ACTUAL)
-    register(nationality="PAK", full_name="P1", passport_number="P1", cnic_number="")
+    register(nationality="PAK", full_name="P1", passport_number="PA0000001", cnic_number="")
     assert events(EventKind.PAKISTANI_VICTIM_IDENTIFIED) == []
-    victim = register(nationality="PAK", full_name="P2", passport_number="P2", **ACTUAL).victim
+    victim = register(
+        nationality="PAK", full_name="P2", passport_number="PA0000002", **ACTUAL
+    ).victim
     (event,) = events(EventKind.PAKISTANI_VICTIM_IDENTIFIED)
     assert event.office_ids == [cast.offices["HQ"].pk]
     assert event.subject_type == ContentType.objects.get_for_model(Victim)

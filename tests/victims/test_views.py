@@ -307,7 +307,7 @@ def test_form_errors_are_listed_and_linked(cast, login, uk_case):
     )
     html = text(response)
     assert "There is a problem" in html
-    assert "The date of birth is in the future." in html
+    assert "The date of birth cannot be in the future" in html
     assert 'href="#id_age_at_identification"' in html
     assert not Victim.objects.exists()
 

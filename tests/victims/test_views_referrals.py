@@ -291,7 +291,7 @@ def test_follow_ups_are_planned_and_scored(cast, login, referral):
     soon = timezone.localdate() + dt.timedelta(days=90)
     url = reverse("victims:followup_schedule", kwargs={"pk": referral.pk})
     past = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
-    assert "A follow-up is planned for today or later." in text(
+    assert "A follow-up cannot be in the past" in text(
         client.post(url, {"form_token": new_token(), "first": past})
     )
     response = client.post(url, {"form_token": new_token(), "first": soon.isoformat()}, follow=True)
