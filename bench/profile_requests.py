@@ -67,7 +67,11 @@ def main() -> None:
             return client.post(
                 scenario["path"], scenario["body"], content_type="application/json", headers=headers
             )
-        return client.get(scenario["path"], headers=headers)
+        response = client.get(scenario["path"], headers=headers)
+        if response.streaming:  # a download's cost is in sending it
+            for _ in response.streaming_content:
+                pass
+        return response
 
     def backend_cpu() -> float:
         """CPU seconds of this process's PostgreSQL backend (it runs on this machine)."""

@@ -1,4 +1,4 @@
-"""HQ admin for cases, shares, cooperation requests and legal provisions.
+"""HQ admin for cases, shares, cooperation requests, statutes and legal provisions.
 
 Every write goes through `cases.services`, the same path as the pages and the API: saving a case
 is `case_create` / `case_update` / `case_transition`, the route and suspect inlines are
@@ -25,14 +25,17 @@ from cases.constants import (
     HandlingCode,
     MeansOfControl,
     RequestStatus,
+    SuspectRole,
 )
 from cases.models import (
     Case,
     CaseGrant,
     CaseShare,
     CooperationRequest,
+    JusticeEvent,
     LegalProvision,
     RouteLeg,
+    Statute,
     Suspect,
     TimelineEvent,
 )
@@ -127,12 +130,28 @@ class RouteLegInline(admin.TabularInline):
     autocomplete_fields = ["country"]
 
 
+class SuspectInlineForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        choices=SuspectRole.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Suspect
+        fields = ["name", "roles", "nationality", "sex", "age_band"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.instance.roles:
+            self.initial["roles"] = [self.instance.role]
+
+
 class SuspectInline(admin.TabularInline):
     """Saved as a whole with `case_set_suspects`."""
 
     model = Suspect
+    form = SuspectInlineForm
     extra = 0
-    fields = ["name", "role", "nationality", "sex", "age_band"]
+    fields = ["name", "roles", "nationality", "sex", "age_band"]
     autocomplete_fields = ["nationality"]
 
 
@@ -258,6 +277,8 @@ class CaseAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "legal_provisions" in self.fields:  # with their statutes: one query, not one each
+            self.fields["legal_provisions"].queryset = LegalProvision.objects.ordered()
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
 
@@ -450,8 +471,11 @@ class CaseAdmin(DomainErrorsAsMessages, SimpleHistoryAdmin):
                 case=case,
                 suspects=[
                     {
-                        k: f.cleaned_data.get(k)
-                        for k in ("name", "role", "nationality", "sex", "age_band")
+                        "id": f.instance.pk,  # a row edited in place keeps its suspect
+                        **{
+                            k: f.cleaned_data.get(k)
+                            for k in ("name", "roles", "nationality", "sex", "age_band")
+                        },
                     }
                     for f in _kept_forms(formset)
                 ],
@@ -639,17 +663,73 @@ class CooperationRequestAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
 # --- legal provisions ---------------------------------------------------------------------------
 
 
+class ProvisionInline(admin.TabularInline):
+    model = LegalProvision
+    extra = 1
+    fields = ["section", "title"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a provision a case cites stays; delete one from its own page
+
+
+@admin.register(Statute)
+class StatuteAdmin(admin.ModelAdmin):
+    """Reference data: Pakistan's acts and the host countries' statutes whose provisions cases
+    cite (docs/investigation.md#the-law-as-written). HQ adds an act here, with its provisions
+    below it; a provision with a blank section stands for the act as a whole."""
+
+    list_display = ["short_title", "country", "title", "code", "unit"]
+    list_filter = ["country"]
+    search_fields = ["code", "title", "short_title"]
+    inlines = [ProvisionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is what provisions refer to: fixed once the statute exists.
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or not obj.provisions.exists()
+
+
 @admin.register(LegalProvision)
 class LegalProvisionAdmin(admin.ModelAdmin):
-    """Reference data: sections of Pakistan's 2018 acts that cases cite."""
+    """Reference data: the sections and articles that cases cite."""
 
-    list_display = ["act", "section", "title"]
-    list_filter = ["act"]
-    search_fields = ["section", "title"]
+    list_display = ["citation", "title", "act"]
+    list_filter = ["act__country", "act"]
+    list_select_related = ["act"]
+    search_fields = ["section", "title", "act__short_title"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # A section cited by a case stays, or the case would silently lose its legal basis.
         return obj is None or not obj.cases.exists()
 
 
-__all__ = ["CaseAdmin", "CaseShareAdmin", "CooperationRequestAdmin", "LegalProvisionAdmin"]
+@admin.register(JusticeEvent)
+class JusticeEventAdmin(admin.ModelAdmin):
+    """Justice per suspect, read-only: lines are written and withdrawn by the lead office
+    through `cases.services.justice` (docs/investigation.md#justice-per-suspect)."""
+
+    list_display = ["date", "suspect", "stage", "verdict", "provision", "country", "case"]
+    list_filter = ["stage", "verdict", "country"]
+    list_select_related = ["suspect", "provision__act", "country", "case"]
+    search_fields = ["case__reference", "suspect__name", "authority", "reference"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+__all__ = [
+    "CaseAdmin",
+    "CaseShareAdmin",
+    "CooperationRequestAdmin",
+    "JusticeEventAdmin",
+    "LegalProvisionAdmin",
+    "StatuteAdmin",
+]

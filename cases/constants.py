@@ -41,10 +41,42 @@ OPEN_STATUSES = frozenset(set(CaseStatus.values) - {CaseStatus.CLOSED})
 
 
 class CaseOutcome(models.TextChoices):
+    """Why a case was closed. "Transferred" is kept as a value but is a hand-over, not an
+    outcome: the case went to an authority outside this system (a foreign police force or
+    prosecutor). A case moving to another link office is a `HandOver`, not a closure; what a
+    court decided is each suspect's verdict (`JusticeEvent`), docs/investigation.md."""
+
     CONVICTED = "convicted", "Convicted"
     ACQUITTED = "acquitted", "Acquitted"
     NO_FURTHER_ACTION = "no_further_action", "No further action"
-    TRANSFERRED = "transferred", "Transferred"
+    TRANSFERRED = "transferred", "Handed over to another jurisdiction (not a verdict)"
+
+
+# The closing reasons that are a court's decision; a hand-over is not one.
+VERDICT_OUTCOMES = frozenset({CaseOutcome.CONVICTED, CaseOutcome.ACQUITTED})
+
+
+class JusticeStage(models.TextChoices):
+    """What happened to one suspect in the justice system (`JusticeEvent`), in the order of a
+    criminal case; a hand-over to another jurisdiction is a stage, never a verdict."""
+
+    ARREST = "arrest", "Arrested"
+    CHARGE = "charge", "Charged"
+    PROSECUTION = "prosecution", "Prosecuted (sent for trial)"
+    COURT = "court", "Before the court"
+    VERDICT = "verdict", "Verdict"
+    SENTENCE = "sentence", "Sentenced"
+    HANDED_OVER = "handed_over", "Handed over to another jurisdiction"
+
+
+# Which stages name a provision (what the suspect is charged with, convicted or acquitted of).
+PROVISION_STAGES = frozenset({JusticeStage.CHARGE, JusticeStage.VERDICT})
+
+
+class Verdict(models.TextChoices):
+    CONVICTED = "convicted", "Convicted"
+    ACQUITTED = "acquitted", "Acquitted"
+    DISMISSED = "dismissed", "Charge dismissed or withdrawn"
 
 
 class Exploitation(models.TextChoices):
@@ -114,6 +146,64 @@ class RecruiterRelationship(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class RecruitmentMethod(models.TextChoices):
+    """How the victim was recruited (HTCDS's recruitment)."""
+
+    JOB_OFFER = "job_offer", "Offer of a job"
+    STUDY_OFFER = "study_offer", "Offer of study"
+    MIGRATION_OFFER = "migration_offer", "Offer of travel or migration"
+    MARRIAGE_OFFER = "marriage_offer", "Offer of marriage or a relationship"
+    SOLD_BY_FAMILY = "sold_by_family", "Sold or given away by family"
+    DEBT = "debt", "Debt or a loan"
+    ABDUCTION = "abduction", "Abduction"
+    ONLINE_ADVERT = "online_advert", "Online advertisement"
+    OTHER = "other", "Other"
+
+
+class OnlinePlatform(models.TextChoices):
+    """Online platforms used to recruit or exploit (HTCDS's use of technology)."""
+
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    TELEGRAM = "telegram", "Telegram"
+    TIKTOK = "tiktok", "TikTok"
+    SNAPCHAT = "snapchat", "Snapchat"
+    IMO = "imo", "IMO"
+    VIBER = "viber", "Viber"
+    SIGNAL = "signal", "Signal"
+    YOUTUBE = "youtube", "YouTube"
+    DATING_SITE = "dating_site", "Dating site or app"
+    JOB_SITE = "job_site", "Job site or app"
+    CLASSIFIEDS = "classifieds", "Classified-ads site"
+    ADULT_SITE = "adult_site", "Adult services site"
+    OTHER = "other", "Other"
+
+
+class TraffickingAct(models.TextChoices):
+    """The act element of trafficking (Palermo Protocol art. 3(a)), for screening."""
+
+    RECRUITMENT = "recruitment", "Recruitment"
+    TRANSPORTATION = "transportation", "Transportation"
+    TRANSFER = "transfer", "Transfer"
+    HARBOURING = "harbouring", "Harbouring"
+    RECEIPT = "receipt", "Receipt"
+
+
+class TraffickingMeans(models.TextChoices):
+    """The means element (Palermo Protocol art. 3(a)); not needed for a child (art. 3(c))."""
+
+    THREAT = "threat", "Threat of force"
+    FORCE = "force", "Use of force"
+    COERCION = "coercion", "Other coercion"
+    ABDUCTION = "abduction", "Abduction"
+    FRAUD = "fraud", "Fraud"
+    DECEPTION = "deception", "Deception"
+    ABUSE_OF_POWER = "abuse_of_power", "Abuse of power"
+    ABUSE_OF_VULNERABILITY = "abuse_of_vulnerability", "Abuse of a position of vulnerability"
+    PAYMENTS = "payments", "Payments or benefits to a person in control of the victim"
+
+
 class RouteStage(models.TextChoices):
     RECRUITMENT = "recruitment", "Recruitment"
     TRANSIT = "transit", "Transit"
@@ -133,6 +223,7 @@ class SuspectRole(models.TextChoices):
     FACILITATOR = "facilitator", "Facilitator"
     EXPLOITER = "exploiter", "Exploiter"
     FINANCIER = "financier", "Financier"
+    HARBOURER = "harbourer", "Harbourer"
 
 
 class Sex(models.TextChoices):
@@ -240,17 +331,56 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class SourceReliability(models.TextChoices):
-    A = "A", "A — reliable"
-    B = "B", "B — usually reliable"
-    C = "C", "C — fairly reliable"
-    X = "X", "X — reliability cannot be judged"
+    """Europol's 4x4 evaluation, source side (docs/investigation.md#grading)."""
+
+    A = "A", "A — no doubt of authenticity, trustworthiness and competence"
+    B = "B", "B — in most instances proved reliable"
+    C = "C", "C — in most instances proved unreliable"
+    X = "X", "X — reliability cannot be assessed"
 
 
 class InformationAccuracy(models.IntegerChoices):
-    CONFIRMED = 1, "1 — confirmed"
-    PROBABLY_TRUE = 2, "2 — probably true"
-    POSSIBLY_TRUE = 3, "3 — possibly true"
-    CANNOT_JUDGE = 4, "4 — cannot be judged"
+    """Europol's 4x4 evaluation, information side (docs/investigation.md#grading)."""
+
+    NO_DOUBT = 1, "1 — no doubt about its accuracy"
+    KNOWN_TO_SOURCE = 2, "2 — known personally to the source, not to the official passing it on"
+    CORROBORATED = 3, "3 — not known personally to the source, corroborated"
+    NOT_CORROBORATED = 4, "4 — not known personally to the source, cannot be corroborated"
+
+
+# The full definitions, as the hover text of a grade ("B2") and the case file's key read them.
+RELIABILITY_MEANING = {
+    "A": "No doubt about the authenticity, trustworthiness and competence of the source, "
+    "or a history of complete reliability",
+    "B": "Source from whom information received has in most instances proved to be reliable",
+    "C": "Source from whom information received has in most instances proved to be unreliable",
+    "X": "The reliability of the source cannot be assessed",
+}
+ACCURACY_MEANING = {
+    1: "No doubt about the accuracy of the information",
+    2: "Information known personally to the source but not known personally to the official "
+    "who is passing it on",
+    3: "Information not known personally to the source but corroborated by other information "
+    "already recorded",
+    4: "Information not known personally to the source and which cannot be corroborated",
+}
+
+
+def grade_code(reliability: str, accuracy) -> str:
+    """`B2`; "" when the thing is not graded (an answer given before grading existed)."""
+    if not reliability or accuracy in (None, ""):
+        return ""
+    return f"{reliability}{int(accuracy)}"
+
+
+def grade_meaning(reliability: str, accuracy) -> str:
+    """The hover text of a grade: `B: … 2: …`."""
+    if not grade_code(reliability, accuracy):
+        return "Not graded"
+    return (
+        f"{reliability}: {RELIABILITY_MEANING.get(reliability, '')}. "
+        f"{int(accuracy)}: {ACCURACY_MEANING.get(int(accuracy), '')}."
+    )
 
 
 class TimelineKind(models.TextChoices):
@@ -268,11 +398,15 @@ class TimelineKind(models.TextChoices):
     ASSIGNED = "assigned", "Assignment"
     FLAGGED = "flagged", "Flag"
     HANDOVER = "handover", "Hand-over of the lead office"
+    JUSTICE = "justice", "Justice (arrest, charge, court, verdict, sentence)"
 
 
 class LegalAct(models.TextChoices):
+    """The codes of Pakistan's statutes as loaded (`cases.models.Statute.code`, `cases.law`)."""
+
     PTPA_2018 = "PTPA_2018", "Prevention of Trafficking in Persons Act, 2018"
     PSMA_2018 = "PSMA_2018", "Prevention of Smuggling of Migrants Act, 2018"
+    EO_1979 = "EO_1979", "Emigration Ordinance, 1979"
 
 
 class HandOverStatus(models.TextChoices):

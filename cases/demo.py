@@ -38,6 +38,7 @@ from cases.constants import (
     Urgency,
 )
 from cases.grants import sync_case_grants
+from cases.law import cited_provisions
 from cases.models import Case, CaseShare, CooperationRequest, LegalProvision, TimelineEvent
 from cases.services._common import share_label
 
@@ -81,6 +82,7 @@ class DemoRequest:
     question: str
     overdue_by: dt.timedelta | None = None
     answer: str = ""
+    answer_grade: str = "X4"  # Europol's 4x4, as a message's
     close: bool = False
 
 
@@ -89,6 +91,21 @@ class DemoMessage:
     by: str  # username
     body: str
     grade: str  # e.g. "B2"
+
+
+@dataclass(frozen=True)
+class DemoJustice:
+    """One step of one suspect (`cases.services.justice`), dated `days_ago`."""
+
+    suspect: str  # the suspect's name on the case
+    stage: str
+    days_ago: int
+    provision: tuple[str, str] | None = None  # (statute code, section)
+    verdict: str = ""
+    country: str = ""  # blank: the provision's
+    authority: str = ""
+    custody_months: int | None = None
+    withdrawn: str = ""  # entered by mistake: withdrawn with this reason
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class DemoCase:
     shares: tuple[DemoShare, ...] = ()
     requests: tuple[DemoRequest, ...] = ()
     messages: tuple[DemoMessage, ...] = field(default=())
+    justice: tuple[DemoJustice, ...] = ()
 
 
 PTPA = LegalAct.PTPA_2018
@@ -206,6 +224,29 @@ DEMO_CASES: list[DemoCase] = [
             _suspect("exploiter", "Site subcontractor", "GBR", age_band="30-38"),
             _suspect("financier", "Hawala operator"),
         ),
+        justice=(
+            DemoJustice(
+                "Overseas employment agent, Mirpur",
+                "arrest",
+                60,
+                country="PAK",
+                authority="FIA, Mirpur",
+            ),
+            DemoJustice(
+                "Overseas employment agent, Mirpur",
+                "charge",
+                55,
+                ("PTPA_2018", "3"),
+                authority="FIA, Mirpur",
+            ),
+            DemoJustice(
+                "Overseas employment agent, Mirpur",
+                "charge",
+                55,
+                ("EO_1979", "18"),
+                authority="FIA, Mirpur",
+            ),
+        ),
         status=CaseStatus.REFERRED_FOR_PROSECUTION,
         shares=(
             DemoShare("BHC", ShareLevel.FULL_WITH_VICTIMS, HandlingCode.H2),
@@ -219,6 +260,7 @@ DEMO_CASES: list[DemoCase] = [
                 Urgency.NORMAL,
                 "Entries and exits through Dubai of the workers named in the annex.",
                 answer="Six of the eight transited DXB in October 2022; records attached.",
+                answer_grade="A1",
             ),
         ),
     ),
@@ -246,6 +288,17 @@ DEMO_CASES: list[DemoCase] = [
             _leg("exploitation", "GRC", "Manolada", "land", D(2021, 7, 1)),
         ),
         suspects=(_suspect("exploiter", "Farm foreman", "GRC"),),
+        justice=(
+            DemoJustice(
+                "Farm foreman", "arrest", 200, country="GRC", authority="Hellenic Police, Patras"
+            ),
+            DemoJustice(
+                "Farm foreman", "charge", 190, ("GRC_PC", "323A"), authority="Prosecutor, Patras"
+            ),
+            DemoJustice(
+                "Farm foreman", "court", 20, country="GRC", authority="Mixed Jury Court, Patras"
+            ),
+        ),
         status=CaseStatus.IN_COURT,
     ),
     DemoCase(
@@ -294,6 +347,7 @@ DEMO_CASES: list[DemoCase] = [
                 Urgency.LOW,
                 "Is an MLA request needed for the husband's Greek bank records?",
                 answer="Yes: through the Ministry of Justice; template sent by email.",
+                answer_grade="B2",
                 close=True,
             ),
         ),
@@ -326,6 +380,52 @@ DEMO_CASES: list[DemoCase] = [
             _suspect("transporter", "Driver, Zahedan", "IRN"),
             _suspect("facilitator", "Safe-house keeper, Van", "TUR"),
             _suspect("financier", "Hawala agent, Istanbul"),
+        ),
+        justice=(
+            DemoJustice(
+                "Network organiser, Quetta", "arrest", 150, country="PAK", authority="FIA, Quetta"
+            ),
+            DemoJustice(
+                "Network organiser, Quetta",
+                "charge",
+                145,
+                ("PSMA_2018", "3"),
+                authority="FIA, Quetta",
+            ),
+            DemoJustice(
+                "Network organiser, Quetta",
+                "verdict",
+                40,
+                ("PSMA_2018", "3"),
+                "convicted",
+                authority="Sessions Court, Quetta",
+            ),
+            DemoJustice(
+                "Network organiser, Quetta",
+                "sentence",
+                40,
+                country="PAK",
+                authority="Sessions Court, Quetta",
+                custody_months=60,
+            ),
+            DemoJustice(
+                "Safe-house keeper, Van", "arrest", 130, country="TUR", authority="Jandarma, Van"
+            ),
+            DemoJustice(
+                "Safe-house keeper, Van",
+                "verdict",
+                30,
+                ("TUR_TCK_5237", "79"),
+                "convicted",
+                authority="Van Ağır Ceza Mahkemesi",
+            ),
+            DemoJustice(
+                "Driver, Zahedan",
+                "handed_over",
+                100,
+                country="IRN",
+                authority="Police of Sistan and Baluchestan, Zahedan",
+            ),
         ),
         status=CaseStatus.UNDER_INVESTIGATION,
         shares=(
@@ -423,6 +523,73 @@ DEMO_CASES: list[DemoCase] = [
             _suspect("smuggler", "Boat skipper", "EGY", age_band="30-38"),
             _suspect("facilitator", "Travel agent, Lahore"),
         ),
+        justice=(
+            DemoJustice(
+                "Boat skipper",
+                "arrest",
+                300,
+                country="ITA",
+                authority="Guardia di Finanza, Crotone",
+            ),
+            DemoJustice(
+                "Boat skipper",
+                "charge",
+                290,
+                ("ITA_DLGS_286_1998", "12"),
+                authority="Procura di Crotone",
+            ),
+            DemoJustice(
+                "Boat skipper",
+                "verdict",
+                120,
+                ("ITA_CP", "601"),
+                "convicted",
+                authority="Tribunale di Crotone",
+                withdrawn="Wrong provision: the conviction is under d.lgs. 286/1998 art. 12",
+            ),
+            DemoJustice(
+                "Boat skipper",
+                "verdict",
+                120,
+                ("ITA_DLGS_286_1998", "12"),
+                "convicted",
+                authority="Tribunale di Crotone",
+            ),
+            DemoJustice(
+                "Boat skipper",
+                "sentence",
+                110,
+                country="ITA",
+                authority="Tribunale di Crotone",
+                custody_months=48,
+            ),
+            DemoJustice(
+                "Travel agent, Lahore",
+                "arrest",
+                280,
+                country="PAK",
+                authority="FIA Anti-Human Trafficking Circle, Lahore",
+            ),
+            DemoJustice(
+                "Travel agent, Lahore", "charge", 270, ("PSMA_2018", "3"), authority="FIA, Lahore"
+            ),
+            DemoJustice(
+                "Travel agent, Lahore",
+                "verdict",
+                90,
+                ("PSMA_2018", "3"),
+                "convicted",
+                authority="Sessions Court, Lahore",
+            ),
+            DemoJustice(
+                "Travel agent, Lahore",
+                "sentence",
+                90,
+                country="PAK",
+                authority="Sessions Court, Lahore",
+                custody_months=36,
+            ),
+        ),
         status=CaseStatus.CLOSED,
         outcome=CaseOutcome.CONVICTED,
         shares=(
@@ -503,6 +670,22 @@ DEMO_CASES: list[DemoCase] = [
             _leg("transit", "OMN", "Sohar", "sea", D(2022, 12, 1)),
         ),
         suspects=(_suspect("smuggler", "Boat owner, Jiwani"),),
+        justice=(
+            DemoJustice(
+                "Boat owner, Jiwani", "arrest", 250, country="PAK", authority="FIA, Gwadar"
+            ),
+            DemoJustice(
+                "Boat owner, Jiwani", "charge", 245, ("PSMA_2018", "3"), authority="FIA, Gwadar"
+            ),
+            DemoJustice(
+                "Boat owner, Jiwani",
+                "verdict",
+                100,
+                ("PSMA_2018", "3"),
+                "acquitted",
+                authority="Sessions Court, Gwadar",
+            ),
+        ),
         status=CaseStatus.CLOSED,
         outcome=CaseOutcome.NO_FURTHER_ACTION,
         reopen_reason="New arrests in Sohar in 2025 link the same boat owner.",
@@ -568,6 +751,11 @@ def _backdate_request(case: Case, request: CooperationRequest, due_at: dt.dateti
 def _create(ctx, spec: DemoCase) -> Case:
     officer = _officer(ctx, spec.office)
     provisions = [LegalProvision.objects.get(act=act, section=sec) for act, sec in spec.provisions]
+    # The host-country provisions its text names, as the migration read the existing cases'.
+    loaded = LegalProvision.objects.values_list("id", "act_id", "section")
+    provisions += list(
+        LegalProvision.objects.filter(pk__in=cited_provisions(spec.host_law, loaded))
+    )
     case = services.case_create(
         acting_user=officer,
         lead_office=ctx.offices[spec.office],
@@ -632,10 +820,15 @@ def _create(ctx, spec: DemoCase) -> Case:
                 else ctx.users[_partner_user(ctx, request_spec.to)]
             )
             services.request_answer(
-                acting_user=answerer, request=request, answer=request_spec.answer
+                acting_user=answerer,
+                request=request,
+                answer=request_spec.answer,
+                reliability=request_spec.answer_grade[0],
+                accuracy=int(request_spec.answer_grade[1]),
             )
         if request_spec.close:
             services.request_close(acting_user=officer, request=request)
+    _justice(case, spec, officer)
     for message in spec.messages:
         services.message_post(
             acting_user=ctx.users[message.by],
@@ -645,6 +838,33 @@ def _create(ctx, spec: DemoCase) -> Case:
             accuracy=int(message.grade[1]),
         )
     return case
+
+
+def _justice(case: Case, spec: DemoCase, officer) -> None:
+    """The suspects' steps, in order; a line marked `withdrawn` is entered, then withdrawn."""
+    if not spec.justice:
+        return
+    today = timezone.localdate()
+    suspects = {s.name: s for s in case.suspects.all()}
+    for step in spec.justice:
+        provision = (
+            LegalProvision.objects.get(act=step.provision[0], section=step.provision[1])
+            if step.provision
+            else None
+        )
+        event = services.justice_event_add(
+            acting_user=officer,
+            suspect=suspects[step.suspect],
+            stage=step.stage,
+            date=today - dt.timedelta(days=step.days_ago),
+            country=step.country or None,
+            provision=provision,
+            verdict=step.verdict,
+            authority=step.authority,
+            custody_months=step.custody_months,
+        )
+        if step.withdrawn:
+            services.justice_event_withdraw(acting_user=officer, event=event, reason=step.withdrawn)
 
 
 def seed(ctx) -> None:

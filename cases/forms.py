@@ -23,6 +23,7 @@ from cases.constants import (
     Exploitation,
     HandlingCode,
     InformationAccuracy,
+    JusticeStage,
     LabourSector,
     MeansOfControl,
     RecruiterRelationship,
@@ -34,6 +35,7 @@ from cases.constants import (
     SuspectRole,
     TransportMode,
     Urgency,
+    Verdict,
 )
 from cases.models import LegalProvision
 from glo_act.errors import DomainError
@@ -172,16 +174,18 @@ class CaseFieldsForm(PageForm):
         choices=_blank(RecruiterRelationship.choices),
     )
     legal_provisions = forms.ModelMultipleChoiceField(
-        label="Pakistani legal provisions",
+        label="Legal basis",
         required=False,
-        queryset=LegalProvision.objects.all(),
+        queryset=LegalProvision.objects.ordered(),
         widget=forms.CheckboxSelectMultiple,
+        help_text="Pakistan's provisions first, then the host countries'. HQ adds missing ones.",
     )
     host_country_law = forms.CharField(
-        label="Host-country law",
+        label="Host-country law, notes",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Provisions of the host country's law, as text.",
+        help_text="Anything the list above does not hold yet (a provision HQ has not loaded, "
+        "a paragraph), as text.",
     )
 
 
@@ -246,12 +250,65 @@ class RouteLegForm(PageForm):
 
 class SuspectForm(PageForm):
     name = forms.CharField(label="Name or alias", required=False, max_length=120)
-    role = forms.ChoiceField(choices=SuspectRole.choices)
+    roles = forms.MultipleChoiceField(
+        label="Roles",
+        choices=SuspectRole.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Every role they played (HTCDS); the first ticked is shown as the main one.",
+        error_messages={"required": "Tick at least one role."},
+    )
     nationality = forms.ModelChoiceField(
         queryset=Country.objects.all(), required=False, empty_label="Unknown"
     )
     sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN)
     age_band = forms.ChoiceField(label="Age band", choices=AgeBand.choices, initial=AgeBand.UNKNOWN)
+
+
+class JusticeEventForm(PageForm):
+    """One step of one suspect (`cases.services.justice.justice_event_add`)."""
+
+    stage = forms.ChoiceField(label="What happened", choices=JusticeStage.choices)
+    date = forms.DateField(widget=DateInput)
+    provision = forms.ModelChoiceField(
+        label="Under which provision",
+        queryset=LegalProvision.objects.ordered(),
+        required=False,
+        empty_label="—",
+        help_text="A charge and a verdict name one.",
+    )
+    verdict = forms.ChoiceField(
+        required=False,
+        choices=_blank(Verdict.choices),
+        help_text="For a verdict. A hand-over to another jurisdiction is a step of its own.",
+    )
+    country = forms.ModelChoiceField(
+        label="Country (jurisdiction)",
+        queryset=Country.objects.all(),
+        required=False,
+        empty_label="The provision's country",
+    )
+    authority = forms.CharField(
+        label="Authority",
+        required=False,
+        max_length=200,
+        help_text="Police station, prosecutor, court; for a hand-over, where the suspect went.",
+    )
+    reference = forms.CharField(
+        label="Reference", required=False, max_length=80, help_text="FIR, charge or court no."
+    )
+    custody_months = forms.IntegerField(
+        label="Custody (months)", required=False, min_value=0, help_text="For a sentence."
+    )
+    fine = forms.CharField(
+        required=False, max_length=60, help_text="For a sentence: amount and currency."
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawForm(PageForm):
+    reason = forms.CharField(
+        label="Why is this line withdrawn?", max_length=300, help_text="Kept with the line."
+    )
 
 
 # --- sharing, messages, requests ----------------------------------------------------------------
@@ -345,7 +402,7 @@ class MessageForm(PageForm):
         label="Information accuracy",
         coerce=int,
         choices=InformationAccuracy.choices,
-        initial=InformationAccuracy.CANNOT_JUDGE,
+        initial=InformationAccuracy.NOT_CORROBORATED,
     )
 
 
@@ -383,6 +440,21 @@ class RequestForm(PageForm):
 
 class AnswerForm(PageForm):
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    reliability = forms.ChoiceField(
+        label="Source reliability",
+        choices=SourceReliability.choices,
+        initial=SourceReliability.X,
+        help_text="Of the source of the answer (Europol's 4x4 evaluation).",
+        required=False,
+    )
+    accuracy = forms.TypedChoiceField(
+        label="Information accuracy",
+        coerce=int,
+        choices=InformationAccuracy.choices,
+        initial=InformationAccuracy.NOT_CORROBORATED,
+        required=False,
+        empty_value=None,
+    )
     late_reason = forms.CharField(
         label="Why is the answer late?",
         required=False,
@@ -397,6 +469,10 @@ class AnswerForm(PageForm):
 
     def clean(self):
         data = super().clean()
+        # Not given (a client that sends the answer only): ungraded reads as X4, as in the API.
+        data["reliability"] = data.get("reliability") or SourceReliability.X
+        if data.get("accuracy") is None:
+            data["accuracy"] = InformationAccuracy.NOT_CORROBORATED
         if self.overdue and not (data.get("late_reason") or "").strip():
             self.add_error("late_reason", "The answer is past its due date: say why.")
         return data

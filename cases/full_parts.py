@@ -1,4 +1,5 @@
-"""The parts of a case shown at full level — route, suspects, legal basis, timeline — in one query.
+"""The parts of a case shown at full level — route, suspects (with their justice lines), legal
+basis, timeline — in one query.
 
 Both doors read them here: the API's case detail and the case page. Read as four prefetches
 (and a fifth for the expired shares the lead office's timeline derives) they cost five round
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cases.constants import TimelineKind
+from cases.models import provision_citation
 from cases.timeline import say_lines
 
 __all__ = ["RECIPIENT_TIMELINE_KINDS", "load_full_parts"]
@@ -28,6 +30,7 @@ RECIPIENT_TIMELINE_KINDS = (
     TimelineKind.EDITED,
     TimelineKind.STATUS_CHANGED,
     TimelineKind.MESSAGE,
+    TimelineKind.JUSTICE,  # of the suspects, whom a FULL share shows
 )
 
 # name → (rows of the part for one case, the keys each row carries, their order)
@@ -40,18 +43,52 @@ _PARTS = {
         "position, id",
     ),
     "suspects": (
-        "SELECT s.id, s.name, s.role, s.nationality_id, c.name AS nationality_name, s.sex, "
-        "s.age_band FROM cases_suspect s "
+        "SELECT s.id, s.name, s.role, s.roles, s.nationality_id, c.name AS nationality_name, "
+        "s.sex, s.age_band FROM cases_suspect s "
         "LEFT JOIN liaison_offices_country c ON c.iso3 = s.nationality_id WHERE s.case_id = %s",
-        ("id", "name", "role", "nationality_id", "nationality_name", "sex", "age_band"),
+        ("id", "name", "role", "roles", "nationality_id", "nationality_name", "sex", "age_band"),
         "id",
     ),
+    # Pakistan's statutes first, then the host countries', each in its statute's order.
     "legal_provisions": (
-        "SELECT p.id, p.act, p.section, p.title FROM cases_legalprovision p "
+        "SELECT p.id, p.act, p.section, p.title, a.short_title, a.unit, a.country_id, "
+        "CASE WHEN a.country_id = 'PAK' THEN 0 ELSE 1 END AS foreign_law "
+        "FROM cases_legalprovision p JOIN cases_statute a ON a.code = p.act "
         "JOIN cases_case_legal_provisions l ON l.legalprovision_id = p.id WHERE l.case_id = %s",
-        ("act", "section", "title"),
-        "act, id",
+        ("id", "act", "section", "title", "short_title", "unit", "country_id"),
+        "foreign_law, country_id, act, id",
     ),
+    # Each suspect's steps through the justice system (cases.services.justice), withdrawn
+    # lines included (shown struck out); read with the suspects, at the suspects' level.
+    "justice_events": (
+        "SELECT j.id, j.suspect_id, j.stage, j.date, j.country_id, c.name AS country_name, "
+        "j.provision_id, p.section, a.short_title, a.unit, j.authority, j.reference, "
+        "j.verdict, j.custody_months, j.fine, j.note, j.withdrawn_at, j.withdrawn_reason "
+        "FROM cases_justiceevent j JOIN liaison_offices_country c ON c.iso3 = j.country_id "
+        "LEFT JOIN cases_legalprovision p ON p.id = j.provision_id "
+        "LEFT JOIN cases_statute a ON a.code = p.act WHERE j.case_id = %s",
+        (
+            "id",
+            "suspect_id",
+            "stage",
+            "date",
+            "country_id",
+            "country_name",
+            "provision_id",
+            "section",
+            "short_title",
+            "unit",
+            "authority",
+            "reference",
+            "verdict",
+            "custody_months",
+            "fine",
+            "note",
+            "withdrawn_at",
+            "withdrawn_reason",
+        ),
+        "suspect_id, date, id",
+    ),  # fmt: skip
     # The actor as User.get_full_name() or, when that is blank, the username.
     "timeline": (
         "SELECT e.id, e.kind, e.summary, e.created_at, {lines} AS lines, "
@@ -126,6 +163,26 @@ def load_full_parts(case, *, owner: bool, at: dt.datetime | None = None) -> dict
         cursor.execute("SELECT " + ", ".join(columns), params)
         values = cursor.fetchone()
     parts = {name: json.loads(value) for name, value in zip(names, values, strict=True)}
+    for provision in parts["legal_provisions"]:
+        provision["citation"] = provision_citation(
+            provision["short_title"], provision["unit"], provision["section"]
+        )
+        provision["is_pakistani"] = provision["country_id"] == "PAK"
+    justice: dict[int, list[dict]] = {}
+    for event in parts.pop("justice_events"):
+        event["date"] = parse_date(event["date"])
+        event["withdrawn_at"] = _aware(event["withdrawn_at"]) if event["withdrawn_at"] else None
+        event["citation"] = (
+            provision_citation(event["short_title"], event["unit"], event["section"])
+            if event["provision_id"]
+            else ""
+        )
+        justice.setdefault(event["suspect_id"], []).append(event)
+    for suspect in parts["suspects"]:
+        suspect["justice"] = justice.get(suspect["id"], [])
+        if isinstance(suspect["roles"], str):  # SQLite hands a JSON column over as its text
+            suspect["roles"] = json.loads(suspect["roles"])
+        suspect["roles"] = suspect["roles"] or [suspect["role"]]
     for leg in parts["route_legs"]:
         leg["date"] = parse_date(leg["date"]) if leg["date"] else None
     timeline = parts["timeline"]

@@ -18,8 +18,8 @@ from cases.constants import (
     HandlingCode,
     HandOverStatus,
     InformationAccuracy,
+    JusticeStage,
     LabourSector,
-    LegalAct,
     RecruiterRelationship,
     RequestKind,
     RequestStatus,
@@ -31,6 +31,9 @@ from cases.constants import (
     TimelineKind,
     TransportMode,
     Urgency,
+    Verdict,
+    grade_code,
+    grade_meaning,
 )
 from cases.querysets import (
     CaseGrantQuerySet,
@@ -38,17 +41,75 @@ from cases.querysets import (
     CaseShareQuerySet,
     CooperationRequestQuerySet,
     HandOverQuerySet,
+    JusticeEventQuerySet,
     MessageQuerySet,
 )
 from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
 
 
-class LegalProvision(models.Model):
-    """A section of Pakistan's 2018 trafficking or smuggling act (reference data)."""
+class Statute(models.Model):
+    """An act, code, ordinance or decree whose provisions cases cite: Pakistan's and the host
+    countries' (reference data HQ extends in the admin; docs/investigation.md#the-law-as-written).
+    """
 
-    act = models.CharField(max_length=12, choices=LegalAct.choices)
-    section = models.CharField(max_length=12)
+    class Unit(models.TextChoices):
+        SECTION = "section", "Section (s.)"
+        ARTICLE = "article", "Article (art.)"
+
+    code = models.CharField(max_length=24, unique=True, help_text="e.g. PTPA_2018, GBR_MSA_2015")
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200, help_text="The official title")
+    short_title = models.CharField(max_length=60, help_text="As cited: “PTPA 2018”")
+    unit = models.CharField(max_length=8, choices=Unit.choices, default=Unit.SECTION)
+
+    class Meta:
+        ordering = ["country", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.short_title} ({self.country_id})"
+
+    @property
+    def is_pakistani(self) -> bool:
+        return self.country_id == "PAK"
+
+
+def provision_citation(short_title: str, unit: str, section: str) -> str:
+    """`PTPA 2018 s.3`, `Codice penale art. 601`; the act alone for a provision that is the
+    whole act (section blank)."""
+    if not section:
+        return short_title
+    mark = "art." if unit == Statute.Unit.ARTICLE else "s."
+    return f"{short_title} {mark}{'' if mark == 's.' else ' '}{section}"
+
+
+class LegalProvisionQuerySet(models.QuerySet):
+    def ordered(self):
+        """With their statutes, Pakistan's first, then by country and statute (the forms' and
+        the API's order; `cases.full_parts` orders a case's alike)."""
+        return (
+            self.select_related("act")
+            .annotate(
+                foreign_law=models.Case(
+                    models.When(act__country_id="PAK", then=models.Value(0)),
+                    default=models.Value(1),
+                )
+            )
+            .order_by("foreign_law", "act__country_id", "act__code", "id")
+        )
+
+
+class LegalProvision(models.Model):
+    """A section or article of a statute (reference data); blank section: the act as a whole,
+    for acts whose articles HQ has not yet entered."""
+
+    act = models.ForeignKey(
+        Statute, to_field="code", db_column="act", on_delete=models.PROTECT,
+        related_name="provisions",
+    )  # fmt: skip
+    section = models.CharField(max_length=12, blank=True)
     title = models.CharField(max_length=200)
+
+    objects = LegalProvisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["act", "id"]
@@ -57,8 +118,11 @@ class LegalProvision(models.Model):
         ]
 
     def __str__(self) -> str:
-        short = "PTPA 2018" if self.act == LegalAct.PTPA_2018 else "PSMA 2018"
-        return f"{short} s.{self.section} — {self.title}"
+        return f"{self.citation} — {self.title}"
+
+    @property
+    def citation(self) -> str:
+        return provision_citation(self.act.short_title, self.act.unit, self.section)
 
 
 class CaseReferenceCounter(models.Model):
@@ -163,11 +227,15 @@ class RouteLeg(models.Model):
 
 
 class Suspect(models.Model):
-    """A suspected perpetrator: role, nationality, sex, age band; a name or alias as known."""
+    """A suspected perpetrator: roles, nationality, sex, age band; a name or alias as known.
+
+    HTCDS gives a perpetrator several roles (`roles`, in the order given); `role` is the first
+    of them, kept by the services for the lists and exports that show one."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="suspects")
     name = models.CharField(max_length=120, blank=True, help_text="Name or alias as known")
     role = models.CharField(max_length=12, choices=SuspectRole.choices)
+    roles = models.JSONField(default=list, blank=True, help_text="Every role, the main first")
     nationality = models.ForeignKey(
         Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -178,7 +246,89 @@ class Suspect(models.Model):
         ordering = ["case", "id"]
 
     def __str__(self) -> str:
-        return f"{self.name or 'Unnamed'} ({self.get_role_display()})"
+        return f"{self.name or 'Unnamed'} ({self.roles_label})"
+
+    @property
+    def roles_label(self) -> str:
+        labels = dict(SuspectRole.choices)
+        return ", ".join(str(labels.get(r, r)) for r in (self.roles or [self.role]))
+
+
+class JusticeEvent(models.Model):
+    """One step of one suspect through the justice system: arrest, charge (under a provision),
+    prosecution, court, verdict (under a provision), sentence, or a hand-over to another
+    jurisdiction. Seen exactly as its suspect is: at FULL level and above (`cases.access`);
+    written by the lead office through `cases.services.justice`. Never edited in place: a
+    mistaken line is withdrawn (kept, marked) and entered again.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="justice_events")
+    # RESTRICT, not PROTECT: a suspect with lines cannot be deleted on its own (the services
+    # refuse it first), but goes with its case when the case itself is deleted.
+    suspect = models.ForeignKey("Suspect", on_delete=models.RESTRICT, related_name="justice_events")
+    stage = models.CharField(max_length=12, choices=JusticeStage.choices)
+    date = models.DateField()
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="+", help_text="The jurisdiction"
+    )
+    provision = models.ForeignKey(
+        LegalProvision,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="justice_events",
+        help_text="Charged with, convicted or acquitted of",
+    )
+    authority = models.CharField(
+        max_length=200, blank=True, help_text="The police, prosecutor or court; for a hand-over, "
+        "the authority it went to"
+    )  # fmt: skip
+    reference = models.CharField(max_length=80, blank=True, help_text="FIR, charge or court no.")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    custody_months = models.PositiveIntegerField(null=True, blank=True)
+    fine = models.CharField(max_length=60, blank=True, help_text="Amount and currency")
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_reason = models.CharField(max_length=300, blank=True)
+
+    objects = JusticeEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["suspect", "date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage="verdict", verdict__gt="")
+                | (~Q(stage="verdict") & Q(verdict="")),
+                name="justice_verdict_only_on_verdicts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage__in=["charge", "verdict"]) | Q(provision__isnull=False),
+                name="justice_charge_and_verdict_name_a_provision",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "suspect", "date"], name="justice_case"),
+            # The statistics: convictions by provision, in a period.
+            models.Index(
+                fields=["provision", "date"],
+                condition=Q(stage="verdict", verdict="convicted", withdrawn_at__isnull=True),
+                name="justice_convictions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} on {self.date:%d %b %Y}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class CaseShare(models.Model):
@@ -534,6 +684,13 @@ class CooperationRequest(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=8, choices=RequestStatus.choices, default="open")
     answer = models.TextField(blank=True)
+    # The answer's grade (Europol's 4x4); blank on answers given before answers were graded.
+    answer_reliability = models.CharField(
+        max_length=1, choices=SourceReliability.choices, blank=True
+    )
+    answer_accuracy = models.PositiveSmallIntegerField(
+        choices=InformationAccuracy.choices, null=True, blank=True
+    )
     late_reason = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
@@ -581,6 +738,15 @@ class CooperationRequest(models.Model):
     def is_overdue(self) -> bool:
         return self.status == RequestStatus.OPEN and self.due_at < timezone.now()
 
+    @property
+    def answer_grade(self) -> str:
+        """The answer's `B2`, or "" (unanswered, or answered before answers were graded)."""
+        return grade_code(self.answer_reliability, self.answer_accuracy)
+
+    @property
+    def answer_grade_meaning(self) -> str:
+        return grade_meaning(self.answer_reliability, self.answer_accuracy)
+
 
 class Message(models.Model):
     """A message on a case (or on one of its requests), graded for reliability and accuracy."""
@@ -607,7 +773,7 @@ class Message(models.Model):
         max_length=1, choices=SourceReliability.choices, default=SourceReliability.X
     )
     accuracy = models.PositiveSmallIntegerField(
-        choices=InformationAccuracy.choices, default=InformationAccuracy.CANNOT_JUDGE
+        choices=InformationAccuracy.choices, default=InformationAccuracy.NOT_CORROBORATED
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -622,6 +788,15 @@ class Message(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"{self.case.get_absolute_url()}#message-{self.pk}"
+
+    @property
+    def grade(self) -> str:
+        """`B2`: Europol's 4x4 evaluation (docs/investigation.md#grading)."""
+        return grade_code(self.reliability, self.accuracy)
+
+    @property
+    def grade_meaning(self) -> str:
+        return grade_meaning(self.reliability, self.accuracy)
 
 
 class TimelineEvent(models.Model):

@@ -468,6 +468,16 @@ class MessageQuerySet(VisibleQuerySet):
         return VisibleMessages(scope, at)
 
 
+class JusticeEventQuerySet(VisibleQuerySet):
+    def rule(self, scope: Scope, at):
+        """A suspect's justice lines to those who see the suspect: the case at FULL or above."""
+        return CaseIdGranted(GrantSql(scope, at, ShareLevel.FULL))
+
+    def live(self):
+        """Not withdrawn: what the statistics count."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class CaseGrantQuerySet(models.QuerySet):
     def live_for(self, *, office=None, partner=None, min_level: int = ShareLevel.SUMMARY):
         """Grants that still give `office` or `partner` (or anyone, if neither) `min_level`."""

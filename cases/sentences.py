@@ -105,9 +105,11 @@ def _grading(code: str) -> dict:
         accuracy = ""
     if not (reliability and accuracy):
         return {"grading": "", "grading_words": ""}
-    # "B — usually reliable" and "2 — probably true" make "usually reliable, probably true".
+    # Europol's 4x4 (docs/investigation.md#grading): "B — in most instances proved reliable"
+    # and "2 — known personally to the source, …" make "in most instances proved reliable;
+    # known personally to the source, …" (a semicolon: the accuracy words hold a comma).
     words = [part.split("—", 1)[-1].strip() for part in (reliability, accuracy)]
-    return {"grading": code, "grading_words": ", ".join(words)}
+    return {"grading": code, "grading_words": "; ".join(words)}
 
 
 def case_message(payload: dict, names) -> dict:

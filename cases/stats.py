@@ -33,8 +33,8 @@ from django.views.decorators.http import require_safe
 
 from audit import services as audit
 from cases import charts, disclosure
-from cases.constants import CaseKind, CaseStatus
-from cases.models import Case
+from cases.constants import CaseKind, CaseStatus, JusticeStage, Verdict
+from cases.models import Case, JusticeEvent, provision_citation
 from liaison_offices import access
 from liaison_offices.models import LinkOffice
 
@@ -44,6 +44,7 @@ __all__ = [
     "Table",
     "TableRow",
     "heat_level",
+    "justice_sections",
     "month_range",
     "stats",
 ]
@@ -421,6 +422,76 @@ def case_sections(query: StatsQuery) -> list[Section]:
     ]
 
 
+def justice_sections(query: StatsQuery) -> list[Section]:
+    """Convictions by provision and country (one query): each suspect convicted under a
+    provision counts once for it, in the verdict's country (the jurisdiction), as SHERLOC and
+    the TIP Report count convictions. Read as the suspects are: cases seen at FULL level
+    (`JusticeEvent.objects.visible_to`); withdrawn lines do not count; the period is the
+    verdict's date, the office the case's lead office."""
+    convictions = (
+        JusticeEvent.objects.visible_to(query.user)
+        .live()
+        .filter(
+            query.office_q("case__lead_office_id"),
+            query.period_q("date", is_datetime=False),
+            stage=JusticeStage.VERDICT,
+            verdict=Verdict.CONVICTED,
+        )
+        .order_by()
+        .values(
+            "provision_id",
+            "provision__section",
+            "provision__title",
+            "provision__act__short_title",
+            "provision__act__unit",
+            "provision__act__country_id",
+            "country_id",
+            "country__name",
+        )
+        .annotate(n=Count("suspect_id", distinct=True))
+    )
+    counts, labels, names, order = {}, {}, {}, {}
+    for row in convictions:  # provisions and countries named in the same query
+        pk, country = row["provision_id"], row["country_id"]
+        counts[(pk, country)] = row["n"]
+        names[country] = row["country__name"]
+        act = row["provision__act__short_title"]
+        cited = provision_citation(act, row["provision__act__unit"], row["provision__section"])
+        labels[pk] = f"{cited} — {row['provision__title']}"
+        # Pakistan's first, then by country and statute, as the forms list them.
+        order[pk] = (row["provision__act__country_id"] != "PAK", cited.casefold())
+    countries = sorted(names, key=lambda code: (code != "PAK", names[code]))
+    rows = [
+        TableRow(labels[pk], [counts.get((pk, c), 0) for c in countries])
+        for pk in sorted(labels, key=order.get)
+    ]
+    by_provision = Table(
+        slug="convictions-by-provision-and-country",
+        title="Convictions by provision and country",
+        row_header="Provision",
+        columns=[names[c] for c in countries],
+        rows=rows,
+        note="A suspect convicted under a provision counts once for it; one convicted under "
+        "two provisions counts under each.",
+    )
+    publish([by_provision])
+    total = _shown_count(by_provision, by_provision.grand_total_key, by_provision.grand_total)
+    lede = (
+        f"{total} conviction{'' if by_provision.grand_total == 1 else 's'} of suspects in "
+        "the period, by the provision and the country of the verdict."
+        if rows
+        else "No conviction of a suspect recorded in the period."
+    )
+    return [
+        Section(
+            slug="justice",
+            title="Convictions",
+            lede=lede,
+            tables=[by_provision] if rows else [],
+        )
+    ]
+
+
 def _shown_count(table: Table, key, value: int) -> str:
     """A published count for a sentence: hidden in the table → hidden here too."""
     if key in table.hidden:
@@ -486,7 +557,7 @@ def stats(request):
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
     )
-    sections = case_sections(query)
+    sections = case_sections(query) + justice_sections(query)
     for provider in _section_providers():
         sections.extend(provider(query))
     wanted = request.GET.get("csv")

@@ -153,6 +153,12 @@ def _say(line: dict) -> str:
         return gettext("Added a suspect: %(who)s") % {"who": _suspect(line["suspect"])}
     if what == "suspect_removed":
         return gettext("Removed a suspect: %(who)s") % {"who": _suspect(line["suspect"])}
+    if what == "suspect_roles":
+        roles = ", ".join(_label(SuspectRole, role).lower() for role in line.get("roles", []))
+        return gettext("Gave %(who)s the roles: %(roles)s") % {
+            "who": _suspect(line["suspect"]),
+            "roles": roles,
+        }
     if what == "suspects_details":
         return gettext("Changed the details of the suspects (sex or age)")
     if what in ("items_added", "items_removed"):
@@ -270,16 +276,30 @@ def _suspect_dict(suspect) -> dict:
     }
 
 
+def _roles(suspect) -> list[str]:
+    if isinstance(suspect, dict):
+        return list(suspect.get("roles") or ([suspect["role"]] if suspect.get("role") else []))
+    return list(suspect.roles or [suspect.role])
+
+
 def suspect_lines(old: Iterable, new: Iterable) -> list[dict]:
-    """Suspects added and removed (the same name, role and nationality is the same person);
-    when only their sex or age band changed, one line that says so."""
+    """Suspects added and removed (the same name, main role and nationality is the same
+    person), whose other roles changed (HTCDS: several per suspect); when only their sex or
+    age band changed, one line that says so."""
+    old, new = list(old), list(new)
     before = [_suspect_dict(s) for s in old]
     after = [_suspect_dict(s) for s in new]
     remaining = list(before)
+    roles_before = {}
+    for suspect, dictionary in zip(old, before, strict=True):
+        roles_before.setdefault(tuple(dictionary.values()), _roles(suspect))
     lines = []
-    for suspect in after:
+    for person, suspect in zip(new, after, strict=True):
         if suspect in remaining:
             remaining.remove(suspect)
+            roles = _roles(person)
+            if roles != roles_before.get(tuple(suspect.values()), roles):
+                lines.append({"say": "suspect_roles", "suspect": suspect, "roles": roles})
         else:
             lines.append({"say": "suspect_added", "suspect": suspect})
     lines[:0] = [{"say": "suspect_removed", "suspect": s} for s in remaining]

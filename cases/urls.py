@@ -54,4 +54,14 @@ urlpatterns = [
         views.PartRemoveView.as_view(model=Suspect),
         name="suspect_remove",
     ),
+    path(
+        "<str:reference>/suspects/<int:pk>/justice/add/",
+        views.JusticeEventAddView.as_view(),
+        name="justice_add",
+    ),
+    path(
+        "<str:reference>/justice/<int:pk>/withdraw/",
+        views.JusticeEventWithdrawView.as_view(),
+        name="justice_withdraw",
+    ),
 ]

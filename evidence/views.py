@@ -236,29 +236,11 @@ def download_response(user, attachment: Attachment, door: str):
 
 
 def visible_file_or_404(user, public_id) -> Attachment:
-    """The file with this id if the user sees it (404 if not), with its record.
-
-    Two statements: the rule finds the file's key, then the file is read with its record by
-    that key. Joined in one, the rule's record subqueries and the record tables made a plan
-    that scanned every victim and case (bench/ANALYSIS.md)."""
-    pk = (
-        Attachment.objects.visible_to(user)
-        .filter(public_id=public_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if pk is None:
+    """The file with this id if the user sees it (404 if not), with its record."""
+    attachment = Attachment.objects.visible_to(user).one_with_its_record(public_id)
+    if attachment is None:
         raise Http404("No such file.")
-    # scoped: `pk` is that of the file visible_to(user) found above.
-    return Attachment.objects.select_related(
-        "case",
-        "message__case",
-        "request__case",
-        "answer__case",
-        "victim",
-        "referral__victim",
-        "update__referral__victim",
-    ).get(pk=pk)
+    return attachment
 
 
 class DownloadView(LoginRequiredMixin, View):

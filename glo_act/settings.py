@@ -537,6 +537,12 @@ SPECTACULAR_SETTINGS = {
         "KeptShareCodeEnum": "cases.constants.KEPT_SHARE_CODES",
         "FileKindEnum": "evidence.constants.FileKind",
         "RecordTypeEnum": "evidence.constants.RecordType",
+        "SourceReliabilityEnum": "cases.constants.SourceReliability",
+        "InformationAccuracyEnum": "cases.constants.InformationAccuracy",
+        "SuspectRoleEnum": "cases.constants.SuspectRole",
+        "ExploitationEnum": "cases.constants.Exploitation",
+        "LabourSectorEnum": "cases.constants.LabourSector",
+        "OnlinePlatformEnum": "cases.constants.OnlinePlatform",
     },
 }
 

@@ -25,13 +25,17 @@ def ensure_reference_data() -> None:
 
     from django.apps import apps
 
-    from cases.models import LegalProvision
+    from cases.law import PROVISIONS
+    from cases.models import LegalProvision, Statute
     from liaison_offices.models import Country
 
     if not Country.objects.exists():
         import_module("liaison_offices.migrations.0002_load_countries").load_countries(apps, None)
+    if not Statute.objects.exists():
+        import_module("cases.migrations.0009_statutes").load_statutes(apps, None)
     if not LegalProvision.objects.exists():
-        import_module("cases.migrations.0002_legal_provisions").load(apps, None)
+        for act, section, title in PROVISIONS:
+            LegalProvision.objects.create(act_id=act, section=section, title=title)
 
 
 def pytest_collection_modifyitems(config, items):

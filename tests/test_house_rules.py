@@ -32,6 +32,7 @@ DOORS = sorted(
 )
 PROTECTED = {
     "Case", "CaseShare", "CaseGrant", "CooperationRequest", "Message", "TimelineEvent",
+    "JusticeEvent",
     "Victim", "Referral", "FollowUp", "Consent", "PersonalAccess",
     "PersonOfInterest", "Identifier",
 }  # fmt: skip

@@ -268,8 +268,26 @@ def test_heat_levels_and_month_ranges():
 
 
 def _grow(cast, n):
+    from cases.models import LegalProvision
+
+    provisions = [
+        LegalProvision.objects.get(act="PSMA_2018", section="3"),
+        LegalProvision.objects.get(act="TUR_TCK_5237", section="79"),
+    ]
     for i in range(n):
-        case = open_case(cast, kind=CaseKind.SOM if i % 2 else CaseKind.TIP)
+        case = open_case(
+            cast,
+            kind=CaseKind.SOM if i % 2 else CaseKind.TIP,
+            suspects=[{"role": "smuggler", "name": f"Smuggler {i}"}],
+        )
+        case_services.justice_event_add(  # a conviction: a row or a column more, no query
+            acting_user=cast.uk,
+            suspect=case.suspects.get(),
+            stage="verdict",
+            verdict="convicted",
+            provision=provisions[i % 2],
+            date=timezone.localdate(),
+        )
         victim = add_victim(
             cast,
             case,
@@ -298,12 +316,13 @@ def test_the_query_count_is_constant_as_rows_grow(cast, login, assert_queries, w
     client = login(cast.users[who])
     _grow(cast, 1)
     # 1 session, 2 user, 3 scope (one UNION), 4 offices for the filter, 5 cases by status ×
-    # kind, 6 cases by month × kind, 7 victims by consent × sex × age band (forms as filtered
-    # counts), 8 referrals by service × status, 9 unread notifications (navigation badge).
-    with assert_queries(9):
+    # kind, 6 cases by month × kind, 7 convictions by provision × country (named in the same
+    # query), 8 victims by consent × sex × age band (forms as filtered counts), 9 referrals
+    # by service × status, 10 unread notifications (navigation badge).
+    with assert_queries(10):
         assert client.get(URL).status_code == 200
     _grow(cast, 6)
-    with assert_queries(9):
+    with assert_queries(10):
         assert client.get(URL).status_code == 200
-    with assert_queries(9):  # no navigation (no badge count), but the export is recorded
+    with assert_queries(10):  # no navigation (no badge count), but the export is recorded
         assert client.get(URL, {"csv": "victims-by-group-and-exploitation"}).status_code == 200

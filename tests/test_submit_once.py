@@ -345,7 +345,7 @@ def suspect_add(cast):
     case = _case(cast)
     data = {
         "name": "Bilal",
-        "role": "smuggler",
+        "roles": ["smuggler"],  # several roles since HTCDS (docs/investigation.md)
         "nationality": "PAK",
         "sex": "male",
         "age_band": "30-38",

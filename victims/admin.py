@@ -17,7 +17,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.constants import Exploitation
+from cases.constants import (
+    Exploitation,
+    LabourSector,
+    MeansOfControl,
+    OnlinePlatform,
+    RecruitmentMethod,
+    TraffickingAct,
+    TraffickingMeans,
+)
 from cases.models import Case
 from glo_act.errors import DomainError
 from liaison_offices.admin import DomainErrorsAsMessages
@@ -54,7 +62,22 @@ FACT_FIELDS = [
     "forms_of_exploitation",
     "vulnerabilities",
     "migration_status",
+    "recruitment_methods",
+    "recruiter_relationship",
+    "means_of_control",
+    "labour_sectors",
+    "recruitment_platforms",
+    "exploitation_platforms",
+    "screening_acts",
+    "screening_means",
+    "screening_purposes",
 ]
+
+
+def _checkboxes(choices) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=choices.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
 
 class VictimFactsForm(forms.ModelForm):
@@ -66,6 +89,14 @@ class VictimFactsForm(forms.ModelForm):
     vulnerabilities = forms.MultipleChoiceField(
         choices=Vulnerability.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    recruitment_methods = _checkboxes(RecruitmentMethod)
+    means_of_control = _checkboxes(MeansOfControl)
+    labour_sectors = _checkboxes(LabourSector)
+    recruitment_platforms = _checkboxes(OnlinePlatform)
+    exploitation_platforms = _checkboxes(OnlinePlatform)
+    screening_acts = _checkboxes(TraffickingAct)
+    screening_means = _checkboxes(TraffickingMeans)
+    screening_purposes = _checkboxes(Exploitation)
 
     class Meta:
         model = Victim

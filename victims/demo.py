@@ -46,6 +46,8 @@ class DemoVictim:
     statistics: bool = True
     # (partner short name, service, final status) — consent recorded for each, then referred
     referrals: tuple[tuple[str, str, str], ...] = field(default=())
+    # HTCDS per victim and the screening (docs/investigation.md#htcds-fields)
+    htcds: dict = field(default_factory=dict)
 
 
 DEMO_VICTIMS = [
@@ -61,6 +63,16 @@ DEMO_VICTIMS = [
         exploitation=(Exploitation.DOMESTIC_SERVITUDE,),
         vulnerabilities=(Vulnerability.NO_DOCUMENTS, Vulnerability.DEBT),
         share_with=("BHC",),
+        htcds={
+            "recruitment_methods": ["job_offer"],
+            "recruiter_relationship": "acquaintance",
+            "means_of_control": ["withholds_documents", "isolation", "excessive_hours"],
+            "labour_sectors": ["domestic_work"],
+            "recruitment_platforms": ["whatsapp"],
+            "screening_acts": ["recruitment", "transportation", "harbouring"],
+            "screening_means": ["deception", "abuse_of_vulnerability"],
+            "screening_purposes": ["domestic_servitude"],
+        },
         referrals=(
             ("IOM", Service.SHELTER, ReferralStatus.COMPLETED),
             ("IOM", Service.RETURN, ReferralStatus.IN_PROGRESS),
@@ -78,6 +90,12 @@ DEMO_VICTIMS = [
         status=IdentificationStatus.POSSIBLE,
         decided_by="",
         statistics=False,
+        htcds={
+            "recruitment_methods": ["job_offer", "debt"],
+            "labour_sectors": ["construction"],
+            "screening_acts": ["recruitment"],
+            "screening_purposes": ["forced_labour"],
+        },
         referrals=(("Inspire", Service.LEGAL_AID, ReferralStatus.PENDING),),
     ),
     DemoVictim(
@@ -92,6 +110,14 @@ DEMO_VICTIMS = [
         decided_by=IdentifiedBy.NGO,
         vulnerabilities=(Vulnerability.UNACCOMPANIED_CHILD,),
         migration_status=MigrationStatus.ASYLUM_SEEKER,
+        htcds={
+            "recruitment_methods": ["marriage_offer"],
+            "recruiter_relationship": "intimate_partner",
+            "recruitment_platforms": ["instagram", "whatsapp"],
+            "exploitation_platforms": ["adult_site"],
+            "screening_acts": ["recruitment", "transportation", "receipt"],
+            "screening_purposes": ["sexual_exploitation"],
+        },
         referrals=(
             ("IOM", Service.MEDICAL, ReferralStatus.ACCEPTED),
             ("IOM", Service.FAMILY_TRACING, ReferralStatus.DECLINED),
@@ -233,6 +259,7 @@ def seed(ctx) -> None:
             vulnerabilities=spec.vulnerabilities,
             migration_status=spec.migration_status,
             consents=consents,
+            **spec.htcds,
         ).victim
         for short, service, status in spec.referrals:
             referral = services.referral_create(

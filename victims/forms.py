@@ -14,7 +14,17 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.constants import Exploitation, Sex
+from cases.constants import (
+    Exploitation,
+    LabourSector,
+    MeansOfControl,
+    OnlinePlatform,
+    RecruiterRelationship,
+    RecruitmentMethod,
+    Sex,
+    TraffickingAct,
+    TraffickingMeans,
+)
 from cases.forms import ConfirmForm
 from glo_act.errors import DomainError
 from glo_act.pages import PageForm
@@ -34,6 +44,16 @@ from victims.constants import (
 )
 
 PERSONAL_FIELDS = tuple(PersonalField.values)
+# HTCDS's per-victim fields, and the screening (docs/investigation.md#htcds-fields).
+HTCDS_FIELDS = (
+    "recruitment_methods",
+    "recruiter_relationship",
+    "means_of_control",
+    "labour_sectors",
+    "recruitment_platforms",
+    "exploitation_platforms",
+)
+SCREENING_FIELDS = ("screening_acts", "screening_means", "screening_purposes")
 FACT_FIELDS = (
     "sex",
     "age_at_identification",
@@ -45,6 +65,8 @@ FACT_FIELDS = (
     "forms_of_exploitation",
     "vulnerabilities",
     "migration_status",
+    *HTCDS_FIELDS,
+    *SCREENING_FIELDS,
 )
 SCORE_CHOICES = [
     ("1", "1 — very poor"),
@@ -64,6 +86,16 @@ class DateInput(forms.DateInput):
 
 def _blank(choices, label: str = "—"):
     return [("", label), *choices]
+
+
+def _checkboxes(label: str, choices, help_text: str = "") -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        required=False,
+        choices=choices.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+    )
 
 
 class VictimForm(PageForm):
@@ -121,6 +153,27 @@ class VictimForm(PageForm):
     )
     migration_status = forms.ChoiceField(
         label="Migration status", choices=MigrationStatus.choices, initial=MigrationStatus.UNKNOWN
+    )
+    recruitment_methods = _checkboxes("Method of recruitment", RecruitmentMethod)
+    recruiter_relationship = forms.ChoiceField(
+        label="Recruiter's relationship to the victim",
+        required=False,
+        choices=_blank(RecruiterRelationship.choices),
+    )
+    means_of_control = _checkboxes("Means of control", MeansOfControl)
+    labour_sectors = _checkboxes("Sectors of forced labour", LabourSector)
+    recruitment_platforms = _checkboxes("Online platforms used to recruit", OnlinePlatform)
+    exploitation_platforms = _checkboxes("Online platforms used to exploit", OnlinePlatform)
+    screening_acts = _checkboxes(
+        "Act", TraffickingAct, help_text="What was done to the person (any one is enough)."
+    )
+    screening_means = _checkboxes(
+        "Means",
+        TraffickingMeans,
+        help_text="How (any one is enough). Not needed for a child: under 18 when identified.",
+    )
+    screening_purposes = _checkboxes(
+        "Purpose", Exploitation, help_text="For which exploitation, even if it had not begun."
     )
     lawful_basis = forms.ChoiceField(
         label="Lawful basis without consent",

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cases.constants import AgeBand, Sex
+from cases.constants import AgeBand, RecruiterRelationship, Sex
 from cases.models import Case
 from liaison_offices.constants import Service
 from liaison_offices.models import Country, LinkOffice, PartnerOrganisation
@@ -104,6 +104,24 @@ class Victim(models.Model):
     migration_status = models.CharField(
         max_length=16, choices=MigrationStatus.choices, default=MigrationStatus.UNKNOWN
     )
+    # HTCDS, per victim (docs/investigation.md#htcds-fields): lists of choice values.
+    means_of_control = models.JSONField(default=list, blank=True)
+    labour_sectors = models.JSONField(default=list, blank=True)
+    recruiter_relationship = models.CharField(
+        max_length=20, choices=RecruiterRelationship.choices, blank=True
+    )
+    recruitment_methods = models.JSONField(default=list, blank=True)
+    recruitment_platforms = models.JSONField(
+        default=list, blank=True, help_text="Online platforms used to recruit"
+    )
+    exploitation_platforms = models.JSONField(
+        default=list, blank=True, help_text="Online platforms used to exploit"
+    )
+    # The identification screening: the elements of trafficking found (act, means, purpose).
+    # It supports the identification decision and does not make it (`victims.screening`).
+    screening_acts = models.JSONField(default=list, blank=True)
+    screening_means = models.JSONField(default=list, blank=True)
+    screening_purposes = models.JSONField(default=list, blank=True)
 
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -133,6 +151,13 @@ class Victim(models.Model):
     def notification_label(self) -> str:
         """How notifications name the victim: the code, never the name."""
         return self.code
+
+    @property
+    def screening(self):
+        """The identification screening's reading (`victims.screening.Screening`)."""
+        from victims.screening import screen
+
+        return screen(self)
 
 
 class VictimCaseLink(models.Model):

@@ -22,7 +22,19 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.constants import Exploitation, Sex, TimelineKind, age_band_for
+from cases.constants import (
+    Exploitation,
+    LabourSector,
+    MeansOfControl,
+    OnlinePlatform,
+    RecruiterRelationship,
+    RecruitmentMethod,
+    Sex,
+    TimelineKind,
+    TraffickingAct,
+    TraffickingMeans,
+    age_band_for,
+)
 from cases.models import Case, TimelineEvent
 from glo_act.errors import (
     ConflictError,
@@ -97,6 +109,16 @@ FACT_INPUTS = (
     "forms_of_exploitation",
     "vulnerabilities",
     "migration_status",
+    # HTCDS, per victim, and the identification screening (docs/investigation.md)
+    "means_of_control",
+    "labour_sectors",
+    "recruiter_relationship",
+    "recruitment_methods",
+    "recruitment_platforms",
+    "exploitation_platforms",
+    "screening_acts",
+    "screening_means",
+    "screening_purposes",
 )
 BASIS_INPUTS = ("lawful_basis", "lawful_basis_note")
 PAKISTAN = "PAK"
@@ -199,6 +221,37 @@ def _apply_facts(victim: Victim, facts: dict) -> None:
         ),
         "vulnerabilities": lambda v: _choice_list(
             v, Vulnerability, field="vulnerabilities", label="vulnerabilities"
+        ),
+        "means_of_control": lambda v: _choice_list(
+            v, MeansOfControl, field="means_of_control", label="means of control"
+        ),
+        "labour_sectors": lambda v: _choice_list(
+            v, LabourSector, field="labour_sectors", label="labour sectors"
+        ),
+        "recruiter_relationship": lambda v: _choice(
+            v,
+            RecruiterRelationship,
+            field="recruiter_relationship",
+            label="recruiter relationship",
+            blank=True,
+        ),
+        "recruitment_methods": lambda v: _choice_list(
+            v, RecruitmentMethod, field="recruitment_methods", label="methods of recruitment"
+        ),
+        "recruitment_platforms": lambda v: _choice_list(
+            v, OnlinePlatform, field="recruitment_platforms", label="online platforms"
+        ),
+        "exploitation_platforms": lambda v: _choice_list(
+            v, OnlinePlatform, field="exploitation_platforms", label="online platforms"
+        ),
+        "screening_acts": lambda v: _choice_list(
+            v, TraffickingAct, field="screening_acts", label="acts"
+        ),
+        "screening_means": lambda v: _choice_list(
+            v, TraffickingMeans, field="screening_means", label="means"
+        ),
+        "screening_purposes": lambda v: _choice_list(
+            v, Exploitation, field="screening_purposes", label="purposes"
         ),
         "languages": lambda v: list(dict.fromkeys(str(x).strip() for x in (v or []) if x)),
         "identified_on": lambda v: _identified_on(victim, v),
@@ -428,6 +481,15 @@ def victim_register(
     forms_of_exploitation: Iterable[str] = (),
     vulnerabilities: Iterable[str] = (),
     migration_status: str = MigrationStatus.UNKNOWN,
+    means_of_control: Iterable[str] = (),
+    labour_sectors: Iterable[str] = (),
+    recruiter_relationship: str = "",
+    recruitment_methods: Iterable[str] = (),
+    recruitment_platforms: Iterable[str] = (),
+    exploitation_platforms: Iterable[str] = (),
+    screening_acts: Iterable[str] = (),
+    screening_means: Iterable[str] = (),
+    screening_purposes: Iterable[str] = (),
     consents: Iterable[dict] = (),
     lawful_basis: str = "",
     lawful_basis_note: str = "",
@@ -457,6 +519,15 @@ def victim_register(
             "forms_of_exploitation": forms_of_exploitation,
             "vulnerabilities": vulnerabilities,
             "migration_status": migration_status,
+            "means_of_control": means_of_control,
+            "labour_sectors": labour_sectors,
+            "recruiter_relationship": recruiter_relationship,
+            "recruitment_methods": recruitment_methods,
+            "recruitment_platforms": recruitment_platforms,
+            "exploitation_platforms": exploitation_platforms,
+            "screening_acts": screening_acts,
+            "screening_means": screening_means,
+            "screening_purposes": screening_purposes,
         },
     )
     _apply_personal(
@@ -498,7 +569,20 @@ def victim_register(
 
 
 EDITABLE_INPUTS = (*PERSONAL_INPUTS, *FACT_INPUTS, *BASIS_INPUTS)
-LIST_INPUTS = frozenset({"forms_of_exploitation", "vulnerabilities"})
+LIST_INPUTS = frozenset(
+    {
+        "forms_of_exploitation",
+        "vulnerabilities",
+        "means_of_control",
+        "labour_sectors",
+        "recruitment_methods",
+        "recruitment_platforms",
+        "exploitation_platforms",
+        "screening_acts",
+        "screening_means",
+        "screening_purposes",
+    }
+)
 
 
 def victim_values(record) -> dict[str, str | list[str]]:

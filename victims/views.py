@@ -23,7 +23,14 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from accounts import two_factor
-from cases.constants import Exploitation
+from cases.constants import (
+    Exploitation,
+    LabourSector,
+    MeansOfControl,
+    OnlinePlatform,
+    RecruiterRelationship,
+    RecruitmentMethod,
+)
 from cases.models import Case
 from cases.querysets import get_case_for_user
 from glo_act import submit_once
@@ -49,6 +56,7 @@ from victims.constants import (
     REFERRAL_TRANSITIONS,
     AccessDoor,
     ConsentPurpose,
+    IdentificationStatus,
     LawfulBasis,
     PersonalField,
     ReferralStatus,
@@ -56,6 +64,7 @@ from victims.constants import (
     Vulnerability,
 )
 from victims.crypto import PersonalDataUnreadable
+from victims.forms import HTCDS_FIELDS, SCREENING_FIELDS
 from victims.models import Consent, Referral, ReferralUpdate, ReintegrationFollowUp, Victim
 
 PERSONAL_LABELS = dict(PersonalField.choices)
@@ -152,6 +161,21 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
         "referrals": referrals,
         "forms_of_exploitation": _labels(victim.forms_of_exploitation, Exploitation),
         "vulnerabilities": _labels(victim.vulnerabilities, Vulnerability),
+        "htcds": [
+            ("Method of recruitment", _labels(victim.recruitment_methods, RecruitmentMethod)),
+            (
+                "Recruiter's relationship",
+                _labels(
+                    [victim.recruiter_relationship] if victim.recruiter_relationship else [],
+                    RecruiterRelationship,
+                ),
+            ),
+            ("Means of control", _labels(victim.means_of_control, MeansOfControl)),
+            ("Sectors of forced labour", _labels(victim.labour_sectors, LabourSector)),
+            ("Platforms used to recruit", _labels(victim.recruitment_platforms, OnlinePlatform)),
+            ("Platforms used to exploit", _labels(victim.exploitation_platforms, OnlinePlatform)),
+        ],  # fmt: skip
+        "screening": victim.screening,
         "revealed": None,
         "reveal_form": victim_forms.RevealForm(needs_code=not two_factor.is_fresh(request)),
         # A session that skipped enrolment has no authenticator (no query to know it).
@@ -160,6 +184,21 @@ def victim_page_context(request, victim: Victim, **extra) -> dict:
     }
     # Sections other apps add (the evidence app's documents): glo_act.pages.extend_page.
     return page_extensions("victim", request, victim, context)
+
+
+def screening_note(victim: Victim) -> str:
+    """A word when the identification decision and the screening's answers disagree: the
+    decision stands (the officer may know more than the checklist), the reader is told."""
+    screening = victim.screening
+    if victim.identification_status != IdentificationStatus.ACTUAL or not screening.screened:
+        return ""
+    if screening.meets_definition:
+        return ""
+    return (
+        " Identified as a victim although the screening found no "
+        + " or ".join(screening.missing)
+        + ": check the screening answers."
+    )
 
 
 class VictimDetailView(PageView):
@@ -372,7 +411,10 @@ class VictimRegisterView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
             return redirect(outcome.url)
         registration = outcome.result
         victim = registration.victim
-        messages.success(request, f"Victim {victim.code} registered on {case.reference}.")
+        messages.success(
+            request,
+            f"Victim {victim.code} registered on {case.reference}." + screening_note(victim),
+        )
         for hint in registration.duplicate_hints:
             messages.warning(request, _hint_text(hint))
         return redirect("victims:detail", code=victim.code)
@@ -409,6 +451,9 @@ class VictimEditView(VictimFormBase):
     form_class = victim_forms.VictimEditForm
     success_message = "Changes saved."
 
+    def get_success_message(self, form) -> str:
+        return self.success_message + screening_note(self.result)
+
     def get(self, request, *args, **kwargs):
         # The form shows personal data: like a reveal, it needs a recent second factor.
         if not two_factor.is_fresh(request):
@@ -431,6 +476,7 @@ class VictimEditView(VictimFormBase):
             "forms_of_exploitation": victim.forms_of_exploitation,
             "vulnerabilities": victim.vulnerabilities,
             "migration_status": victim.migration_status,
+            **{name: getattr(victim, name) for name in (*HTCDS_FIELDS, *SCREENING_FIELDS)},
             "version": victim.version,
             # A record held from before the rule shows no basis: the officer records a real one.
             **(

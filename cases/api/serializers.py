@@ -23,6 +23,7 @@ from cases.constants import (
     Exploitation,
     HandlingCode,
     InformationAccuracy,
+    JusticeStage,
     LabourSector,
     MeansOfControl,
     RecruiterRelationship,
@@ -30,12 +31,13 @@ from cases.constants import (
     RequestStatus,
     ShareLevel,
     SourceReliability,
+    SuspectRole,
     Urgency,
+    Verdict,
 )
 from cases.models import (
     Case,
     CooperationRequest,
-    LegalProvision,
     Message,
     RouteLeg,
     Suspect,
@@ -117,20 +119,88 @@ class RouteLegSerializer(serializers.ModelSerializer):
         fields = ["position", "stage", "country", "place", "mode", "date"]
 
 
+class JusticeEventSerializer(serializers.Serializer):
+    """One step of a suspect through the justice system (docs/investigation.md)."""
+
+    id = serializers.IntegerField(read_only=True)
+    stage = serializers.ChoiceField(choices=JusticeStage.choices)
+    date = serializers.DateField()
+    country = StrictCharField(
+        source="country_id",
+        required=False,
+        help_text="The jurisdiction (ISO 3166 alpha-3); by default the provision's country.",
+    )
+    provision = serializers.IntegerField(
+        source="provision_id",
+        allow_null=True,
+        required=False,
+        help_text="A charge and a verdict name one (`GET /api/v1/legal-provisions/`).",
+    )
+    citation = StrictCharField(read_only=True, help_text="The provision as cited.")
+    authority = StrictCharField(
+        allow_blank=True, required=False, max_length=200, help_text="Police, prosecutor, court."
+    )
+    reference = StrictCharField(allow_blank=True, required=False, max_length=80)
+    verdict = serializers.ChoiceField(
+        choices=Verdict.choices,
+        allow_blank=True,
+        required=False,
+        help_text="A verdict's only: convicted, acquitted, or dismissed (withdrawn). A hand-over "
+        "to another jurisdiction is the stage `handed_over`, never a verdict.",
+    )
+    custody_months = serializers.IntegerField(allow_null=True, required=False, min_value=0)
+    fine = StrictCharField(allow_blank=True, required=False, max_length=60)
+    note = StrictCharField(allow_blank=True, required=False, max_length=5000)
+    withdrawn_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Entered by mistake and withdrawn."
+    )
+    withdrawn_reason = StrictCharField(read_only=True, allow_blank=True)
+
+
+class JusticeWithdrawSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=300, help_text="Why the line is withdrawn.")
+
+
 class SuspectSerializer(serializers.ModelSerializer):
     nationality = StrictCharField(
         source="nationality_id", allow_null=True, help_text="ISO 3166 alpha-3"
     )
+    justice = JusticeEventSerializer(
+        many=True, read_only=True, help_text="Arrest, charges, court, verdicts, sentence."
+    )
+    role = serializers.ChoiceField(choices=SuspectRole.choices, help_text="The main role.")
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=SuspectRole.choices),
+        help_text="Every role (HTCDS: a perpetrator may have several), the main first.",
+    )
 
     class Meta:
         model = Suspect
-        fields = ["name", "role", "nationality", "sex", "age_band"]
+        fields = ["id", "name", "role", "roles", "nationality", "sex", "age_band", "justice"]
 
 
-class LegalProvisionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = LegalProvision
-        fields = ["act", "section", "title"]
+class LegalProvisionSerializer(serializers.Serializer):
+    """A provision of the case's legal basis: Pakistan's or a host country's
+    (docs/investigation.md#the-law-as-written)."""
+
+    id = serializers.IntegerField(help_text="Give these ids in `legal_provision_ids` to set them.")
+    act = StrictCharField(help_text="The statute's code, e.g. `PTPA_2018`, `GBR_MSA_2015`.")
+    country = StrictCharField(source="country_id", help_text="The statute's country (ISO 3).")
+    section = StrictCharField(allow_blank=True, help_text="Blank: the act as a whole.")
+    title = StrictCharField()
+    citation = StrictCharField(help_text="As cited: `PTPA 2018 s.3`, `Codice penale art. 601`.")
+
+
+class ProvisionReferenceSerializer(serializers.Serializer):
+    """A provision that cases may cite (`GET /api/v1/legal-provisions/`)."""
+
+    id = serializers.IntegerField()
+    act = StrictCharField(source="act_id", help_text="The statute's code.")
+    act_title = StrictCharField(source="act.title", help_text="The statute's official title.")
+    country = StrictCharField(source="act.country_id", help_text="ISO 3.")
+    section = StrictCharField(allow_blank=True, help_text="Blank: the act as a whole.")
+    title = StrictCharField()
+    citation = StrictCharField()
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
@@ -330,6 +400,14 @@ class CaseUpdateSerializer(serializers.Serializer):
         choices=RecruiterRelationship.choices, allow_blank=True, required=False
     )
     host_country_law = StrictCharField(allow_blank=True, required=False)
+    legal_provision_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        write_only=True,
+        source="legal_provisions",
+        help_text="The whole legal basis, Pakistani and host-country provisions, by id "
+        "(`GET /api/v1/legal-provisions/` lists them). Replaces the case's list.",
+    )
 
     def validate(self, attrs):
         if not attrs:
@@ -368,6 +446,8 @@ class MessageSerializer(serializers.ModelSerializer):
     author_organisation = serializers.SerializerMethodField()
     reliability = serializers.ChoiceField(choices=SourceReliability.choices)
     accuracy = serializers.ChoiceField(choices=InformationAccuracy.choices)
+    grade = StrictCharField(help_text="Europol's 4x4 grade as written: `B2`.")
+    grade_meaning = StrictCharField(help_text="The grade's official definitions, in words.")
 
     class Meta:
         model = Message
@@ -380,6 +460,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "body",
             "reliability",
             "accuracy",
+            "grade",
+            "grade_meaning",
             "created_at",
         ]
         read_only_fields = fields
@@ -400,14 +482,17 @@ class MessageCreateSerializer(serializers.Serializer):
     reliability = serializers.ChoiceField(
         choices=SourceReliability.choices,
         default=SourceReliability.X,
-        help_text="Source reliability: A reliable, B usually reliable, C fairly reliable, "
-        "X cannot be judged.",
+        help_text="Source reliability (Europol 4x4): A no doubt of authenticity, trustworthiness "
+        "and competence; B in most instances proved reliable; C in most instances proved "
+        "unreliable; X cannot be assessed.",
     )
     accuracy = serializers.ChoiceField(
         choices=InformationAccuracy.choices,
-        default=InformationAccuracy.CANNOT_JUDGE,
-        help_text="Information accuracy: 1 confirmed, 2 probably true, 3 possibly true, "
-        "4 cannot be judged.",
+        default=InformationAccuracy.NOT_CORROBORATED,
+        help_text="Information accuracy (Europol 4x4): 1 no doubt; 2 known personally to the "
+        "source, not to the official passing it on; 3 not known personally to the source, "
+        "corroborated by information already recorded; 4 not known personally to the source, "
+        "cannot be corroborated.",
     )
     request = serializers.IntegerField(
         required=False,
@@ -431,6 +516,16 @@ class CooperationRequestSerializer(serializers.ModelSerializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices)
     status = serializers.ChoiceField(choices=RequestStatus.choices)
     is_overdue = serializers.SerializerMethodField()
+    answer_reliability = serializers.ChoiceField(
+        choices=SourceReliability.choices, allow_blank=True, help_text="Blank: not graded."
+    )
+    answer_accuracy = serializers.ChoiceField(
+        choices=InformationAccuracy.choices, allow_null=True, help_text="Null: not graded."
+    )
+    answer_grade = StrictCharField(
+        allow_blank=True, help_text="`B2`; blank when unanswered or answered ungraded."
+    )
+    answer_grade_meaning = StrictCharField(help_text="The grade's definitions, in words.")
 
     class Meta:
         model = CooperationRequest
@@ -446,6 +541,10 @@ class CooperationRequestSerializer(serializers.ModelSerializer):
             "status",
             "is_overdue",
             "answer",
+            "answer_reliability",
+            "answer_accuracy",
+            "answer_grade",
+            "answer_grade_meaning",
             "late_reason",
             "answered_at",
             "created_at",
@@ -469,4 +568,14 @@ class RequestAnswerSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         help_text="Required when answering after `due_at`: why the answer is late.",
+    )
+    reliability = serializers.ChoiceField(
+        choices=SourceReliability.choices,
+        default=SourceReliability.X,
+        help_text="The answer's source reliability (Europol 4x4), as for a message.",
+    )
+    accuracy = serializers.ChoiceField(
+        choices=InformationAccuracy.choices,
+        default=InformationAccuracy.NOT_CORROBORATED,
+        help_text="The answer's information accuracy (Europol 4x4), as for a message.",
     )

@@ -28,12 +28,13 @@ from cases.api.serializers import (
     CooperationRequestSerializer,
     MessageCreateSerializer,
     MessageSerializer,
+    ProvisionReferenceSerializer,
     RequestAnswerSerializer,
     load_case_sections,
 )
 from cases.constants import AccessLevel
 from cases.full_parts import load_full_parts
-from cases.models import Case, CooperationRequest, Message
+from cases.models import Case, CooperationRequest, LegalProvision, Message
 from cases.querysets import count_visible_cases, newest_first_page
 from glo_act.api import (
     ACTION_ERRORS,
@@ -404,6 +405,27 @@ class CooperationRequestViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelView
             request=obj,
             answer=serializer.validated_data["answer"],
             late_reason=serializer.validated_data.get("late_reason", ""),
+            reliability=serializer.validated_data["reliability"],
+            accuracy=serializer.validated_data["accuracy"],
         )
         obj = self.get_queryset().get(pk=obj.pk)
         return Response(self.get_serializer(obj).data, headers={"ETag": etag_for(obj)})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the legal provisions cases may cite",
+        description="Reference data: the sections of Pakistan's acts and the host countries' "
+        "provisions HQ has loaded, Pakistan's first. A blank `section` stands for an act "
+        "whose articles are not yet entered. Give the ids in a case's `legal_provision_ids`.",
+        responses={200: ProvisionReferenceSerializer(many=True), **problem_responses(*LIST_ERRORS)},
+    ),
+)
+class LegalProvisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The provisions, for anyone signed in: reference data, not case data."""
+
+    serializer_class = ProvisionReferenceSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return LegalProvision.objects.ordered()

@@ -10,6 +10,9 @@ Route legs and suspects: `route_leg_add` / `route_leg_remove` / `suspect_add` /
 `suspect_remove` for one row (the API), and `case_set_route` / `case_set_suspects` to replace
 the whole list at once (a page's formset, the admin inlines). Each bumps the case version.
 
+Justice per suspect — arrest, charge, court, verdict, sentence, hand-over — is
+`cases.services.justice` (docs/investigation.md#justice-per-suspect).
+
 Who works a case — assignment, bulk reassignment, hand-over of the lead office — is
 `cases.services.casework` (docs/casework.md).
 """
@@ -34,6 +37,7 @@ from cases.services.cooperation import (
     request_close,
     request_create,
 )
+from cases.services.justice import justice_event_add, justice_event_withdraw
 from cases.services.records import (
     EDITABLE_FIELDS,
     case_create,
@@ -61,6 +65,8 @@ __all__ = [
     "handover_request",
     "handover_withdraw",
     "is_supervisor",
+    "justice_event_add",
+    "justice_event_withdraw",
     "officers_of",
     "case_change_lead_office",
     "case_create",

@@ -18,6 +18,7 @@ from cases.constants import (
     SourceReliability,
     TimelineKind,
     Urgency,
+    grade_code,
 )
 from cases.models import Case, CaseShare, CooperationRequest, Message
 from cases.sentences import request_parties
@@ -54,6 +55,20 @@ def _request_payload(request: CooperationRequest, case: Case) -> dict:
         "due_at": request.due_at.isoformat(),
         **request_parties(request),
     }
+
+
+def _check_grade(reliability, accuracy) -> tuple[str, int]:
+    """A Europol 4x4 grade, checked: (A, B, C or X; 1 to 4)."""
+    reliability = check_choice(
+        reliability, SourceReliability, field="reliability", label="source reliability grade"
+    )
+    try:
+        accuracy = InformationAccuracy(int(accuracy))
+    except (TypeError, ValueError):
+        raise DomainError(
+            f"{accuracy!r} is not an information accuracy grade; use 1 to 4.", field="accuracy"
+        )
+    return reliability, int(accuracy)
 
 
 def _acts_for_recipient(user, request: CooperationRequest) -> bool:
@@ -198,9 +213,17 @@ def request_create(
 
 @transaction.atomic
 def request_answer(
-    *, acting_user, request: CooperationRequest, answer: str, late_reason: str = ""
+    *,
+    acting_user,
+    request: CooperationRequest,
+    answer: str,
+    late_reason: str = "",
+    reliability: str = SourceReliability.X,
+    accuracy: int = InformationAccuracy.NOT_CORROBORATED,
 ) -> CooperationRequest:
-    """The recipient answers an open request; an answer after the due time needs a reason."""
+    """The recipient answers an open request, graded as a message is (Europol's 4x4); an
+    answer after the due time needs a reason."""
+    reliability, accuracy = _check_grade(reliability, accuracy)
     locked = _lock_request(acting_user, request)
     if not _acts_for_recipient(acting_user, locked):
         raise PermissionDenied(f"Only {_name(locked.recipient)} can answer this request.")
@@ -227,15 +250,28 @@ def request_answer(
     locked.late_reason = late_reason if late else ""
     locked.answered_at = now
     locked.answered_by = acting_user
-    locked.save(update_fields=["status", "answer", "late_reason", "answered_at", "answered_by"])
+    locked.answer_reliability = reliability
+    locked.answer_accuracy = accuracy
+    locked.save(
+        update_fields=[
+            "status",
+            "answer",
+            "late_reason",
+            "answered_at",
+            "answered_by",
+            "answer_reliability",
+            "answer_accuracy",
+        ]
+    )
     case = locked.case
+    grading = grade_code(reliability, accuracy)
     record(
         case,
         TimelineKind.REQUEST_ANSWERED,
         acting_user,
-        f"{locked.get_kind_display()} request answered by {_name(locked.recipient)}"
+        f"{locked.get_kind_display()} request answered by {_name(locked.recipient)} ({grading})"
         + (" (late)" if late else ""),
-        {"request": locked.pk, "late": late},
+        {"request": locked.pk, "late": late, "reliability": reliability, "accuracy": accuracy},
     )
     publish(
         kind=EventKind.REQUEST_ANSWERED,
@@ -292,15 +328,7 @@ def message_post(
     body = (body or "").strip()
     if not body:
         raise DomainError("The message is empty.", field="body")
-    reliability = check_choice(
-        reliability, SourceReliability, field="reliability", label="source reliability grade"
-    )
-    try:
-        accuracy = InformationAccuracy(int(accuracy))
-    except (TypeError, ValueError):
-        raise DomainError(
-            f"{accuracy!r} is not an information accuracy grade; use 1 to 4.", field="accuracy"
-        )
+    reliability, accuracy = _check_grade(reliability, accuracy)
     if request is not None:
         # A request's thread belongs to its two parties, even if a share has ended since.
         request = _lock_request(acting_user, request)

@@ -102,7 +102,7 @@ _LABELS = {
     "outcome": "outcome",
 }
 _ROUTE_LEG_KEYS = {"stage", "country", "place", "mode", "date"}
-_SUSPECT_KEYS = {"name", "role", "nationality", "sex", "age_band"}
+_SUSPECT_KEYS = {"name", "role", "roles", "nationality", "sex", "age_band"}
 
 
 # --- describing changes -------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def _route_text(legs: Iterable[RouteLeg]) -> list[str]:
 
 def _suspects_text(suspects: Iterable[Suspect]) -> list[str]:
     return [
-        f"{s.get_role_display().lower()} {s.name or 'unnamed'}"
+        f"{s.roles_label.lower().replace(', ', '/')} {s.name or 'unnamed'}"
         + (f" ({s.nationality_id})" if s.nationality_id else "")
         for s in suspects
     ]
@@ -269,13 +269,20 @@ def _build_suspects(case: Case, suspects: Iterable[dict]) -> list[Suspect]:
         if nationality:
             key = nationality.iso3 if isinstance(nationality, Country) else nationality.upper()
             nationality = countries[key]
+        roles = check_choices(
+            suspect.get("roles") or ([suspect["role"]] if suspect.get("role") else []),
+            SuspectRole,
+            field="suspects",
+            label="suspect role",
+        )
+        if not roles:
+            raise DomainError("Every suspect needs a role.", field="suspects")
         built.append(
             Suspect(
                 case=case,
                 name=(suspect.get("name") or "").strip(),
-                role=check_choice(
-                    suspect.get("role"), SuspectRole, field="suspects", label="suspect role"
-                ),
+                role=roles[0],
+                roles=roles,
                 nationality=nationality or None,
                 sex=check_choice(
                     suspect.get("sex") or Sex.UNKNOWN, Sex, field="suspects", label="sex"
@@ -613,25 +620,76 @@ def case_set_route(
     return _save_edit(locked, acting_user, {"route": [old, new]}, route_lines(old_legs, new_legs))
 
 
+def _refuse_removing_with_justice(suspects: list[Suspect]) -> None:
+    """A suspect with justice lines stays: the arrest, charges and verdicts are theirs."""
+    held = [s for s in suspects if s.justice_events.exists()] if suspects else []
+    if held:
+        names = ", ".join(s.name or "an unnamed suspect" for s in held)
+        raise DomainError(
+            f"{names} cannot be removed: their arrest, charges or verdicts are recorded. "
+            "Withdraw those lines first if they were entered by mistake.",
+            field="suspects",
+        )
+
+
+def _suspect_row(s: Suspect) -> tuple:
+    return (s.name, tuple(s.roles or [s.role]), s.nationality_id, s.sex, s.age_band)
+
+
 @transaction.atomic
 def case_set_suspects(
     *, acting_user, case: Case, suspects: Iterable[dict], expected_version: int | None = None
 ) -> Case:
-    """Replace the whole list of suspects (the case form's and the admin's formset)."""
+    """Replace the whole list of suspects (the case form's and the admin's formset).
+
+    A row given with its `id` updates that suspect; a row without one keeps an existing
+    suspect it equals, else adds one, so a suspect's row (and what hangs on it) outlives an
+    edit of the list. Suspects left out are removed; one with justice lines
+    (`cases.services.justice`) is not, and the whole change is refused.
+    """
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
         check_version(locked, expected_version)
+    suspects = [dict(s) for s in suspects or ()]
+    ids = [s.pop("id", None) for s in suspects]
     people = _build_suspects(locked, suspects)
-    before = list(locked.suspects.all())
-    old = _suspects_text(before)
+    existing = list(locked.suspects.all())
+    by_id = {s.pk: s for s in existing}
+    used: set[int] = set()
+    for person, pk in zip(people, ids, strict=True):
+        if pk:
+            if int(pk) not in by_id:
+                raise Http404("No such suspect.")
+            person.pk = int(pk)
+        else:
+            same = next(
+                (
+                    s
+                    for s in existing
+                    if s.pk not in used and _suspect_row(s) == _suspect_row(person)
+                ),
+                None,
+            )
+            if same is not None:
+                person.pk = same.pk
+        if person.pk:
+            used.add(person.pk)
+    old = _suspects_text(existing)
     new = _suspects_text(people)
-    existing = list(locked.suspects.values_list("name", "role", "nationality", "sex", "age_band"))
-    wanted = [(s.name, s.role, s.nationality_id, s.sex, s.age_band) for s in people]
-    if existing == wanted:
+    removed = [s for s in existing if s.pk not in used]
+    changed = [p for p in people if p.pk and _suspect_row(p) != _suspect_row(by_id[p.pk])]
+    added = [p for p in people if not p.pk]
+    if not (removed or changed or added):
         return locked
-    locked.suspects.all().delete()
-    Suspect.objects.bulk_create(people)
-    return _save_edit(locked, acting_user, {"suspects": [old, new]}, suspect_lines(before, people))
+    _refuse_removing_with_justice(removed)
+    Suspect.objects.filter(pk__in=[s.pk for s in removed]).delete()
+    Suspect.objects.bulk_update(
+        changed, ["name", "role", "roles", "nationality", "sex", "age_band"]
+    )
+    Suspect.objects.bulk_create(added)
+    return _save_edit(
+        locked, acting_user, {"suspects": [old, new]}, suspect_lines(existing, people)
+    )
 
 
 @transaction.atomic
@@ -692,14 +750,15 @@ def suspect_add(
     *,
     acting_user,
     case: Case,
-    role: str,
+    role: str = "",
+    roles: Iterable[str] = (),
     name: str = "",
     nationality: Country | str | None = None,
     sex: str = Sex.UNKNOWN,
     age_band: str = AgeBand.UNKNOWN,
     expected_version: int | None = None,
 ) -> Suspect:
-    """Add one suspect to the case."""
+    """Add one suspect to the case, with one `role` or several `roles` (the main first)."""
     locked = lock_case_for_change(acting_user, case)
     if expected_version is not None:
         check_version(locked, expected_version)
@@ -710,6 +769,7 @@ def suspect_add(
             {
                 "name": name,
                 "role": role,
+                "roles": list(roles or ()),
                 "nationality": nationality,
                 "sex": sex,
                 "age_band": age_band,
@@ -736,6 +796,7 @@ def suspect_remove(*, acting_user, suspect: Suspect, expected_version: int | Non
     if suspect.pk not in {other.pk for other in existing}:
         raise Http404("No such suspect.")
     remaining = [other for other in existing if other.pk != suspect.pk]
+    _refuse_removing_with_justice([s for s in existing if s.pk == suspect.pk])
     Suspect.objects.filter(pk=suspect.pk).delete()
     _save_edit(
         locked,

@@ -26,6 +26,8 @@ from cases.views.record import (
     CaseCreateView,
     CaseEditView,
     CaseStatusView,
+    JusticeEventAddView,
+    JusticeEventWithdrawView,
     PartRemoveView,
     RouteLegAddView,
     SuspectAddView,
@@ -35,6 +37,8 @@ from cases.views.sharing import CaseShareView, ShareRevokeView, share_recipients
 
 __all__ = [
     "DUE_SOON",
+    "JusticeEventAddView",
+    "JusticeEventWithdrawView",
     "PageAccess",
     "CaseAssignView",
     "CaseReassignView",

@@ -19,7 +19,7 @@ from cases.views.access import case_or_404
 from cases.views.case_page import case_page_context
 from glo_act.pages import PageView
 
-__all__ = ["CaseFileView", "case_file_handling", "render_case_file_pdf"]
+__all__ = ["CaseFileView", "case_file_handling", "grade_key", "render_case_file_pdf"]
 
 
 def case_file_handling(access, case) -> tuple[str, str]:
@@ -41,13 +41,27 @@ def _context(request, case) -> dict:
     context = case_page_context(request, case)
     access = context["access"]
     handling, conditions = case_file_handling(access, case)
+    graded = [*context.get("messages_list", ()), *context.get("requests", ())]
     return {
         **context,
+        "grade_key": grade_key(graded),
         "handling": handling,
         "conditions": conditions,
         "printed_by": request.user.get_full_name() or request.user.get_username(),
         "printed_at": timezone.now(),
     }
+
+
+def grade_key(items) -> list[tuple[str, str]]:
+    """The grades the file prints (messages' and answers'), each with its meaning: paper has no
+    hover (docs/investigation.md#grading)."""
+    seen: dict[str, str] = {}
+    for item in items:
+        if getattr(item, "grade", ""):
+            seen.setdefault(item.grade, item.grade_meaning)
+        if getattr(item, "answer_grade", ""):
+            seen.setdefault(item.answer_grade, item.answer_grade_meaning)
+    return sorted(seen.items())
 
 
 def render_case_file_pdf(html: str) -> bytes:

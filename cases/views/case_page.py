@@ -16,11 +16,17 @@ from cases import services
 from cases.constants import (
     AgeBand,
     Exploitation,
+    JusticeStage,
+    LabourSector,
     MeansOfControl,
+    OnlinePlatform,
+    RecruiterRelationship,
+    RecruitmentMethod,
     RouteStage,
     Sex,
     SuspectRole,
     TransportMode,
+    Verdict,
 )
 from cases.full_parts import load_full_parts
 from cases.models import (
@@ -28,7 +34,6 @@ from cases.models import (
     CaseFlag,
     CooperationRequest,
     HandOver,
-    LegalProvision,
     Message,
 )
 from cases.views.access import case_access, case_or_404, shares_for_page
@@ -84,8 +89,9 @@ def case_page_context(request, case: Case, **extra) -> dict:
         )
         context.update(
             route=_with_labels(parts["route_legs"], stage=RouteStage, mode=TransportMode),
-            suspects=_with_labels(parts["suspects"], role=SuspectRole, sex=Sex, age_band=AgeBand),
-            provisions=[LegalProvision(**fields) for fields in parts["legal_provisions"]],
+            suspects=_suspects(parts["suspects"]),
+            provisions=[p for p in parts["legal_provisions"] if p["is_pakistani"]],
+            host_provisions=[p for p in parts["legal_provisions"] if not p["is_pakistani"]],
             timeline=parts["timeline"][:TIMELINE_LIMIT],
             messages_list=latest_messages[::-1],
             means_of_control=_labels(case.means_of_control, MeansOfControl),
@@ -107,12 +113,48 @@ def case_page_context(request, case: Case, **extra) -> dict:
         # where the victims app decides and records it.
         context["victims"] = list(
             case.victims.visible_to(user)
-            .only("pk", "code", "identification_status", "is_child")
+            .only("pk", "code", "identification_status", "is_child", *VICTIM_HTCDS)
             .order_by("code")
         )
+        context["victims_htcds"] = _victims_htcds(context["victims"])
     context.update(extra)
     # Sections other apps add (the evidence app's files): glo_act.pages.extend_page.
     return page_extensions("case", request, case, context)
+
+
+# The HTCDS fields a victim carries, and how the case page names their union
+# (docs/investigation.md#htcds-fields): the case's own fields stay; these are the victims'.
+VICTIM_HTCDS = {
+    "recruitment_methods": ("Recruited by", RecruitmentMethod),
+    "recruiter_relationship": ("Recruiter", RecruiterRelationship),
+    "means_of_control": ("Means of control", MeansOfControl),
+    "labour_sectors": ("Sectors", LabourSector),
+    "recruitment_platforms": ("Platforms used to recruit", OnlinePlatform),
+    "exploitation_platforms": ("Platforms used to exploit", OnlinePlatform),
+}
+
+
+def _victims_htcds(victims) -> list[tuple[str, list[str]]]:
+    """Each HTCDS field's values across the victims, in first-seen order ("" left out)."""
+    rows = []
+    for name, (label, choices) in VICTIM_HTCDS.items():
+        seen: dict[str, None] = {}
+        for victim in victims:
+            value = getattr(victim, name)
+            for item in value if isinstance(value, list) else [value]:
+                if item:
+                    seen.setdefault(item)
+        if seen:
+            rows.append((label, _labels(list(seen), choices)))
+    return rows
+
+
+def _suspects(rows: list[dict]) -> list[dict]:
+    """The suspects with their labels: every role, and each justice line's stage and verdict."""
+    for suspect in _with_labels(rows, role=SuspectRole, sex=Sex, age_band=AgeBand):
+        suspect["roles_label"] = ", ".join(_labels(suspect["roles"], SuspectRole))
+        _with_labels(suspect["justice"], stage=JusticeStage, verdict=Verdict)
+    return rows
 
 
 def _labels(values, choices) -> list[str]:

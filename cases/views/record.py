@@ -19,6 +19,7 @@ from cases.constants import (
     RecruiterRelationship,
 )
 from cases.models import (
+    JusticeEvent,
     RouteLeg,
 )
 from cases.views.access import case_or_404
@@ -37,6 +38,8 @@ __all__ = [
     "CaseCreateView",
     "CaseEditView",
     "CaseStatusView",
+    "JusticeEventAddView",
+    "JusticeEventWithdrawView",
     "PartRemoveView",
     "RouteLegAddView",
     "SuspectAddView",
@@ -283,3 +286,81 @@ class PartRemoveView(CaseFormBase):
 
     def get_success_message(self, form):
         return f"Removed: {self.part}."
+
+
+class JusticeEventAddView(CaseFormBase):
+    """Record a step of one suspect's case in the justice system (the lead office)."""
+
+    form_token = submit_once.REQUIRED
+    template_name = "cases/part_form.html"
+    form_class = case_forms.JusticeEventForm
+    success_message = "Recorded."
+
+    @cached_property
+    def suspect(self):
+        return get_visible_or_404(self.case.suspects.all(), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        name = self.suspect.name or "an unnamed suspect"
+        return {
+            **super().get_context_data(**kwargs),
+            "heading": f"Justice: {name}",
+            "intro": "Arrest, charge, prosecution, court, verdict or sentence, with its date. "
+            "A hand-over to another jurisdiction is a step, not a verdict.",
+            "button": "Record",
+        }
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return services.justice_event_add(
+            acting_user=self.request.user,
+            suspect=self.suspect,
+            stage=data["stage"],
+            date=data["date"],
+            country=data.get("country"),
+            provision=data.get("provision"),
+            authority=data.get("authority") or "",
+            reference=data.get("reference") or "",
+            verdict=data.get("verdict") or "",
+            custody_months=data.get("custody_months"),
+            fine=data.get("fine") or "",
+            note=data.get("note") or "",
+        )
+
+    def get_success_url(self):
+        return self.case.get_absolute_url() + f"#suspect-{self.suspect.pk}"
+
+
+class JusticeEventWithdrawView(CaseFormBase):
+    """Withdraw a justice line entered by mistake, with the reason."""
+
+    form_token = submit_once.WHEN_SENT
+    template_name = "cases/part_form.html"
+    form_class = case_forms.WithdrawForm
+    success_message = "Withdrawn."
+
+    @cached_property
+    def event(self):
+        return get_visible_or_404(
+            JusticeEvent.objects.visible_to(self.request.user)
+            .filter(case=self.case, withdrawn_at__isnull=True)
+            .select_related("suspect"),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "heading": "Withdraw this line?",
+            "intro": f"{self.event.suspect.name or 'Unnamed suspect'}: {self.event}. The line "
+            "stays on the record, struck out, and leaves the statistics.",
+            "button": "Withdraw",
+        }
+
+    def perform(self, form):
+        return services.justice_event_withdraw(
+            acting_user=self.request.user, event=self.event, reason=form.cleaned_data["reason"]
+        )
+
+    def get_success_url(self):
+        return self.case.get_absolute_url() + f"#suspect-{self.event.suspect_id}"

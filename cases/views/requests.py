@@ -190,6 +190,8 @@ class RequestDetailView(VisibleMixin, submit_once.SpentTokenMixin, PageView):
                             request=req,
                             answer=form.cleaned_data["answer"],
                             late_reason=form.cleaned_data.get("late_reason") or "",
+                            reliability=form.cleaned_data["reliability"],
+                            accuracy=form.cleaned_data["accuracy"],
                         )
                     )
                 except DomainError as exc:

@@ -122,21 +122,15 @@ class FileViewSet(
     parser_classes = [MultiPartParser, FormParser]  # uploads are multipart; nothing else posts
 
     def get_object(self):
-        """The visible file by its id, then the file with its records by primary key (two
-        statements, as `evidence.views.visible_file_or_404` explains)."""
+        """The visible file by its id, read with its record (`one_with_its_record`)."""
         try:
-            pk = (
-                self.filter_queryset(self.get_queryset())
-                .select_related(None)
-                .filter(public_id=self.kwargs["public_id"])
-                .values_list("pk", flat=True)
-                .first()
+            attachment = self.filter_queryset(self.get_queryset()).one_with_its_record(
+                self.kwargs["public_id"], "uploaded_by_office", "uploaded_by_partner"
             )
         except (ValueError, TypeError, ValidationError):
             raise Http404("No such file.")
-        if pk is None:
+        if attachment is None:
             raise Http404("No such file.")
-        attachment = self.queryset.get(pk=pk)  # scoped: `pk` came from get_queryset() above
         self.check_object_permissions(self.request, attachment)
         return attachment
 

@@ -109,8 +109,11 @@
         return; // nothing to show progress for: the form posts as usual
       }
       event.preventDefault();
+      // The attribute, not `form.action`: a field named "action" (the request page's answer
+      // form has one) would shadow the property.
+      var action = new URL(form.getAttribute("action") || "", window.location.href).href;
       var request = new XMLHttpRequest();
-      request.open("POST", form.action);
+      request.open("POST", action);
       if (bar) {
         bar.hidden = false;
         bar.value = 0;
@@ -122,7 +125,7 @@
       }
       request.addEventListener("load", function () {
         var landed = request.responseURL && request.responseURL.split("#")[0];
-        if (request.status < 400 && landed && landed !== form.action.split("#")[0]) {
+        if (request.status < 400 && landed && landed !== action.split("#")[0]) {
           // Redirected after success: go where the server sent us, on the record's files.
           var here = window.location.href.split("#")[0];
           window.location.assign(request.responseURL);

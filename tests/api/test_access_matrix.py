@@ -18,7 +18,7 @@ from django.urls import get_resolver
 
 from cases import services as case_services
 from cases.constants import RequestKind, ShareLevel, Urgency
-from cases.models import CooperationRequest, HandOver, Message
+from cases.models import CooperationRequest, HandOver, JusticeEvent, Message
 from evidence import services as evidence_services
 from evidence.models import Attachment, FileDownload
 from liaison_offices.constants import Service
@@ -41,6 +41,8 @@ class World:
     notification: object
     handover: object
     file: object
+    suspect: object = None
+    justice: object = None
 
 
 @pytest.fixture
@@ -83,7 +85,13 @@ def world(cast, uk_case, share, evidence_root) -> World:
         record=uk_case,
         uploads=[SimpleUploadedFile("ledger.pdf", b"%PDF-1.4\n%%EOF\n")],
     )
-    return World(uk_case, request, victim, referral, notification, handover, case_file)
+    suspect = uk_case.suspects.create(name="Agent", role="recruiter")
+    justice = case_services.justice_event_add(
+        acting_user=cast.uk, suspect=suspect, stage="arrest", date="2026-01-02", country="PAK"
+    )
+    return World(
+        uk_case, request, victim, referral, notification, handover, case_file, suspect, justice
+    )
 
 
 # (method, path, body): every operation of /api/v1/.
@@ -99,8 +107,15 @@ ENDPOINTS = [
         "/cases/reassign/",
         {"office": "GBR", "from_officer": None, "to_officer": "uk.officer"},
     ),
+    (
+        "post",
+        "/cases/{case}/suspects/{suspect}/justice/",
+        {"stage": "arrest", "date": "2026-01-03", "country": "PAK"},
+    ),
+    ("post", "/cases/{case}/justice/{justice}/withdraw/", {"reason": "Typo"}),
     ("get", "/cases/{case}/messages/", None),
     ("post", "/cases/{case}/messages/", {"body": "Hello"}),
+    ("get", "/legal-provisions/", None),
     ("get", "/cooperation-requests/", None),
     ("get", "/cooperation-requests/{request}/", None),
     ("post", "/cooperation-requests/{request}/answer/", {"answer": "Yes"}),
@@ -139,6 +154,8 @@ def url_of(path: str, world: World) -> str:
         notification=world.notification.pk,
         handover=world.handover.pk,
         file=world.file.public_id,
+        suspect=world.suspect.pk,
+        justice=world.justice.pk,
     )
 
 
@@ -166,6 +183,7 @@ def snapshot(world: World) -> tuple:
         PersonalDataAccess.objects.count(),
         Attachment.objects.count(),
         FileDownload.objects.count(),
+        list(JusticeEvent.objects.values_list("pk", "withdrawn_at")),
     )
 
 

@@ -209,3 +209,82 @@ def test_eicar_and_a_26_mb_file_are_refused_in_the_page_and_nothing_is_stored(
     assert Attachment.objects.count() == 1
     stored = [p for p in evidence_root.rglob("*") if p.is_file()]
     assert [p.name for p in stored] == [Path(quarantined.storage_name).name]
+
+
+def test_an_answer_and_a_progress_report_carry_their_files(shared_case, sign_in, tmp_path):
+    """ilo.ita answers the UK office's request with a PDF on the request page (at phone width);
+    ilo.gbr finds it in the Answer section and downloads it. iom.pk reports progress on a
+    referral with a photo, which ilo.gbr finds under that update."""
+    from cases.constants import RequestKind, Urgency
+
+    case, users = shared_case
+    iom = PartnerOrganisation.objects.get(short_name="IOM")
+    request = case_services.request_create(
+        acting_user=users["ilo.gbr"],
+        case=case,
+        from_office=LinkOffice.objects.get(code="GBR"),
+        to_office=LinkOffice.objects.get(code="ITA"),
+        kind=RequestKind.IDENTITY_CHECK,
+        urgency=Urgency.NORMAL,
+        question="Is the van registered in Latina?",
+    )
+    records = tmp_path / "registration-records.pdf"
+    records.write_bytes(pdf_bytes("Vehicle registration, Latina"))
+    italy = sign_in("ilo.ita", width=PHONE, height=900)
+    italy.goto(request.get_absolute_url())
+    answer = italy.locator("#answer")
+    answer.locator("textarea").first.fill(
+        "Yes: registered to a car wash in Latina; records attached."
+    )
+    answer.locator("#id_answer_files").set_input_files(str(records))
+    assert fits(italy)
+    ARTIFACTS.mkdir(exist_ok=True)
+    italy.screenshot(path=str(ARTIFACTS / "evidence-answer-form-phone.png"), full_page=True)
+    answer.get_by_role("button", name="Send answer").click()
+    expect(italy.locator("#answer .files li")).to_have_count(1)
+    assert fits(italy)
+    (attachment,) = Attachment.objects.filter(answer=request)
+
+    uk = sign_in("ilo.gbr")
+    uk.goto(request.get_absolute_url())
+    row = uk.locator("#answer .files li")
+    expect(row).to_contain_text("registration-records.pdf")
+    with uk.expect_download() as caught:
+        row.locator("a[download]").click()
+    body = Path(caught.value.path()).read_bytes()
+    assert (
+        hashlib.sha256(body).hexdigest()
+        == attachment.sha256
+        == row.locator(".digest code").inner_text().strip()
+    )
+    uk.locator("#answer").screenshot(path=str(ARTIFACTS / "evidence-answer-files.png"))
+
+    victim = victim_services.victim_register(
+        acting_user=users["ilo.gbr"],
+        case=case,
+        full_name="Imaginary Person",
+        consents=[
+            {"purpose": ConsentPurpose.DATA_PROCESSING},
+            {"purpose": ConsentPurpose.REFERRAL, "partner": iom, "service": Service.SHELTER},
+        ],
+    ).victim
+    referral = victim_services.referral_create(
+        acting_user=users["ilo.gbr"], victim=victim, partner=iom, service=Service.SHELTER
+    )
+    victim_services.referral_accept(acting_user=users["iom.pk"], referral=referral)
+    room = tmp_path / "shelter-room.png"
+    room.write_bytes(png_bytes(40, 30))
+    provider = sign_in("iom.pk", width=PHONE, height=900)
+    provider.goto(referral.get_absolute_url())
+    provider.get_by_role("link", name="Report progress").click()
+    provider.locator("textarea").first.fill("Settled in; a photo of the room is attached.")
+    provider.locator("#id_update_files").set_input_files(str(room))
+    assert fits(provider)
+    provider.get_by_role("button", name="Report progress").click()
+    provider.wait_for_url(f"**{referral.get_absolute_url()}*")
+    (photo,) = Attachment.objects.filter(update__referral=referral)
+    uk.goto(referral.get_absolute_url())
+    entry = uk.locator(f"#update-{photo.update_id}")
+    expect(entry).to_contain_text("Settled in")
+    expect(entry.locator(".files li")).to_contain_text("shelter-room.png")
+    entry.screenshot(path=str(ARTIFACTS / "evidence-update-files.png"))

@@ -300,7 +300,7 @@ def test_the_case_page_shows_each_part_with_its_display_names(cast, login, rich_
     assert f'/route/{leg.pk}/remove/" aria-label="Remove the transit leg Tehran"' in body
     assert "<strong>Agent Malik</strong> — Recruiter, Pakistan" in body
     assert f"/suspects/{suspect.pk}/remove/" in body
-    assert str(provision) in body
+    assert f"<strong>{provision.citation}</strong> — {provision.title}" in body
     timeline = body.split('id="timeline-title"')[1].split("</section>")[0]
     assert "— Amir Khan" in timeline
     assert "expired" not in timeline

@@ -552,7 +552,7 @@ def test_adding_a_suspect(cast, login, uk_case):
         {
             "form_token": new_token(),
             "name": "Bilal",
-            "role": "smuggler",
+            "roles": ["smuggler"],
             "nationality": "PAK",
             "sex": "male",
             "age_band": "30-38",

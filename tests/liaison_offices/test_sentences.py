@@ -227,7 +227,8 @@ def test_the_sentences_people_say(cast):
         "IOM accepted the family-tracing referral of victim V-GBR-2026-0001."
     )
     assert sentence_of(cast, "case_message").text == (
-        "The Italy office wrote on GBR-TIP-2026-0003, graded B2 (usually reliable, probably true)."
+        "The Italy office wrote on GBR-TIP-2026-0003, graded B2 (in most instances proved "
+        "reliable; known personally to the source, not to the official passing it on)."
     )
     assert sentence_of(cast, "case_unassigned").text == (
         "3 cases of the UK office are no longer assigned to you; another officer has them now."

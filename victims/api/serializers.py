@@ -11,7 +11,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.serializers import CaseSection, register_case_section
-from cases.constants import AgeBand, Exploitation, Sex, ShareLevel
+from cases.constants import (
+    AgeBand,
+    Exploitation,
+    LabourSector,
+    MeansOfControl,
+    OnlinePlatform,
+    RecruiterRelationship,
+    RecruitmentMethod,
+    Sex,
+    ShareLevel,
+    TraffickingAct,
+    TraffickingMeans,
+)
 from glo_act.api import StrictCharField
 from liaison_offices.constants import Service
 from victims.access import personal_fields_of
@@ -44,6 +56,21 @@ class PersonalDataSerializer(serializers.Serializer):
     address = StrictCharField(required=False)
 
 
+class ScreeningSerializer(serializers.Serializer):
+    """The identification screening: act, means, purpose (docs/investigation.md)."""
+
+    acts = serializers.ListField(child=serializers.ChoiceField(choices=TraffickingAct.choices))
+    means = serializers.ListField(child=serializers.ChoiceField(choices=TraffickingMeans.choices))
+    purposes = serializers.ListField(child=serializers.ChoiceField(choices=Exploitation.choices))
+    means_needed = serializers.BooleanField(help_text="False for a child: no means needed.")
+    meets_definition = serializers.BooleanField(
+        help_text="Act, means (unless a child) and purpose all found. It supports the "
+        "identification decision; it does not make it."
+    )
+    missing = serializers.ListField(child=StrictCharField(), help_text="Elements not found.")
+    summary = StrictCharField()
+
+
 class VictimSerializer(serializers.ModelSerializer):
     """A victim by code, with the non-identifying facts everyone who sees it may read."""
 
@@ -66,6 +93,27 @@ class VictimSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=Vulnerability.choices)
     )
     migration_status = serializers.ChoiceField(choices=MigrationStatus.choices)
+    recruitment_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=RecruitmentMethod.choices), help_text="HTCDS"
+    )
+    recruiter_relationship = serializers.ChoiceField(
+        choices=RecruiterRelationship.choices, allow_blank=True
+    )
+    means_of_control = serializers.ListField(
+        child=serializers.ChoiceField(choices=MeansOfControl.choices)
+    )
+    labour_sectors = serializers.ListField(
+        child=serializers.ChoiceField(choices=LabourSector.choices)
+    )
+    recruitment_platforms = serializers.ListField(
+        child=serializers.ChoiceField(choices=OnlinePlatform.choices),
+        help_text="Online platforms used to recruit the victim.",
+    )
+    exploitation_platforms = serializers.ListField(
+        child=serializers.ChoiceField(choices=OnlinePlatform.choices),
+        help_text="Online platforms used to exploit the victim.",
+    )
+    screening = serializers.SerializerMethodField()
     cases = serializers.SerializerMethodField()
     personal_data_fields = serializers.SerializerMethodField()
 
@@ -86,10 +134,30 @@ class VictimSerializer(serializers.ModelSerializer):
             "forms_of_exploitation",
             "vulnerabilities",
             "migration_status",
+            "recruitment_methods",
+            "recruiter_relationship",
+            "means_of_control",
+            "labour_sectors",
+            "recruitment_platforms",
+            "exploitation_platforms",
+            "screening",
             "cases",
             "personal_data_fields",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ScreeningSerializer)
+    def get_screening(self, victim) -> dict:
+        screening = victim.screening
+        return {
+            "acts": list(screening.acts),
+            "means": list(screening.means),
+            "purposes": list(screening.purposes),
+            "means_needed": screening.means_needed,
+            "meets_definition": screening.meets_definition,
+            "missing": screening.missing if screening.screened else ["act", "means", "purpose"],
+            "summary": screening.summary,
+        }
 
     @extend_schema_field(
         serializers.ListField(
