@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('victims', '0005_victim_version'),
+        ('victims', '0006_htcds_per_victim'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
