@@ -34,6 +34,7 @@ from cases.models import (
     CaseShare,
     CooperationRequest,
     HandOver,
+    JusticeEvent,
     Message,
     RouteLeg,
     Suspect,
@@ -407,6 +408,17 @@ def message_with_files(cast):
     return Sent(cast.uk, url, data, Message.objects.count)
 
 
+def justice_event_add(cast):
+    case = _case(cast)
+    suspect = case_services.suspect_add(
+        acting_user=cast.uk, case=case, role="smuggler", name="Bilal"
+    )
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    data = {"stage": "arrest", "date": yesterday.isoformat(), "country": "GBR"}
+    url = reverse("cases:justice_add", kwargs={"reference": case.reference, "pk": suspect.pk})
+    return Sent(cast.uk, url, data, JusticeEvent.objects.count)
+
+
 def flag_add(cast):
     case = _case(cast)
     soon = timezone.localdate() + dt.timedelta(days=14)
@@ -448,6 +460,7 @@ CREATING_FORMS = [
     hand_over,
     referral_progress_with_files,
     message_with_files,
+    justice_event_add,
 ]
 
 
