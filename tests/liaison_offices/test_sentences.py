@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 import zoneinfo
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.translation import trans_real
 
 from cases.constants import HandlingCode, RequestKind, ShareLevel, Urgency
 from cases.models import CooperationRequest
@@ -385,3 +389,40 @@ def test_the_inbox_reads_its_sentences_in_constant_queries(cast, client, login, 
         page = client.get("/inbox/").content.decode()
     assert page.count("IOM accepted") == 0 and page.count("for shelter") == 3
     assert len(seven) <= len(one) + 1  # the partners the page names: one query, at most
+
+
+# --- Urdu -------------------------------------------------------------------------------------
+COMPENDIUM = settings.BASE_DIR / "locale" / "ur" / "sentences-compendium.po"
+ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
+
+
+@pytest.fixture
+def urdu_sentences(settings, tmp_path):
+    """The sentences' Urdu (locale/ur/sentences-compendium.po), compiled and loaded alone."""
+    folder = tmp_path / "ur" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    subprocess.run(  # noqa: S603 -- our own file, GNU gettext's msgfmt
+        [shutil.which("msgfmt"), "--check-format", "-o", folder / "django.mo", COMPENDIUM],
+        check=True,
+    )
+    settings.LOCALE_PATHS = [tmp_path]
+    trans_real._translations.clear()
+    trans_real._default = None
+    yield
+    trans_real._translations.clear()
+    trans_real._default = None
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="needs GNU gettext")
+def test_every_kind_reads_in_urdu(cast, urdu_sentences):
+    for kind, (payload, targets) in samples(cast).items():
+        with reading_as(Reader("ur", "Asia/Karachi")):
+            sentence = compose(event_of(kind, payload, targets))
+        text = sentence.text
+        assert ARABIC_SCRIPT.search(text), (kind, text)
+        assert "%(" not in text and "None" not in text and not ISO_TIME.search(text), kind
+        assert text.endswith("۔"), (kind, text)  # the Urdu full stop
+    shared = sentence_of(cast, "case_shared", Reader("ur", "Asia/Karachi"))
+    assert shared.text.startswith("برطانیہ کے دفتر نے GBR-TIP-2026-0003 آپ کے دفتر کے ساتھ")
+    answered = sentence_of(cast, "request_answered", Reader("ur", "Asia/Karachi"))
+    assert "20:51 PKT" in answered.text and "دسمبر" in answered.text
