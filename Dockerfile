@@ -36,6 +36,8 @@ COPY evidence ./evidence
 COPY audit ./audit
 COPY people ./people
 COPY templates ./templates
+# The compiled translation catalogues are committed (docs/i18n.md): no gettext in the image.
+COPY locale ./locale
 COPY static ./static
 
 # Static files are hashed and compressed at build time. Settings refuse the public development

@@ -2,7 +2,8 @@
 #   make run    install, migrate, seed the demo, serve on http://127.0.0.1:8000
 #   make test   install and run the whole suite on PostgreSQL and Redis
 #   make test-fast  the inner loop: SQLite, no Redis, no browser
-#   make lint   ruff, Django's checks, missing migrations
+#   make lint   ruff, Django's checks, missing migrations, translation catalogues up to date
+#   make messages  extract the translatable strings into locale/ and compile them (docs/i18n.md)
 #   make bench  the quick benchmark profile (see bench/run.py; results in bench/RESULTS.md)
 #   make worker / make webhook-worker / make beat   the background processes (need REDIS_URL)
 #   make lock   recompile requirements.lock (runtime, the image) and requirements-dev.lock
@@ -15,7 +16,7 @@ STAMP  := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/glo_act
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test test-fast lint format bench worker webhook-worker beat clean lock
+.PHONY: install run test test-fast lint format messages bench worker webhook-worker beat clean lock
 
 $(STAMP): requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py check_catalogue
+
+messages: install
+	DEBUG=1 $(PY) manage.py make_catalogue
 
 format: install
 	$(VENV)/bin/ruff format .

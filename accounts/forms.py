@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.utils.translation import gettext_lazy as _
 
 from glo_act.pages import PageForm
 
@@ -15,19 +16,19 @@ class SignInForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": (
+        "invalid_login": _(
             "The username and password do not match an account. Check both (the password "
             "is case-sensitive). After %(limit)s failed tries in a row, sign-in is locked for "
             "%(minutes)s minutes."
         ),
-        "inactive": "This account is deactivated. Ask HQ if you still need it.",
+        "inactive": _("This account is deactivated. Ask HQ if you still need it."),
     }
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         self.label_suffix = ""
-        self.fields["username"].error_messages["required"] = "Enter your username."
-        self.fields["password"].error_messages["required"] = "Enter your password."
+        self.fields["username"].error_messages["required"] = _("Enter your username.")
+        self.fields["password"].error_messages["required"] = _("Enter your password.")
 
     def get_invalid_login_error(self):
         return forms.ValidationError(
@@ -42,9 +43,9 @@ class SignInForm(AuthenticationForm):
 
 class CodeForm(PageForm):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
-        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+        error_messages={"required": _("Enter the 6-digit code from your authenticator app.")},
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
         ),
@@ -53,10 +54,10 @@ class CodeForm(PageForm):
 
 class ReasonForm(PageForm):
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say why: the reason is kept with the action."},
+        error_messages={"required": _("Say why: the reason is kept with the action.")},
     )
 
 
@@ -64,3 +65,28 @@ class PasswordByLinkForm(SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.label_suffix = ""
+
+
+class PreferenceForm(PageForm):
+    """The person's own language and time zone; empty choices go back to the defaults."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("As my browser asks"))],
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Every time on the pages is shown in this zone, and named."),
+    )
+
+    def __init__(self, *args, office_zone: str = "UTC", **kwargs):
+        from accounts.preferences import zone_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("As my browser asks")), *settings.LANGUAGES]
+        self.fields["time_zone"].choices = [
+            ("", _("My office's (%(zone)s)") % {"zone": office_zone}),
+            *zone_choices(),
+        ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountEventKind(models.TextChoices):
@@ -49,3 +50,29 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Preference(models.Model):
+    """How one person reads the pages: language and time zone (accounts/preferences.py).
+
+    Empty means "not chosen": the language then follows the switcher's cookie or the browser,
+    and the time zone the person's office (or partner organisation's country)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=40,
+        blank=True,
+        help_text=_("Empty: your office's time zone."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("language and time zone")
+        verbose_name_plural = _("languages and time zones")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or '-'} {self.time_zone or '-'}"

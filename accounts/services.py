@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -169,7 +170,7 @@ def sign_in_unlock(*, acting_user, user, reason: str) -> int:
 
     _require_hq(acting_user)
     reason = _reason(reason)
-    cleared, _ = AccessAttempt.objects.filter(username=user.get_username()).delete()
+    cleared, _deleted = AccessAttempt.objects.filter(username=user.get_username()).delete()
     _event(user, AccountEventKind.UNLOCKED, acting_user=acting_user, reason=reason)
     return cleared
 
@@ -221,3 +222,26 @@ def api_token_issue_verified(*, user, code: str, ttl=None):
 
 def user_by_username(username: str):
     return get_user_model().objects.filter(username=username).first()
+
+
+def preference_set(*, acting_user, language: str | None = None, time_zone: str | None = None):
+    """Save the acting user's own language and/or time zone ("" clears it: back to defaults).
+
+    The caller refreshes the session (accounts.preferences.remember) so that the next page
+    shows the change."""
+    from accounts.models import Preference
+    from accounts.preferences import valid_zone
+
+    if language is not None and language and language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Choose a language from the list."), field="language")
+    if time_zone is not None and time_zone and not valid_zone(time_zone):
+        raise DomainError(_("Choose a time zone from the list."), field="time_zone")
+    pref, _created = Preference.objects.get_or_create(user=acting_user)
+    changed = []
+    if language is not None and pref.language != language:
+        pref.language, changed = language, [*changed, "language"]
+    if time_zone is not None and pref.time_zone != time_zone:
+        pref.time_zone, changed = time_zone, [*changed, "time_zone"]
+    if changed:
+        pref.save(update_fields=[*changed, "updated_at"])
+    return pref

@@ -18,8 +18,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -206,7 +208,9 @@ def step_up(request: HttpRequest):
         if device is not None:
             two_factor.mark_verified(request, device)
             return redirect(next_url)
-        form.add_error("code", "That code is not right. Enter the newest code your app shows.")
+        form.add_error(
+            "code", gettext("That code is not right. Enter the newest code your app shows.")
+        )
     return render(
         request,
         "accounts/step_up.html",
@@ -257,7 +261,8 @@ def security(request: HttpRequest):
                     messages.info(request, CODES_ALREADY)
                     return redirect(earlier)
                 form.add_error(
-                    "code", "That code is not right. Enter the newest code your app shows."
+                    "code",
+                    gettext("That code is not right. Enter the newest code your app shows."),
                 )
         if not form.errors:
             try:
@@ -311,7 +316,7 @@ def password_by_link(request: HttpRequest, uidb64: str, token: str):
     form = PasswordByLinkForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.password_set_by_link(user=user, password=form.cleaned_data["new_password1"])
-        messages.success(request, "Your password is set. Sign in with it now.")
+        messages.success(request, gettext("Your password is set. Sign in with it now."))
         return redirect("login")
     return render(
         request,
@@ -434,4 +439,73 @@ def hq_user(request: HttpRequest, username: str):
             "link_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         },
         status=400 if any(f.errors for f in forms_by_action.values()) else 200,
+    )
+
+
+@never_cache
+def set_language(request: HttpRequest):
+    """The header's language switcher (`/i18n/setlang/`): Django's own view sets the cookie and
+    sends the person back; a signed-in person's choice is also kept as their preference, so
+    that it follows them to another browser (accounts/preferences.py)."""
+    from django.views.i18n import set_language as django_set_language
+
+    from accounts import preferences
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
+        services.preference_set(acting_user=request.user, language=language)
+        request.session[preferences.SESSION_LANGUAGE] = language
+    return response
+
+
+@never_cache
+@login_required
+def preferences_page(request: HttpRequest):
+    """The person's own language and time zone."""
+    from django.utils.translation import gettext as _
+
+    from accounts import preferences
+    from accounts.forms import PreferenceForm
+
+    language, zone = preferences.of(request.user)
+    chosen = getattr(getattr(request.user, "preference", None), "time_zone", "")
+    form = PreferenceForm(
+        request.POST or None,
+        initial={"language": language, "time_zone": chosen},
+        office_zone=preferences.default_zone(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.preference_set(
+                acting_user=request.user,
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            language, _zone = preferences.remember(request.session, request.user)
+            response = redirect("accounts:preferences")
+            if language:
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                )
+            with translation.override(language or translation.get_language()):
+                messages.success(request, _("Saved: your language and time zone."))
+            return response
+    return render(
+        request,
+        "accounts/preferences.html",
+        {"form": form, "zone": zone},
+        status=400 if form.errors else 200,
     )

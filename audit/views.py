@@ -15,11 +15,13 @@ import csv
 import datetime as dt
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -31,10 +33,10 @@ from liaison_offices import access
 from liaison_offices.models import Membership
 
 TABS = {
-    "reads": "Personal data read",
-    "cases": "Cases opened",
-    "files": "Files downloaded",
-    "exports": "Exports",
+    "reads": gettext_lazy("Personal data read"),
+    "cases": gettext_lazy("Cases opened"),
+    "files": gettext_lazy("Files downloaded"),
+    "exports": gettext_lazy("Exports"),
 }
 
 # A download's file and the record it hangs on, joined in the page's one query.
@@ -178,7 +180,9 @@ def _csv(tab: str, rows, request) -> StreamingHttpResponse:
                     ]
                 )
 
-    services.exported(request.user, f"audit: {TABS[tab]}", request.GET.urlencode())
+    with translation.override(settings.LANGUAGE_CODE):  # the audit line in the site's language
+        what = f"audit: {TABS[tab]}"
+    services.exported(request.user, what, request.GET.urlencode())
     stamp = timezone.localdate().isoformat()
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="glo-act_audit_{tab}_{stamp}.csv"'

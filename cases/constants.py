@@ -9,19 +9,20 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CaseKind(models.TextChoices):
-    TIP = "TIP", "Trafficking in persons"
-    SOM = "SOM", "Smuggling of migrants"
+    TIP = "TIP", _("Trafficking in persons")
+    SOM = "SOM", _("Smuggling of migrants")
 
 
 class CaseStatus(models.TextChoices):
-    REPORTED = "reported", "Reported"
-    UNDER_INVESTIGATION = "under_investigation", "Under investigation"
-    REFERRED_FOR_PROSECUTION = "referred_for_prosecution", "Referred for prosecution"
-    IN_COURT = "in_court", "In court"
-    CLOSED = "closed", "Closed"
+    REPORTED = "reported", _("Reported")
+    UNDER_INVESTIGATION = "under_investigation", _("Under investigation")
+    REFERRED_FOR_PROSECUTION = "referred_for_prosecution", _("Referred for prosecution")
+    IN_COURT = "in_court", _("In court")
+    CLOSED = "closed", _("Closed")
 
 
 # The only status changes allowed. Closing needs an outcome; closed → under investigation is
@@ -46,10 +47,10 @@ class CaseOutcome(models.TextChoices):
     prosecutor). A case moving to another link office is a `HandOver`, not a closure; what a
     court decided is each suspect's verdict (`JusticeEvent`), docs/investigation.md."""
 
-    CONVICTED = "convicted", "Convicted"
-    ACQUITTED = "acquitted", "Acquitted"
-    NO_FURTHER_ACTION = "no_further_action", "No further action"
-    TRANSFERRED = "transferred", "Handed over to another jurisdiction (not a verdict)"
+    CONVICTED = "convicted", _("Convicted")
+    ACQUITTED = "acquitted", _("Acquitted")
+    NO_FURTHER_ACTION = "no_further_action", _("No further action")
+    TRANSFERRED = "transferred", _("Handed over to another jurisdiction (not a verdict)")
 
 
 # The closing reasons that are a court's decision; a hand-over is not one.
@@ -60,13 +61,13 @@ class JusticeStage(models.TextChoices):
     """What happened to one suspect in the justice system (`JusticeEvent`), in the order of a
     criminal case; a hand-over to another jurisdiction is a stage, never a verdict."""
 
-    ARREST = "arrest", "Arrested"
-    CHARGE = "charge", "Charged"
-    PROSECUTION = "prosecution", "Prosecuted (sent for trial)"
-    COURT = "court", "Before the court"
-    VERDICT = "verdict", "Verdict"
-    SENTENCE = "sentence", "Sentenced"
-    HANDED_OVER = "handed_over", "Handed over to another jurisdiction"
+    ARREST = "arrest", _("Arrested")
+    CHARGE = "charge", _("Charged")
+    PROSECUTION = "prosecution", _("Prosecuted (sent for trial)")
+    COURT = "court", _("Before the court")
+    VERDICT = "verdict", _("Verdict")
+    SENTENCE = "sentence", _("Sentenced")
+    HANDED_OVER = "handed_over", _("Handed over to another jurisdiction")
 
 
 # Which stages name a provision (what the suspect is charged with, convicted or acquitted of).
@@ -74,26 +75,26 @@ PROVISION_STAGES = frozenset({JusticeStage.CHARGE, JusticeStage.VERDICT})
 
 
 class Verdict(models.TextChoices):
-    CONVICTED = "convicted", "Convicted"
-    ACQUITTED = "acquitted", "Acquitted"
-    DISMISSED = "dismissed", "Charge dismissed or withdrawn"
+    CONVICTED = "convicted", _("Convicted")
+    ACQUITTED = "acquitted", _("Acquitted")
+    DISMISSED = "dismissed", _("Charge dismissed or withdrawn")
 
 
 class Exploitation(models.TextChoices):
     """Forms of exploitation (HTCDS), with the sexual exploitation sub-forms."""
 
-    FORCED_LABOUR = "forced_labour", "Forced labour"
-    DOMESTIC_SERVITUDE = "domestic_servitude", "Domestic servitude"
-    SEXUAL_EXPLOITATION = "sexual_exploitation", "Sexual exploitation"
-    SEXUAL_PROSTITUTION = "sexual_prostitution", "Sexual exploitation — prostitution"
-    SEXUAL_PORNOGRAPHY = "sexual_pornography", "Sexual exploitation — pornography"
-    SEXUAL_PRIVATE = "sexual_private", "Sexual exploitation — private sexual services"
-    SEXUAL_REMOTE = "sexual_remote", "Sexual exploitation — remote interactive services"
-    FORCED_MARRIAGE = "forced_marriage", "Forced marriage"
-    FORCED_CRIMINALITY = "forced_criminality", "Forced criminality"
-    FORCED_BEGGING = "forced_begging", "Forced begging"
-    ORGAN_REMOVAL = "organ_removal", "Organ removal"
-    OTHER = "other", "Other"
+    FORCED_LABOUR = "forced_labour", _("Forced labour")
+    DOMESTIC_SERVITUDE = "domestic_servitude", _("Domestic servitude")
+    SEXUAL_EXPLOITATION = "sexual_exploitation", _("Sexual exploitation")
+    SEXUAL_PROSTITUTION = "sexual_prostitution", _("Sexual exploitation — prostitution")
+    SEXUAL_PORNOGRAPHY = "sexual_pornography", _("Sexual exploitation — pornography")
+    SEXUAL_PRIVATE = "sexual_private", _("Sexual exploitation — private sexual services")
+    SEXUAL_REMOTE = "sexual_remote", _("Sexual exploitation — remote interactive services")
+    FORCED_MARRIAGE = "forced_marriage", _("Forced marriage")
+    FORCED_CRIMINALITY = "forced_criminality", _("Forced criminality")
+    FORCED_BEGGING = "forced_begging", _("Forced begging")
+    ORGAN_REMOVAL = "organ_removal", _("Organ removal")
+    OTHER = "other", _("Other")
 
 
 SEXUAL_FORMS = frozenset(
@@ -108,144 +109,144 @@ SEXUAL_FORMS = frozenset(
 
 
 class LabourSector(models.TextChoices):
-    AGRICULTURE = "agriculture", "Agriculture"
-    CONSTRUCTION = "construction", "Construction"
-    DOMESTIC_WORK = "domestic_work", "Domestic work"
-    MANUFACTURING = "manufacturing", "Manufacturing"
-    HOSPITALITY = "hospitality", "Hospitality"
-    FISHING = "fishing", "Fishing"
-    BRICK_KILNS = "brick_kilns", "Brick kilns"
-    RETAIL = "retail", "Retail"
-    OTHER = "other", "Other"
+    AGRICULTURE = "agriculture", _("Agriculture")
+    CONSTRUCTION = "construction", _("Construction")
+    DOMESTIC_WORK = "domestic_work", _("Domestic work")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    HOSPITALITY = "hospitality", _("Hospitality")
+    FISHING = "fishing", _("Fishing")
+    BRICK_KILNS = "brick_kilns", _("Brick kilns")
+    RETAIL = "retail", _("Retail")
+    OTHER = "other", _("Other")
 
 
 class MeansOfControl(models.TextChoices):
-    DEBT_BONDAGE = "debt_bondage", "Debt bondage"
-    WITHHOLDS_DOCUMENTS = "withholds_documents", "Withholds documents"
-    WITHHOLDS_WAGES = "withholds_wages", "Withholds wages"
-    THREATS = "threats", "Threats"
-    THREATS_TO_FAMILY = "threats_to_family", "Threats to family"
-    PHYSICAL_ABUSE = "physical_abuse", "Physical abuse"
-    SEXUAL_ABUSE = "sexual_abuse", "Sexual abuse"
-    PSYCHOLOGICAL_ABUSE = "psychological_abuse", "Psychological abuse"
-    FALSE_PROMISES = "false_promises", "False promises"
-    RESTRICTS_MOVEMENT = "restricts_movement", "Restricts movement"
-    ISOLATION = "isolation", "Isolation"
-    SUBSTANCES = "substances", "Psychoactive substances"
-    EXCESSIVE_HOURS = "excessive_hours", "Excessive working hours"
-    OTHER = "other", "Other"
+    DEBT_BONDAGE = "debt_bondage", _("Debt bondage")
+    WITHHOLDS_DOCUMENTS = "withholds_documents", _("Withholds documents")
+    WITHHOLDS_WAGES = "withholds_wages", _("Withholds wages")
+    THREATS = "threats", _("Threats")
+    THREATS_TO_FAMILY = "threats_to_family", _("Threats to family")
+    PHYSICAL_ABUSE = "physical_abuse", _("Physical abuse")
+    SEXUAL_ABUSE = "sexual_abuse", _("Sexual abuse")
+    PSYCHOLOGICAL_ABUSE = "psychological_abuse", _("Psychological abuse")
+    FALSE_PROMISES = "false_promises", _("False promises")
+    RESTRICTS_MOVEMENT = "restricts_movement", _("Restricts movement")
+    ISOLATION = "isolation", _("Isolation")
+    SUBSTANCES = "substances", _("Psychoactive substances")
+    EXCESSIVE_HOURS = "excessive_hours", _("Excessive working hours")
+    OTHER = "other", _("Other")
 
 
 class RecruiterRelationship(models.TextChoices):
-    INTIMATE_PARTNER = "intimate_partner", "Intimate partner"
-    FAMILY = "family", "Family member"
-    FRIEND = "friend", "Friend"
-    ACQUAINTANCE = "acquaintance", "Other acquaintance"
-    AGENT = "agent", "Recruitment agent / employer"
-    STRANGER = "stranger", "Stranger"
-    UNKNOWN = "unknown", "Unknown"
+    INTIMATE_PARTNER = "intimate_partner", _("Intimate partner")
+    FAMILY = "family", _("Family member")
+    FRIEND = "friend", _("Friend")
+    ACQUAINTANCE = "acquaintance", _("Other acquaintance")
+    AGENT = "agent", _("Recruitment agent / employer")
+    STRANGER = "stranger", _("Stranger")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class RecruitmentMethod(models.TextChoices):
     """How the victim was recruited (HTCDS's recruitment)."""
 
-    JOB_OFFER = "job_offer", "Offer of a job"
-    STUDY_OFFER = "study_offer", "Offer of study"
-    MIGRATION_OFFER = "migration_offer", "Offer of travel or migration"
-    MARRIAGE_OFFER = "marriage_offer", "Offer of marriage or a relationship"
-    SOLD_BY_FAMILY = "sold_by_family", "Sold or given away by family"
-    DEBT = "debt", "Debt or a loan"
-    ABDUCTION = "abduction", "Abduction"
-    ONLINE_ADVERT = "online_advert", "Online advertisement"
-    OTHER = "other", "Other"
+    JOB_OFFER = "job_offer", _("Offer of a job")
+    STUDY_OFFER = "study_offer", _("Offer of study")
+    MIGRATION_OFFER = "migration_offer", _("Offer of travel or migration")
+    MARRIAGE_OFFER = "marriage_offer", _("Offer of marriage or a relationship")
+    SOLD_BY_FAMILY = "sold_by_family", _("Sold or given away by family")
+    DEBT = "debt", _("Debt or a loan")
+    ABDUCTION = "abduction", _("Abduction")
+    ONLINE_ADVERT = "online_advert", _("Online advertisement")
+    OTHER = "other", _("Other")
 
 
 class OnlinePlatform(models.TextChoices):
     """Online platforms used to recruit or exploit (HTCDS's use of technology)."""
 
-    FACEBOOK = "facebook", "Facebook"
-    INSTAGRAM = "instagram", "Instagram"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    TELEGRAM = "telegram", "Telegram"
-    TIKTOK = "tiktok", "TikTok"
-    SNAPCHAT = "snapchat", "Snapchat"
-    IMO = "imo", "IMO"
-    VIBER = "viber", "Viber"
-    SIGNAL = "signal", "Signal"
-    YOUTUBE = "youtube", "YouTube"
-    DATING_SITE = "dating_site", "Dating site or app"
-    JOB_SITE = "job_site", "Job site or app"
-    CLASSIFIEDS = "classifieds", "Classified-ads site"
-    ADULT_SITE = "adult_site", "Adult services site"
-    OTHER = "other", "Other"
+    FACEBOOK = "facebook", _("Facebook")
+    INSTAGRAM = "instagram", _("Instagram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
+    TIKTOK = "tiktok", _("TikTok")
+    SNAPCHAT = "snapchat", _("Snapchat")
+    IMO = "imo", _("IMO")
+    VIBER = "viber", _("Viber")
+    SIGNAL = "signal", _("Signal")
+    YOUTUBE = "youtube", _("YouTube")
+    DATING_SITE = "dating_site", _("Dating site or app")
+    JOB_SITE = "job_site", _("Job site or app")
+    CLASSIFIEDS = "classifieds", _("Classified-ads site")
+    ADULT_SITE = "adult_site", _("Adult services site")
+    OTHER = "other", _("Other")
 
 
 class TraffickingAct(models.TextChoices):
     """The act element of trafficking (Palermo Protocol art. 3(a)), for screening."""
 
-    RECRUITMENT = "recruitment", "Recruitment"
-    TRANSPORTATION = "transportation", "Transportation"
-    TRANSFER = "transfer", "Transfer"
-    HARBOURING = "harbouring", "Harbouring"
-    RECEIPT = "receipt", "Receipt"
+    RECRUITMENT = "recruitment", _("Recruitment")
+    TRANSPORTATION = "transportation", _("Transportation")
+    TRANSFER = "transfer", _("Transfer")
+    HARBOURING = "harbouring", _("Harbouring")
+    RECEIPT = "receipt", _("Receipt")
 
 
 class TraffickingMeans(models.TextChoices):
     """The means element (Palermo Protocol art. 3(a)); not needed for a child (art. 3(c))."""
 
-    THREAT = "threat", "Threat of force"
-    FORCE = "force", "Use of force"
-    COERCION = "coercion", "Other coercion"
-    ABDUCTION = "abduction", "Abduction"
-    FRAUD = "fraud", "Fraud"
-    DECEPTION = "deception", "Deception"
-    ABUSE_OF_POWER = "abuse_of_power", "Abuse of power"
-    ABUSE_OF_VULNERABILITY = "abuse_of_vulnerability", "Abuse of a position of vulnerability"
-    PAYMENTS = "payments", "Payments or benefits to a person in control of the victim"
+    THREAT = "threat", _("Threat of force")
+    FORCE = "force", _("Use of force")
+    COERCION = "coercion", _("Other coercion")
+    ABDUCTION = "abduction", _("Abduction")
+    FRAUD = "fraud", _("Fraud")
+    DECEPTION = "deception", _("Deception")
+    ABUSE_OF_POWER = "abuse_of_power", _("Abuse of power")
+    ABUSE_OF_VULNERABILITY = "abuse_of_vulnerability", _("Abuse of a position of vulnerability")
+    PAYMENTS = "payments", _("Payments or benefits to a person in control of the victim")
 
 
 class RouteStage(models.TextChoices):
-    RECRUITMENT = "recruitment", "Recruitment"
-    TRANSIT = "transit", "Transit"
-    EXPLOITATION = "exploitation", "Exploitation"
+    RECRUITMENT = "recruitment", _("Recruitment")
+    TRANSIT = "transit", _("Transit")
+    EXPLOITATION = "exploitation", _("Exploitation")
 
 
 class TransportMode(models.TextChoices):
-    AIR = "air", "Air"
-    LAND = "land", "Land"
-    SEA = "sea", "Sea"
+    AIR = "air", _("Air")
+    LAND = "land", _("Land")
+    SEA = "sea", _("Sea")
 
 
 class SuspectRole(models.TextChoices):
-    RECRUITER = "recruiter", "Recruiter"
-    TRANSPORTER = "transporter", "Transporter"
-    SMUGGLER = "smuggler", "Smuggler"
-    FACILITATOR = "facilitator", "Facilitator"
-    EXPLOITER = "exploiter", "Exploiter"
-    FINANCIER = "financier", "Financier"
-    HARBOURER = "harbourer", "Harbourer"
+    RECRUITER = "recruiter", _("Recruiter")
+    TRANSPORTER = "transporter", _("Transporter")
+    SMUGGLER = "smuggler", _("Smuggler")
+    FACILITATOR = "facilitator", _("Facilitator")
+    EXPLOITER = "exploiter", _("Exploiter")
+    FINANCIER = "financier", _("Financier")
+    HARBOURER = "harbourer", _("Harbourer")
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class AgeBand(models.TextChoices):
     """The CTDC's age bands."""
 
-    A0_8 = "0-8", "0–8"
-    A9_17 = "9-17", "9–17"
-    A18_20 = "18-20", "18–20"
-    A21_23 = "21-23", "21–23"
-    A24_26 = "24-26", "24–26"
-    A27_29 = "27-29", "27–29"
-    A30_38 = "30-38", "30–38"
-    A39_47 = "39-47", "39–47"
-    A48_PLUS = "48+", "48+"
-    UNKNOWN = "unknown", "Unknown"
+    A0_8 = "0-8", _("0–8")
+    A9_17 = "9-17", _("9–17")
+    A18_20 = "18-20", _("18–20")
+    A21_23 = "21-23", _("21–23")
+    A24_26 = "24-26", _("24–26")
+    A27_29 = "27-29", _("27–29")
+    A30_38 = "30-38", _("30–38")
+    A39_47 = "39-47", _("39–47")
+    A48_PLUS = "48+", _("48+")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 def age_band_for(age: int | None) -> str:
@@ -270,44 +271,44 @@ def age_band_for(age: int | None) -> str:
 class ShareLevel(models.IntegerChoices):
     """How much of a case a share shows; ordered, so the highest active share wins."""
 
-    SUMMARY = 1, "Summary"
-    FULL = 2, "Full"
-    FULL_WITH_VICTIMS = 3, "Full with victims"
+    SUMMARY = 1, _("Summary")
+    FULL = 2, _("Full")
+    FULL_WITH_VICTIMS = 3, _("Full with victims")
 
 
 class HandlingCode(models.TextChoices):
     """Ordered from the least to the most restrictive: where several live grants give a user
     the same level, the highest code binds them (`cases.access`)."""
 
-    H0 = "H0", "H0 — crime prevention and investigation only"
-    H1 = "H1", "H1 — not for judicial proceedings without the originator's consent"
-    H2 = "H2", "H2 — no onward dissemination without the originator's consent"
-    H3 = "H3", "H3 — other restrictions (stated)"
+    H0 = "H0", _("H0 — crime prevention and investigation only")
+    H1 = "H1", _("H1 — not for judicial proceedings without the originator's consent")
+    H2 = "H2", _("H2 — no onward dissemination without the originator's consent")
+    H3 = "H3", _("H3 — other restrictions (stated)")
 
 
 class AccessLevel(models.IntegerChoices):
     """How a user sees a case: the share levels, then the lead office and HQ, who see all."""
 
-    SUMMARY = 1, "Summary"
-    FULL = 2, "Full"
-    FULL_WITH_VICTIMS = 3, "Full with victims"
-    LEAD_OFFICE = 4, "Lead office"
-    HQ = 5, "HQ"
+    SUMMARY = 1, _("Summary")
+    FULL = 2, _("Full")
+    FULL_WITH_VICTIMS = 3, _("Full with victims")
+    LEAD_OFFICE = 4, _("Lead office")
+    HQ = 5, _("HQ")
 
 
 class RequestKind(models.TextChoices):
-    IDENTITY_CHECK = "identity_check", "Identity check"
-    TRAVEL_HISTORY = "travel_history", "Travel history"
-    WITNESS_STATEMENT = "witness_statement", "Witness statement"
-    EVIDENCE = "evidence", "Evidence"
-    MUTUAL_LEGAL_ASSISTANCE = "mutual_legal_assistance", "Mutual legal assistance"
-    OTHER = "other", "Other"
+    IDENTITY_CHECK = "identity_check", _("Identity check")
+    TRAVEL_HISTORY = "travel_history", _("Travel history")
+    WITNESS_STATEMENT = "witness_statement", _("Witness statement")
+    EVIDENCE = "evidence", _("Evidence")
+    MUTUAL_LEGAL_ASSISTANCE = "mutual_legal_assistance", _("Mutual legal assistance")
+    OTHER = "other", _("Other")
 
 
 class Urgency(models.TextChoices):
-    URGENT = "urgent", "Urgent (8 hours)"
-    NORMAL = "normal", "Normal (7 days)"
-    LOW = "low", "Low (14 days)"
+    URGENT = "urgent", _("Urgent (8 hours)")
+    NORMAL = "normal", _("Normal (7 days)")
+    LOW = "low", _("Low (14 days)")
 
 
 URGENCY_DUE = {
@@ -318,9 +319,9 @@ URGENCY_DUE = {
 
 
 class RequestStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ANSWERED = "answered", "Answered"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
 
 
 REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -333,19 +334,19 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
 class SourceReliability(models.TextChoices):
     """Europol's 4x4 evaluation, source side (docs/investigation.md#grading)."""
 
-    A = "A", "A — no doubt of authenticity, trustworthiness and competence"
-    B = "B", "B — in most instances proved reliable"
-    C = "C", "C — in most instances proved unreliable"
-    X = "X", "X — reliability cannot be assessed"
+    A = "A", _("A — no doubt of authenticity, trustworthiness and competence")
+    B = "B", _("B — in most instances proved reliable")
+    C = "C", _("C — in most instances proved unreliable")
+    X = "X", _("X — reliability cannot be assessed")
 
 
 class InformationAccuracy(models.IntegerChoices):
     """Europol's 4x4 evaluation, information side (docs/investigation.md#grading)."""
 
-    NO_DOUBT = 1, "1 — no doubt about its accuracy"
-    KNOWN_TO_SOURCE = 2, "2 — known personally to the source, not to the official passing it on"
-    CORROBORATED = 3, "3 — not known personally to the source, corroborated"
-    NOT_CORROBORATED = 4, "4 — not known personally to the source, cannot be corroborated"
+    NO_DOUBT = 1, _("1 — no doubt about its accuracy")
+    KNOWN_TO_SOURCE = 2, _("2 — known personally to the source, not to the official passing it on")
+    CORROBORATED = 3, _("3 — not known personally to the source, corroborated")
+    NOT_CORROBORATED = 4, _("4 — not known personally to the source, cannot be corroborated")
 
 
 # The full definitions, as the hover text of a grade ("B2") and the case file's key read them.
@@ -384,38 +385,38 @@ def grade_meaning(reliability: str, accuracy) -> str:
 
 
 class TimelineKind(models.TextChoices):
-    CREATED = "created", "Created"
-    EDITED = "edited", "Edited"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    SHARED = "shared", "Shared"
-    SHARE_REVOKED = "share_revoked", "Share revoked"
-    SHARE_EXPIRED = "share_expired", "Share expired"
-    MESSAGE = "message", "Message"
-    REQUEST_SENT = "request_sent", "Cooperation request sent"
-    REQUEST_ANSWERED = "request_answered", "Cooperation request answered"
-    REQUEST_CLOSED = "request_closed", "Cooperation request closed"
-    VICTIM_LINKED = "victim_linked", "Victim linked"
-    ASSIGNED = "assigned", "Assignment"
-    FLAGGED = "flagged", "Flag"
-    HANDOVER = "handover", "Hand-over of the lead office"
-    JUSTICE = "justice", "Justice (arrest, charge, court, verdict, sentence)"
+    CREATED = "created", _("Created")
+    EDITED = "edited", _("Edited")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    SHARED = "shared", _("Shared")
+    SHARE_REVOKED = "share_revoked", _("Share revoked")
+    SHARE_EXPIRED = "share_expired", _("Share expired")
+    MESSAGE = "message", _("Message")
+    REQUEST_SENT = "request_sent", _("Cooperation request sent")
+    REQUEST_ANSWERED = "request_answered", _("Cooperation request answered")
+    REQUEST_CLOSED = "request_closed", _("Cooperation request closed")
+    VICTIM_LINKED = "victim_linked", _("Victim linked")
+    ASSIGNED = "assigned", _("Assignment")
+    FLAGGED = "flagged", _("Flag")
+    HANDOVER = "handover", _("Hand-over of the lead office")
+    JUSTICE = "justice", _("Justice (arrest, charge, court, verdict, sentence)")
 
 
 class LegalAct(models.TextChoices):
     """The codes of Pakistan's statutes as loaded (`cases.models.Statute.code`, `cases.law`)."""
 
-    PTPA_2018 = "PTPA_2018", "Prevention of Trafficking in Persons Act, 2018"
-    PSMA_2018 = "PSMA_2018", "Prevention of Smuggling of Migrants Act, 2018"
-    EO_1979 = "EO_1979", "Emigration Ordinance, 1979"
+    PTPA_2018 = "PTPA_2018", _("Prevention of Trafficking in Persons Act, 2018")
+    PSMA_2018 = "PSMA_2018", _("Prevention of Smuggling of Migrants Act, 2018")
+    EO_1979 = "EO_1979", _("Emigration Ordinance, 1979")
 
 
 class HandOverStatus(models.TextChoices):
     """A request to hand the lead of a case to another office (`cases.models.HandOver`)."""
 
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 # The handling codes of the share a lead office keeps after a hand-over: H3 needs conditions,
@@ -426,5 +427,5 @@ KEPT_SHARE_CODES = [(code.value, code.label) for code in HandlingCode if code !=
 class AssignedFilter(models.TextChoices):
     """The case list's `assigned` filter, the same on the page and in the API."""
 
-    MINE = "mine", "My cases"
-    UNASSIGNED = "unassigned", "Unassigned"
+    MINE = "mine", _("My cases")
+    UNASSIGNED = "unassigned", _("Unassigned")

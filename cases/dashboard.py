@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.constants import OPEN_STATUSES, CaseStatus, RequestStatus
 from cases.models import Case, CaseFlag, CooperationRequest, HandOver
@@ -26,7 +27,7 @@ def _any_of(**lookups) -> Q:
 
 def panels(request) -> list[Panel]:
     """Two panels, one aggregate query each, and for those who work an office's cases a
-    third, "Your casework", in one query of bounded counts."""
+    third, _("Your casework"), in one query of bounded counts."""
     found = [_cases_panel(request.user), _requests_panel(request.user)]
     casework = _casework_panel(request.user)
     if casework is not None:
@@ -60,39 +61,39 @@ def _casework_panel(user) -> Panel | None:
     )
     limit = pages.COUNT_LIMIT
     return Panel(
-        title="Your casework",
+        title=_("Your casework"),
         rows=[
             Row(
-                "My open cases",
+                _("My open cases"),
                 counts["mine"],
                 list_url("cases:list", assigned="mine"),
                 limit=limit,
             ),
             Row(
-                "Unassigned open cases",
+                _("Unassigned open cases"),
                 counts["unassigned"],
                 list_url("cases:list", assigned="unassigned"),
                 "warn",
                 limit=limit,
             ),
             Row(
-                "Hand-overs waiting for your answer",
+                _("Hand-overs waiting for your answer"),
                 counts["handovers"],
                 list_url("cases:handovers"),
                 "warn",
                 limit=limit,
             ),
             Row(
-                "Flags dated within a week",
+                _("Flags dated within a week"),
                 counts["flags"],
                 list_url("cases:due"),
                 "warn",
                 limit=limit,
             ),
         ],
-        empty="Nothing assigned, flagged or waiting.",
+        empty=_("Nothing assigned, flagged or waiting."),
         more_url=list_url("cases:list", assigned="mine"),
-        more_label="My cases",
+        more_label=_("My cases"),
         order=15,
     )
 
@@ -143,20 +144,24 @@ def _cases_panel(user) -> Panel:
     if shared and desks:
         # Only said to someone who also has cases of their own (for a partner, all are shared).
         rows.append(
-            Row("of them shared with you", shared, list_url("cases:list", shared=1, status="open"))
+            Row(
+                _("of them shared with you"),
+                shared,
+                list_url("cases:list", shared=1, status="open"),
+            )
         )
     if scope.is_hq:
-        title = "Open cases, all offices"
+        title = _("Open cases, all offices")
     elif desks:
-        title = "Open cases of your offices"
+        title = _("Open cases of your offices")
     else:
-        title = "Open cases shared with you"
+        title = _("Open cases shared with you")
     return Panel(
         title=title,
         rows=rows,
-        empty="No open cases.",
+        empty=_("No open cases."),
         more_url=list_url("cases:list", status="open"),
-        more_label="All open cases",
+        more_label=_("All open cases"),
         order=10,
     )
 
@@ -181,13 +186,16 @@ def _requests_panel(user) -> Panel:
         )
         rows = [
             Row(
-                "Overdue, all offices",
+                _("Overdue, all offices"),
                 counts["overdue"],
                 list_url("cases:requests", status="overdue"),
                 "danger",
             ),
             Row(
-                "Due within 3 days", counts["due"], list_url("cases:requests", status="due"), "warn"
+                _("Due within 3 days"),
+                counts["due"],
+                list_url("cases:requests", status="due"),
+                "warn",
             ),
         ]
     else:
@@ -203,13 +211,13 @@ def _requests_panel(user) -> Panel:
         )
         rows = [
             Row(
-                "To you, overdue",
+                _("To you, overdue"),
                 counts["in_overdue"],
                 list_url("cases:requests", box="in", status="overdue"),
                 "danger",
             ),
             Row(
-                "To you, due within 3 days",
+                _("To you, due within 3 days"),
                 counts["in_due"],
                 list_url("cases:requests", box="in", status="due"),
                 "warn",
@@ -218,23 +226,23 @@ def _requests_panel(user) -> Panel:
         if scope.view_office_ids:
             rows += [
                 Row(
-                    "From you, overdue",
+                    _("From you, overdue"),
                     counts["out_overdue"],
                     list_url("cases:requests", box="out", status="overdue"),
                     "danger",
                 ),
                 Row(
-                    "From you, due within 3 days",
+                    _("From you, due within 3 days"),
                     counts["out_due"],
                     list_url("cases:requests", box="out", status="due"),
                     "warn",
                 ),
             ]
     return Panel(
-        title="Cooperation requests",
+        title=_("Cooperation requests"),
         rows=rows,
-        empty="No request is due.",
+        empty=_("No request is due."),
         more_url=list_url("cases:requests", status="open"),
-        more_label="All open requests",
+        more_label=_("All open requests"),
         order=20,
     )

@@ -11,6 +11,7 @@ import json
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cases.constants import (
     CASE_TRANSITIONS,
@@ -44,9 +45,9 @@ from glo_act.validation import check_not_past
 from liaison_offices.models import Country, LinkOffice
 
 SORTS = {
-    "updated": "Last updated",
-    "reference": "Reference",
-    "status": "Status",
+    "updated": _("Last updated"),
+    "reference": _("Reference"),
+    "status": _("Status"),
 }
 
 
@@ -74,43 +75,45 @@ class CaseFilterForm(PageForm):
     """The case list's search, filters and sort (all optional, all in the query string)."""
 
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
-        help_text="Reference, title, suspect or place",
+        help_text=_("Reference, title, suspect or place"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. GBR-TIP or Milan"}),
     )
-    kind = forms.ChoiceField(label="Kind", required=False, choices=_blank(CaseKind.choices, "Any"))
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=_blank(CaseKind.choices, "Any")
+    )
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
-        choices=[("", "Any"), ("open", "Open (not closed)"), *CaseStatus.choices],
+        choices=[("", _("Any")), ("open", _("Open (not closed)")), *CaseStatus.choices],
     )
     exploitation = forms.ChoiceField(
-        label="Exploitation",
+        label=_("Exploitation"),
         required=False,
         choices=_blank(Exploitation.choices, "Any"),
     )
-    office = forms.ChoiceField(label="Lead office", required=False)
-    shared = forms.BooleanField(label="Shared with me", required=False)
+    office = forms.ChoiceField(label=_("Lead office"), required=False)
+    shared = forms.BooleanField(label=_("Shared with me"), required=False)
     handling = forms.ChoiceField(
-        label="Handling code",
-        help_text="Of a share to you",
+        label=_("Handling code"),
+        help_text=_("Of a share to you"),
         required=False,
         choices=_blank([(code.value, code.value) for code in HandlingCode], "Any"),
     )
     assigned = forms.ChoiceField(
-        label="Assigned",
+        label=_("Assigned"),
         required=False,
-        choices=[("", "Anyone or nobody"), *AssignedFilter.choices],
+        choices=[("", _("Anyone or nobody")), *AssignedFilter.choices],
     )
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORTS.items()))
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORTS.items()))
 
     def __init__(self, *args, offices: list[tuple[int, str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         # (id, code, name) rows read once by the view: the select and the filter share them.
         self.office_ids = {code: pk for pk, code, _ in offices}
-        self.fields["office"].choices = _blank([(code, code) for _, code, _ in offices], "Any")
+        self.fields["office"].choices = _blank([(code, code) for _, code, _ in offices], _("Any"))
 
     @property
     def is_filtered(self) -> bool:
@@ -122,24 +125,24 @@ class RequestFilterForm(PageForm):
     """The cooperation request list's filters."""
 
     box = forms.ChoiceField(
-        label="Direction",
+        label=_("Direction"),
         required=False,
-        choices=[("", "To and from my desks"), ("in", "To me"), ("out", "From me")],
+        choices=[("", _("To and from my desks")), ("in", _("To me")), ("out", _("From me"))],
     )
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
         choices=[
-            ("", "Any"),
-            ("open", "Open"),
-            ("due", "Open, due within 3 days"),
-            ("overdue", "Overdue"),
-            ("answered", "Answered"),
-            ("closed", "Closed"),
+            ("", _("Any")),
+            ("open", _("Open")),
+            ("due", _("Open, due within 3 days")),
+            ("overdue", _("Overdue")),
+            ("answered", _("Answered")),
+            ("closed", _("Closed")),
         ],
     )
     q = forms.CharField(
-        label="Case reference", required=False, max_length=24, widget=forms.TextInput()
+        label=_("Case reference"), required=False, max_length=24, widget=forms.TextInput()
     )
 
 
@@ -152,47 +155,49 @@ class CaseFieldsForm(PageForm):
     title = forms.CharField(max_length=200)
     summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
     forms_of_exploitation = forms.MultipleChoiceField(
-        label="Forms of exploitation",
+        label=_("Forms of exploitation"),
         required=False,
         choices=Exploitation.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     labour_sector = forms.ChoiceField(
-        label="Labour sector (forced labour)",
+        label=_("Labour sector (forced labour)"),
         required=False,
         choices=_blank(LabourSector.choices),
     )
     means_of_control = forms.MultipleChoiceField(
-        label="Means of control",
+        label=_("Means of control"),
         required=False,
         choices=MeansOfControl.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     recruiter_relationship = forms.ChoiceField(
-        label="Recruiter's relationship to the victim",
+        label=_("Recruiter's relationship to the victim"),
         required=False,
         choices=_blank(RecruiterRelationship.choices),
     )
     legal_provisions = forms.ModelMultipleChoiceField(
-        label="Legal basis",
+        label=_("Legal basis"),
         required=False,
         queryset=LegalProvision.objects.ordered(),
         widget=forms.CheckboxSelectMultiple,
-        help_text="Pakistan's provisions first, then the host countries'. HQ adds missing ones.",
+        help_text=_("Pakistan's provisions first, then the host countries'. HQ adds missing ones."),
     )
     host_country_law = forms.CharField(
-        label="Host-country law, notes",
+        label=_("Host-country law, notes"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Anything the list above does not hold yet (a provision HQ has not loaded, "
-        "a paragraph), as text.",
+        help_text=_(
+            "Anything the list above does not hold yet (a provision HQ has not loaded, "
+            "a paragraph), as text."
+        ),
     )
 
 
 class CaseCreateForm(CaseFieldsForm):
-    kind = forms.ChoiceField(label="Kind of case", choices=CaseKind.choices)
+    kind = forms.ChoiceField(label=_("Kind of case"), choices=CaseKind.choices)
     lead_office = forms.ModelChoiceField(
-        label="Lead office", queryset=LinkOffice.objects.none(), empty_label=None
+        label=_("Lead office"), queryset=LinkOffice.objects.none(), empty_label=None
     )
     field_order = ["kind", "lead_office", "title", "summary"]
 
@@ -210,12 +215,12 @@ class CaseEditForm(CaseFieldsForm):
 class StatusForm(PageForm):
     """Change status: only the transitions allowed from the current status are offered."""
 
-    status = forms.ChoiceField(label="New status", widget=forms.RadioSelect)
+    status = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
     outcome = forms.ChoiceField(
-        label="Outcome (when closing)", required=False, choices=_blank(CaseOutcome.choices)
+        label=_("Outcome (when closing)"), required=False, choices=_blank(CaseOutcome.choices)
     )
     reason = forms.CharField(
-        label="Reason (when reopening)",
+        label=_("Reason (when reopening)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -233,81 +238,86 @@ class StatusForm(PageForm):
         if not self.reopening:
             del self.fields["reason"]
         label = CaseStatus(current).label.lower()
-        self.fields["status"].error_messages["invalid_choice"] = (
-            f"A case that is {label} cannot move to “%(value)s”; choose one of the statuses shown."
-        )
+        self.fields["status"].error_messages["invalid_choice"] = _(
+            "A case that is %(label)s cannot move to “%%(value)s”; "
+            "choose one of the statuses shown."
+        ) % {"label": label}
 
 
 class RouteLegForm(PageForm):
     stage = forms.ChoiceField(choices=RouteStage.choices)
-    country = forms.ModelChoiceField(queryset=Country.objects.all(), empty_label="Choose…")
-    place = forms.CharField(required=False, max_length=120, help_text="City, border crossing, port")
+    country = forms.ModelChoiceField(queryset=Country.objects.all(), empty_label=_("Choose…"))
+    place = forms.CharField(
+        required=False, max_length=120, help_text=_("City, border crossing, port")
+    )
     mode = forms.ChoiceField(
-        label="Travelled by", required=False, choices=_blank(TransportMode.choices)
+        label=_("Travelled by"), required=False, choices=_blank(TransportMode.choices)
     )
     date = forms.DateField(required=False, widget=DateInput)
 
 
 class SuspectForm(PageForm):
-    name = forms.CharField(label="Name or alias", required=False, max_length=120)
+    name = forms.CharField(label=_("Name or alias"), required=False, max_length=120)
     roles = forms.MultipleChoiceField(
-        label="Roles",
+        label=_("Roles"),
         choices=SuspectRole.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Every role they played (HTCDS); the first ticked is shown as the main one.",
-        error_messages={"required": "Tick at least one role."},
+        help_text=_("Every role they played (HTCDS); the first ticked is shown as the main one."),
+        error_messages={"required": _("Tick at least one role.")},
     )
     nationality = forms.ModelChoiceField(
-        queryset=Country.objects.all(), required=False, empty_label="Unknown"
+        queryset=Country.objects.all(), required=False, empty_label=_("Unknown")
     )
     sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN)
-    age_band = forms.ChoiceField(label="Age band", choices=AgeBand.choices, initial=AgeBand.UNKNOWN)
+    age_band = forms.ChoiceField(
+        label=_("Age band"), choices=AgeBand.choices, initial=AgeBand.UNKNOWN
+    )
 
 
 class JusticeEventForm(PageForm):
     """One step of one suspect (`cases.services.justice.justice_event_add`)."""
 
-    stage = forms.ChoiceField(label="What happened", choices=JusticeStage.choices)
+    stage = forms.ChoiceField(label=_("What happened"), choices=JusticeStage.choices)
     date = forms.DateField(widget=DateInput)
     provision = forms.ModelChoiceField(
-        label="Under which provision",
+        label=_("Under which provision"),
         queryset=LegalProvision.objects.ordered(),
         required=False,
-        empty_label="—",
-        help_text="A charge and a verdict name one.",
+        empty_label=_("—"),
+        help_text=_("A charge and a verdict name one."),
     )
     verdict = forms.ChoiceField(
         required=False,
         choices=_blank(Verdict.choices),
-        help_text="For a verdict. A hand-over to another jurisdiction is a step of its own.",
+        help_text=_("For a verdict. A hand-over to another jurisdiction is a step of its own."),
     )
     country = forms.ModelChoiceField(
-        label="Country (jurisdiction)",
+        label=_("Country (jurisdiction)"),
         queryset=Country.objects.all(),
         required=False,
-        empty_label="The provision's country",
+        empty_label=_("The provision's country"),
     )
     authority = forms.CharField(
-        label="Authority",
+        label=_("Authority"),
         required=False,
         max_length=200,
-        help_text="Police station, prosecutor, court; for a hand-over, where the suspect went.",
+        help_text=_("Police station, prosecutor, court; for a hand-over, where the suspect went."),
     )
     reference = forms.CharField(
-        label="Reference", required=False, max_length=80, help_text="FIR, charge or court no."
+        label=_("Reference"), required=False, max_length=80, help_text=_("FIR, charge or court no.")
     )
     custody_months = forms.IntegerField(
-        label="Custody (months)", required=False, min_value=0, help_text="For a sentence."
+        label=_("Custody (months)"), required=False, min_value=0, help_text=_("For a sentence.")
     )
     fine = forms.CharField(
-        required=False, max_length=60, help_text="For a sentence: amount and currency."
+        required=False, max_length=60, help_text=_("For a sentence: amount and currency.")
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class WithdrawForm(PageForm):
     reason = forms.CharField(
-        label="Why is this line withdrawn?", max_length=300, help_text="Kept with the line."
+        label=_("Why is this line withdrawn?"), max_length=300, help_text=_("Kept with the line.")
     )
 
 
@@ -317,9 +327,9 @@ class WithdrawForm(PageForm):
 def recipient_choices(offices, partners) -> list:
     """One select for an office or a partner: values `office:<id>` / `partner:<id>`."""
     return [
-        ("", "Choose…"),
-        ("Link offices", [(f"office:{o.pk}", str(o)) for o in offices]),
-        ("Partner organisations", [(f"partner:{p.pk}", p.name) for p in partners]),
+        ("", _("Choose…")),
+        (_("Link offices"), [(f"office:{o.pk}", str(o)) for o in offices]),
+        (_("Partner organisations"), [(f"partner:{p.pk}", p.name) for p in partners]),
     ]
 
 
@@ -342,27 +352,29 @@ class RecipientField(forms.ChoiceField):
 
 
 class ShareForm(PageForm):
-    recipient = RecipientField(label="Share with")
+    recipient = RecipientField(label=_("Share with"))
     level = forms.TypedChoiceField(
-        label="What they see",
+        label=_("What they see"),
         coerce=int,
         choices=ShareLevel.choices,
         widget=forms.RadioSelect,
         initial=ShareLevel.SUMMARY,
-        help_text="Summary: reference, kind, status, title, summary, lead office, forms of "
-        "exploitation. Full: also route, suspects, legal basis, timeline and messages. Full "
-        "with victims: also the victims' codes (personal data only where the victim consented).",
+        help_text=_(
+            "Summary: reference, kind, status, title, summary, lead office, forms of "
+            "exploitation. Full: also route, suspects, legal basis, timeline and messages. Full "
+            "with victims: also the victims' codes (personal data only where the victim consented)."
+        ),
     )
     handling_code = forms.ChoiceField(
-        label="Handling code", choices=HandlingCode.choices, widget=forms.RadioSelect
+        label=_("Handling code"), choices=HandlingCode.choices, widget=forms.RadioSelect
     )
     handling_conditions = forms.CharField(
-        label="Conditions (required for H3)",
+        label=_("Conditions (required for H3)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     expires_at = forms.DateTimeField(
-        label="Expires (optional)", required=False, widget=DateTimeInput
+        label=_("Expires (optional)"), required=False, widget=DateTimeInput
     )
 
     def __init__(self, *args, offices, partners, **kwargs):
@@ -375,10 +387,10 @@ class ShareForm(PageForm):
             data.get("handling_code") == HandlingCode.H3
             and not (data.get("handling_conditions") or "").strip()
         ):
-            self.add_error("handling_conditions", "H3 needs the conditions stated.")
+            self.add_error("handling_conditions", _("H3 needs the conditions stated."))
         expires = data.get("expires_at")
         if expires and expires <= timezone.now():
-            self.add_error("expires_at", "The expiry must be in the future.")
+            self.add_error("expires_at", _("The expiry must be in the future."))
         return data
 
 
@@ -386,20 +398,20 @@ class ConfirmForm(PageForm):
     """A confirmation step before something that cannot be undone."""
 
     confirm = forms.BooleanField(
-        label="Yes, I am sure",
-        error_messages={"required": "Tick the box to confirm."},
+        label=_("Yes, I am sure"),
+        error_messages={"required": _("Tick the box to confirm.")},
     )
 
 
 class MessageForm(PageForm):
-    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
     reliability = forms.ChoiceField(
-        label="Source reliability",
+        label=_("Source reliability"),
         choices=SourceReliability.choices,
         initial=SourceReliability.X,
     )
     accuracy = forms.TypedChoiceField(
-        label="Information accuracy",
+        label=_("Information accuracy"),
         coerce=int,
         choices=InformationAccuracy.choices,
         initial=InformationAccuracy.NOT_CORROBORATED,
@@ -407,16 +419,19 @@ class MessageForm(PageForm):
 
 
 class RequestForm(PageForm):
-    recipient = RecipientField(label="Ask")
-    kind = forms.ChoiceField(label="Kind of help", choices=RequestKind.choices)
+    recipient = RecipientField(label=_("Ask"))
+    kind = forms.ChoiceField(label=_("Kind of help"), choices=RequestKind.choices)
     urgency = forms.ChoiceField(
         choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
     question = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     due_at = forms.DateTimeField(
-        label="Due by",
+        label=_("Due by"),
         required=False,
-        help_text="UTC. Left blank, it follows the urgency: 8 hours, 7 days or 14 days from now.",
+        help_text=_(
+            "In your time zone. Left blank, it follows the urgency: 8 hours, 7 days or 14 days "
+            "from now."
+        ),
         widget=DateTimeInput(
             attrs={
                 "data-due-from-urgency": json.dumps(
@@ -434,21 +449,21 @@ class RequestForm(PageForm):
     def clean_due_at(self):
         due = self.cleaned_data.get("due_at")
         if due is not None and due <= timezone.now():
-            raise forms.ValidationError("The due time must be in the future.")
+            raise forms.ValidationError(_("The due time must be in the future."))
         return due
 
 
 class AnswerForm(PageForm):
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
     reliability = forms.ChoiceField(
-        label="Source reliability",
+        label=_("Source reliability"),
         choices=SourceReliability.choices,
         initial=SourceReliability.X,
-        help_text="Of the source of the answer (Europol's 4x4 evaluation).",
+        help_text=_("Of the source of the answer (Europol's 4x4 evaluation)."),
         required=False,
     )
     accuracy = forms.TypedChoiceField(
-        label="Information accuracy",
+        label=_("Information accuracy"),
         coerce=int,
         choices=InformationAccuracy.choices,
         initial=InformationAccuracy.NOT_CORROBORATED,
@@ -456,7 +471,7 @@ class AnswerForm(PageForm):
         empty_value=None,
     )
     late_reason = forms.CharField(
-        label="Why is the answer late?",
+        label=_("Why is the answer late?"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -474,7 +489,7 @@ class AnswerForm(PageForm):
         if data.get("accuracy") is None:
             data["accuracy"] = InformationAccuracy.NOT_CORROBORATED
         if self.overdue and not (data.get("late_reason") or "").strip():
-            self.add_error("late_reason", "The answer is past its due date: say why.")
+            self.add_error("late_reason", _("The answer is past its due date: say why."))
         return data
 
 
@@ -491,11 +506,11 @@ class OfficerField(forms.ModelChoiceField):
 
 class AssignForm(PageForm):
     officer = OfficerField(
-        label="Assigned officer",
+        label=_("Assigned officer"),
         queryset=None,
         required=False,
-        empty_label="Nobody (unassigned)",
-        help_text="An officer of the lead office. They are told.",
+        empty_label=_("Nobody (unassigned)"),
+        help_text=_("An officer of the lead office. They are told."),
     )
 
     def __init__(self, *args, officers, **kwargs):
@@ -506,19 +521,25 @@ class AssignForm(PageForm):
 class ReassignForm(PageForm):
     """Bulk reassignment: whose cases, to whom, all open ones or those ticked."""
 
-    office = forms.ModelChoiceField(label="Office", queryset=None, empty_label=None)
+    office = forms.ModelChoiceField(label=_("Office"), queryset=None, empty_label=None)
     from_officer = OfficerField(
-        label="From officer", queryset=None, empty_label="Nobody (unassigned cases)", required=False
+        label=_("From officer"),
+        queryset=None,
+        empty_label=_("Nobody (unassigned cases)"),
+        required=False,
     )
-    to_officer = OfficerField(label="To officer", queryset=None)
+    to_officer = OfficerField(label=_("To officer"), queryset=None)
     which = forms.ChoiceField(
-        label="Which cases",
-        choices=[("all", "All of this officer's open cases"), ("chosen", "Only those ticked")],
+        label=_("Which cases"),
+        choices=[
+            ("all", _("All of this officer's open cases")),
+            ("chosen", _("Only those ticked")),
+        ],
         initial="all",
         widget=forms.RadioSelect,
     )
     cases = forms.MultipleChoiceField(
-        label="Cases", required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Cases"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, offices, officers, cases=(), **kwargs):
@@ -531,27 +552,27 @@ class ReassignForm(PageForm):
     def clean(self):
         data = super().clean()
         if data.get("which") == "chosen" and not data.get("cases"):
-            self.add_error("cases", "Tick the cases to reassign, or choose all open cases.")
+            self.add_error("cases", _("Tick the cases to reassign, or choose all open cases."))
         return data
 
 
 KEEP_LEVELS = [
-    ("", "No share: we stop seeing the case"),
-    (str(ShareLevel.SUMMARY.value), "Summary"),
-    (str(ShareLevel.FULL.value), "Full"),
-    (str(ShareLevel.FULL_WITH_VICTIMS.value), "Full with victims"),
+    ("", _("No share: we stop seeing the case")),
+    (str(ShareLevel.SUMMARY.value), _("Summary")),
+    (str(ShareLevel.FULL.value), _("Full")),
+    (str(ShareLevel.FULL_WITH_VICTIMS.value), _("Full with victims")),
 ]
 
 
 class HandOverForm(PageForm):
-    to_office = forms.ModelChoiceField(label="Hand the case to", queryset=None)
+    to_office = forms.ModelChoiceField(label=_("Hand the case to"), queryset=None)
     note = forms.CharField(
-        label="Why it belongs with them",
+        label=_("Why it belongs with them"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     keep_level = forms.TypedChoiceField(
-        label="What your office keeps once accepted",
+        label=_("What your office keeps once accepted"),
         choices=KEEP_LEVELS,
         coerce=int,
         empty_value=None,
@@ -559,7 +580,7 @@ class HandOverForm(PageForm):
         initial=str(ShareLevel.SUMMARY.value),
     )
     keep_handling_code = forms.ChoiceField(
-        label="Handling code of the share you keep",
+        label=_("Handling code of the share you keep"),
         choices=[(c.value, c.label) for c in HandlingCode if c != HandlingCode.H3],
         initial=HandlingCode.H0,
     )
@@ -571,18 +592,18 @@ class HandOverForm(PageForm):
 
 class DeclineForm(PageForm):
     reason = forms.CharField(
-        label="Why you decline", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why you decline"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class FlagForm(PageForm):
     reason = forms.CharField(
-        label="Flag",
+        label=_("Flag"),
         max_length=200,
-        help_text="What to keep in mind, e.g. “Court hearing” or “Victim's visa expires”.",
+        help_text=_("What to keep in mind, e.g. “Court hearing” or “Victim's visa expires”."),
     )
     due_on = forms.DateField(
-        label="Date", required=False, widget=DateInput, help_text="Reminded two days before."
+        label=_("Date"), required=False, widget=DateInput, help_text=_("Reminded two days before.")
     )
 
     def clean_due_on(self):

@@ -118,7 +118,9 @@ class LegalProvision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.citation} — {self.title}"
+        from glo_act.names import provision_title
+
+        return f"{self.citation} — {provision_title(self.title)}"
 
     @property
     def citation(self) -> str:

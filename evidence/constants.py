@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class FileKind(models.TextChoices):
     """What a file is, as the officer files it."""
 
-    STATEMENT = "statement", "Statement"
-    IDENTITY_DOCUMENT = "identity_document", "Identity document"
-    PHOTOGRAPH = "photograph", "Photograph"
-    TRAVEL_RECORD = "travel_record", "Travel record"
-    COURT_DOCUMENT = "court_document", "Court document"
-    CONSENT_FORM = "consent_form", "Consent form"
-    OTHER = "other", "Other"
+    STATEMENT = "statement", _("Statement")
+    IDENTITY_DOCUMENT = "identity_document", _("Identity document")
+    PHOTOGRAPH = "photograph", _("Photograph")
+    TRAVEL_RECORD = "travel_record", _("Travel record")
+    COURT_DOCUMENT = "court_document", _("Court document")
+    CONSENT_FORM = "consent_form", _("Consent form")
+    OTHER = "other", _("Other")
 
 
 class FileStatus(models.TextChoices):
     """Where a file stands: only an AVAILABLE file can be downloaded, by any door."""
 
-    CHECKING = "checking", "Being checked"
-    AVAILABLE = "available", "Available"
-    INFECTED = "infected", "Quarantined: malware found"
-    QUARANTINED = "quarantined", "Quarantined by HQ"
-    DELETED = "deleted", "Deleted"
+    CHECKING = "checking", _("Being checked")
+    AVAILABLE = "available", _("Available")
+    INFECTED = "infected", _("Quarantined: malware found")
+    QUARANTINED = "quarantined", _("Quarantined by HQ")
+    DELETED = "deleted", _("Deleted")
 
 
 # The statuses a record's page and the API list show to those who see the record.
@@ -34,21 +35,21 @@ LISTED_STATUSES = (FileStatus.CHECKING, FileStatus.AVAILABLE)
 class Door(models.TextChoices):
     """Through which door a file was downloaded."""
 
-    PAGE = "page", "Page"
-    API = "api", "API"
-    ADMIN = "admin", "Admin"
+    PAGE = "page", _("Page")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
 
 
 class RecordType(models.TextChoices):
     """The record a file belongs to (exactly one)."""
 
-    CASE = "case", "Case"
-    MESSAGE = "message", "Message"
-    REQUEST = "request", "Cooperation request"
-    ANSWER = "answer", "Answer to a cooperation request"
-    REFERRAL = "referral", "Referral"
-    UPDATE = "update", "Update of a referral"
-    VICTIM = "victim", "Victim"
+    CASE = "case", _("Case")
+    MESSAGE = "message", _("Message")
+    REQUEST = "request", _("Cooperation request")
+    ANSWER = "answer", _("Answer to a cooperation request")
+    REFERRAL = "referral", _("Referral")
+    UPDATE = "update", _("Update of a referral")
+    VICTIM = "victim", _("Victim")
 
 
 # Media types accepted, as libmagic reads them from the content (never from the name), and the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from evidence.constants import FileKind
 from glo_act.pages import PageForm
@@ -30,15 +31,15 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(PageForm):
     files = MultipleFileField(
-        label="Files",
-        help_text="PDF, photographs, Word or Excel documents, plain text; up to 10 at once.",
+        label=_("Files"),
+        help_text=_("PDF, photographs, Word or Excel documents, plain text; up to 10 at once."),
     )
-    kind = forms.ChoiceField(label="Kind", choices=FileKind.choices, initial=FileKind.OTHER)
+    kind = forms.ChoiceField(label=_("Kind"), choices=FileKind.choices, initial=FileKind.OTHER)
     title = forms.CharField(
-        label="Title",
+        label=_("Title"),
         max_length=200,
         required=False,
-        help_text="Optional; when several files are chosen each keeps its file name.",
+        help_text=_("Optional; when several files are chosen each keeps its file name."),
     )
 
 
@@ -48,5 +49,5 @@ class MessageFilesField(MultipleFileField):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (kept in the audit)", widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason (kept in the audit)"), widget=forms.Textarea(attrs={"rows": 3})
     )

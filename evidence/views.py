@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.views import View
 
 from cases import forms as case_forms
@@ -80,7 +81,7 @@ def scanner_notice() -> str:
     """What the upload forms say when files are not really scanned (development only)."""
     if get_scanner().is_real:
         return ""
-    return (
+    return gettext(
         "Development scanner: files are checked for the EICAR test file only. Production scans "
         "every file with ClamAV."
     )
@@ -193,7 +194,7 @@ class MessageWithFilesView(LoginRequiredMixin, submit_once.SpentTokenMixin, View
                     if outcome.repeated:
                         messages.info(request, submit_once.ALREADY_SAVED)
                     else:
-                        messages.success(request, "Message posted.")
+                        messages.success(request, gettext("Message posted."))
                     return redirect(outcome.url)
                 context = case_page_context(request, case, message_form=case_forms.MessageForm())
                 posted = "again" if outcome.repeated else True

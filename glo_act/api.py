@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -29,18 +30,18 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://glo-act.fia.gov.pk/problems/"
 
 _TITLES = {
-    400: "Invalid request",
-    401: "Authentication required",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    412: "Precondition failed",
-    415: "Unsupported media type",
-    422: "Unprocessable request",
-    428: "Precondition required",
-    429: "Too many requests",
+    400: _("Invalid request"),
+    401: _("Authentication required"),
+    403: _("Not allowed"),
+    404: _("Not found"),
+    405: _("Method not allowed"),
+    406: _("Not acceptable"),
+    409: _("Conflict"),
+    412: _("Precondition failed"),
+    415: _("Unsupported media type"),
+    422: _("Unprocessable request"),
+    428: _("Precondition required"),
+    429: _("Too many requests"),
 }
 
 
@@ -57,9 +58,9 @@ def problem(
     """A response in the RFC 9457 problem-details shape used for every API error."""
     body = {
         "type": PROBLEM_BASE + (type_ or str(status_code)),
-        "title": title or _TITLES.get(status_code, "Error"),
+        "title": str(title or _TITLES.get(status_code, _("Error"))),
         "status": status_code,
-        "detail": detail,
+        "detail": str(detail),
     }
     if errors:
         body["errors"] = errors
@@ -108,7 +109,7 @@ def problem_exception_handler(exc, context):
             **extra,
         )
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound("No such object, or it is not shared with you.")
+        exc = exceptions.NotFound(_("No such object, or it is not shared with you."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
@@ -122,14 +123,14 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         return problem(
             400,
-            "Some fields are not valid; see errors.",
+            _("Some fields are not valid; see errors."),
             errors=_flatten(exc.detail),
             headers=headers,
         )
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     if isinstance(detail, dict | list):
         return problem(
-            response.status_code, "See errors.", errors=_flatten(detail), headers=headers
+            response.status_code, _("See errors."), errors=_flatten(detail), headers=headers
         )
     return problem(response.status_code, str(detail), headers=headers)
 
@@ -195,7 +196,7 @@ def problem_responses(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
     return {
         (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
             response=ProblemSerializer,
-            description=_DESCRIPTIONS.get(code, _TITLES.get(code, "Error")),
+            description=_DESCRIPTIONS.get(code, str(_TITLES.get(code, "Error"))),
         )
         for code in codes
     }

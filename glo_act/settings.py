@@ -92,10 +92,15 @@ MIDDLEWARE = [
     "victims.middleware.PersonalDataUnreadableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the cookie the switcher sets, else the browser's Accept-Language
+    # (the API's messages too); English when neither names Urdu (docs/i18n.md).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A signed-in person's language and time zone, from their session (accounts/middleware.py).
+    "accounts.middleware.PreferenceMiddleware",
     # A session signed in with a password only reaches the sign-in pages (accounts/middleware.py).
     "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -122,9 +127,16 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "liaison_offices.context_processors.navigation",
                 "accounts.context_processors.sign_in",
+                "django.template.context_processors.i18n",
             ],
-            # `{% form_token %}` in every page form without a `{% load %}` (docs/forms.md).
-            "builtins": ["glo_act.templatetags.form_token"],
+            # `{% form_token %}` in every page form (docs/forms.md), `|when` for times and the
+            # translation tags (docs/i18n.md), without a `{% load %}`.
+            "builtins": [
+                "glo_act.templatetags.form_token",
+                "glo_act.templatetags.local_time",
+                "glo_act.templatetags.names",
+                "django.templatetags.i18n",
+            ],
         },
     },
 ]
@@ -387,8 +399,16 @@ CLAMD_ADDRESS = env_str("CLAMD_ADDRESS", "")
 FILE_UPLOAD_HANDLERS = ["evidence.uploads.BoundedMemoryUploadHandler"]
 
 LANGUAGE_CODE = "en-gb"
+# English stays the default; Urdu for HQ's and Pakistan's caseworkers (docs/i18n.md).
+LANGUAGES = [("en", "English"), ("ur", "اردو")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "glo_act_language"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 # The admin writes times on the 24-hour clock, as the pages do (glo_act/formats).
 FORMAT_MODULE_PATH = ["glo_act.formats"]
+# Stored and computed in UTC; each page shows times in its reader's zone (accounts/preferences.py).
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

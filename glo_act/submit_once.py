@@ -35,10 +35,13 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from glo_act.errors import DomainError
 
@@ -68,7 +71,7 @@ REPEATABLE = "repeatable"
 SESSION_ONLY = "session only"
 POLICIES = frozenset({REQUIRED, WHEN_SENT, REPEATABLE, SESSION_ONLY})
 
-ALREADY_SAVED = (
+ALREADY_SAVED = gettext_lazy(
     "This form had already been sent and was saved then; it was not saved a second time."
 )
 MISSING = (
@@ -234,6 +237,13 @@ def run(
     Raises `MissingFormToken` when `required` and the post carries no usable token, and lets
     the service's own `DomainError` through (the token is then unused).
     """
+    # What a service writes for others to read (timeline lines, notifications planned at
+    # commit) is in the site's language, not in the language of whoever posted (docs/i18n.md).
+    with translation.override(settings.LANGUAGE_CODE):
+        return _run(request, perform, result_url=result_url, required=required)
+
+
+def _run(request, perform, *, result_url, required) -> Outcome:
     from glo_act.models import FormSubmission
 
     token = sent_token(request)

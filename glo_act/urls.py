@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts.views import SignInView
+from accounts.views import SignInView, set_language
 from cases.stats import stats
 from glo_act import views
 from victims.ctdc import ctdc_export
@@ -22,6 +22,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/webauthn/", include("accounts.webauthn")),
     path("accounts/", include("accounts.urls")),
+    # The language switcher: Django's set_language, which also keeps a signed-in person's
+    # choice (accounts/views.py).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("hq/audit/", include("audit.urls")),
     path("api/", include("glo_act.api_urls")),
     path("", include("liaison_offices.urls")),

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, gettext_noop
 
 from liaison_offices import access
 
 # (label, URL name, who sees it). A section whose URL is not installed is left out, so the
 # navigation never breaks a page.
 NAV_ITEMS = [
-    ("Home", "home", "all"),
-    ("Cases", "cases:list", "offices"),
-    ("Requests", "cases:requests", "all"),
-    ("Victims", "victims:list", "offices"),
-    ("Referrals", "victims:referrals", "all"),
-    ("Statistics", "stats", "offices"),
-    ("Inbox", "inbox", "all"),
+    (gettext_noop("Home"), "home", "all"),
+    (gettext_noop("Cases"), "cases:list", "offices"),
+    (gettext_noop("Requests"), "cases:requests", "all"),
+    (gettext_noop("Victims"), "victims:list", "offices"),
+    (gettext_noop("Referrals"), "victims:referrals", "all"),
+    (gettext_noop("Statistics"), "stats", "offices"),
+    (gettext_noop("Inbox"), "inbox", "all"),
 ]
 BADGE_CAP = 99
 
@@ -75,7 +76,7 @@ def navigation(request) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        item = {"label": label, "url": url, "current": False}
+        item = {"label": gettext(label), "url": url, "current": False}
         if url_name == "inbox":
             item["badge"] = _badge(request)
         items.append(item)

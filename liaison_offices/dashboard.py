@@ -17,6 +17,8 @@ from importlib.util import find_spec
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Row:
 class Panel:
     title: str
     rows: list[Row] = field(default_factory=list)
-    empty: str = "Nothing here."
+    empty: str = gettext_lazy("Nothing here.")
     more_url: str = ""
     more_label: str = ""
     items: list = field(default_factory=list)  # optional short list (e.g. latest unread)
@@ -97,12 +99,12 @@ def panels(request) -> list[Panel]:
     )
     return [
         Panel(
-            title="Notifications",
-            rows=[Row("Unread", unread, list_url("inbox", show="unread"), "warn")],
+            title=_("Notifications"),
+            rows=[Row(_("Unread"), unread, list_url("inbox", show="unread"), "warn")],
             items=latest,
-            empty="You have read everything.",
+            empty=_("You have read everything."),
             more_url=list_url("inbox"),
-            more_label="Open the inbox",
+            more_label=_("Open the inbox"),
             order=40,
         )
     ]

@@ -31,7 +31,9 @@ class Country(models.Model):
         verbose_name_plural = "countries"
 
     def __str__(self) -> str:
-        return self.name
+        from glo_act.names import country
+
+        return country(self.name)
 
 
 class LinkOffice(TimeStampedModel):

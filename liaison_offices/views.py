@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from glo_act import submit_once
@@ -116,7 +117,7 @@ def notification_read(request, pk: int):
     if outcome.repeated:
         messages.info(request, submit_once.ALREADY_SAVED)
     else:
-        messages.success(request, "Marked as read.")
+        messages.success(request, gettext("Marked as read."))
     return redirect(outcome.url)
 
 
@@ -135,17 +136,23 @@ def notifications_read_all(request):
         return redirect("inbox")
     count = outcome.result
     if count:
-        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s notification marked read.", "%(count)s notifications marked read.", count
+            )
+            % {"count": count},
+        )
     else:
-        messages.info(request, "There was nothing unread.")
+        messages.info(request, gettext("There was nothing unread."))
     return redirect("inbox")
 
 
 # --- preferences --------------------------------------------------------------------------------
 
 CHANNEL_HELP = {
-    Channel.IN_APP: "The inbox on this site.",
-    Channel.EMAIL: "Email to the address HQ has for you.",
+    Channel.IN_APP: gettext_lazy("The inbox on this site."),
+    Channel.EMAIL: gettext_lazy("Email to the address HQ has for you."),
 }
 
 
@@ -198,6 +205,6 @@ def preferences(request):
             if outcome.repeated:
                 messages.info(request, submit_once.ALREADY_SAVED)
             else:
-                messages.success(request, "Notification preferences saved.")
+                messages.success(request, gettext("Notification preferences saved."))
             return redirect("preferences")
     return render(request, "liaison_offices/preferences.html", {"form": form})

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PersonRole(models.TextChoices):
-    SUSPECT = "suspect", "Suspect"
-    WITNESS = "witness", "Witness"
-    OTHER = "other", "Other person of interest"
+    SUSPECT = "suspect", _("Suspect")
+    WITNESS = "witness", _("Witness")
+    OTHER = "other", _("Other person of interest")
 
 
 class IdentifierKind(models.TextChoices):
-    PHONE = "phone", "Phone number"
-    PASSPORT = "passport", "Passport number"
-    CNIC = "cnic", "CNIC number"
-    NAME = "name", "Name or alias"
-    SOCIAL = "social", "Social-media handle"
-    BANK = "bank", "Bank or hawala reference"
-    VEHICLE = "vehicle", "Vehicle or vessel name"
+    PHONE = "phone", _("Phone number")
+    PASSPORT = "passport", _("Passport number")
+    CNIC = "cnic", _("CNIC number")
+    NAME = "name", _("Name or alias")
+    SOCIAL = "social", _("Social-media handle")
+    BANK = "bank", _("Bank or hawala reference")
+    VEHICLE = "vehicle", _("Vehicle or vessel name")
 
 
 # The default region of a phone number written without its country code: Pakistan's.

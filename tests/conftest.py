@@ -53,6 +53,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (make test)"))
 
 
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts and ends in the site's language: a page request activates the reader's
+    (django.middleware.locale, accounts/middleware.py) on this thread and leaves it active."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def cast(db):
     ensure_reference_data()

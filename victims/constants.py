@@ -3,53 +3,54 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from liaison_offices.constants import Service
 
 
 class IdentificationStatus(models.TextChoices):
-    POSSIBLE = "possible", "Possible victim"
-    ACTUAL = "actual", "Actual victim"
-    NOT_A_VICTIM = "not_a_victim", "Not a victim"
+    POSSIBLE = "possible", _("Possible victim")
+    ACTUAL = "actual", _("Actual victim")
+    NOT_A_VICTIM = "not_a_victim", _("Not a victim")
 
 
 class IdentifiedBy(models.TextChoices):
     """Who decided the identification status."""
 
-    POLICE = "police", "Police / law enforcement"
-    NGO = "ngo", "NGO"
-    COURT = "court", "Court"
-    OTHER = "other", "Other"
+    POLICE = "police", _("Police / law enforcement")
+    NGO = "ngo", _("NGO")
+    COURT = "court", _("Court")
+    OTHER = "other", _("Other")
 
 
 class MigrationStatus(models.TextChoices):
-    REGULAR = "regular", "Regular"
-    IRREGULAR = "irregular", "Irregular"
-    ASYLUM_SEEKER = "asylum_seeker", "Asylum seeker"
-    REFUGEE = "refugee", "Refugee"
-    STATELESS = "stateless", "Stateless"
-    RETURNED = "returned", "Returned to country of origin"
-    UNKNOWN = "unknown", "Unknown"
+    REGULAR = "regular", _("Regular")
+    IRREGULAR = "irregular", _("Irregular")
+    ASYLUM_SEEKER = "asylum_seeker", _("Asylum seeker")
+    REFUGEE = "refugee", _("Refugee")
+    STATELESS = "stateless", _("Stateless")
+    RETURNED = "returned", _("Returned to country of origin")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Vulnerability(models.TextChoices):
-    UNACCOMPANIED_CHILD = "unaccompanied_child", "Unaccompanied child"
-    DISABILITY = "disability", "Disability"
-    PREGNANCY = "pregnancy", "Pregnancy"
-    SERIOUS_ILLNESS = "serious_illness", "Serious illness"
-    MENTAL_HEALTH = "mental_health", "Mental health condition"
-    SUBSTANCE_DEPENDENCE = "substance_dependence", "Substance dependence"
-    DEBT = "debt", "Debt"
-    NO_DOCUMENTS = "no_documents", "No identity documents"
-    HOMELESSNESS = "homelessness", "Homelessness"
-    OTHER = "other", "Other"
+    UNACCOMPANIED_CHILD = "unaccompanied_child", _("Unaccompanied child")
+    DISABILITY = "disability", _("Disability")
+    PREGNANCY = "pregnancy", _("Pregnancy")
+    SERIOUS_ILLNESS = "serious_illness", _("Serious illness")
+    MENTAL_HEALTH = "mental_health", _("Mental health condition")
+    SUBSTANCE_DEPENDENCE = "substance_dependence", _("Substance dependence")
+    DEBT = "debt", _("Debt")
+    NO_DOCUMENTS = "no_documents", _("No identity documents")
+    HOMELESSNESS = "homelessness", _("Homelessness")
+    OTHER = "other", _("Other")
 
 
 class ConsentPurpose(models.TextChoices):
-    DATA_PROCESSING = "data_processing", "Processing of personal data"
-    REFERRAL = "referral", "Referral to a named organisation for a named service"
-    SHARING = "sharing", "Sharing with a named organisation"
-    STATISTICS = "statistics", "Use in statistics"
+    DATA_PROCESSING = "data_processing", _("Processing of personal data")
+    REFERRAL = "referral", _("Referral to a named organisation for a named service")
+    SHARING = "sharing", _("Sharing with a named organisation")
+    STATISTICS = "statistics", _("Use in statistics")
 
 
 class LawfulBasis(models.TextChoices):
@@ -57,15 +58,18 @@ class LawfulBasis(models.TextChoices):
 
     LEGAL_OBLIGATION = (
         "legal_obligation",
-        "Legal obligation: a criminal investigation or proceedings need it",
+        _("Legal obligation: a criminal investigation or proceedings need it"),
     )
-    VITAL_INTERESTS = "vital_interests", "Vital interests: to protect the person's life or safety"
-    PUBLIC_TASK = "public_task", "Public task: FIA's statutory duty towards victims"
+    VITAL_INTERESTS = (
+        "vital_interests",
+        _("Vital interests: to protect the person's life or safety"),
+    )
+    PUBLIC_TASK = "public_task", _("Public task: FIA's statutory duty towards victims")
     # Set by the migration on records that held personal data before the rule existed; never
     # chosen on a form. HQ reviews them (the admin lists victims by lawful basis).
     HELD_BEFORE_RULE = (
         "held_before_rule",
-        "Held before a basis was required (to be reviewed)",
+        _("Held before a basis was required (to be reviewed)"),
     )
 
 
@@ -76,13 +80,13 @@ RECORDABLE_LAWFUL_BASES = [
 
 
 class ReferralStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    CLOSED = "closed", "Closed"
-    REVOKED = "revoked", "Revoked"
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CLOSED = "closed", _("Closed")
+    REVOKED = "revoked", _("Revoked")
 
 
 # The only status changes allowed. Declined, completed, closed and revoked are final; the
@@ -116,11 +120,11 @@ WORKING_REFERRAL_STATUSES = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.I
 
 
 class UpdateKind(models.TextChoices):
-    STATUS = "status", "Status change"
-    NOTE = "note", "Note"
-    CONSENT_OVERRIDE = "consent_override", "Sent without consent (override)"
-    PAUSED = "paused", "Paused: consent withdrawn"
-    RESUMED = "resumed", "Resumed"
+    STATUS = "status", _("Status change")
+    NOTE = "note", _("Note")
+    CONSENT_OVERRIDE = "consent_override", _("Sent without consent (override)")
+    PAUSED = "paused", _("Paused: consent withdrawn")
+    RESUMED = "resumed", _("Resumed")
 
 
 class RevealPurpose(models.TextChoices):
@@ -128,34 +132,34 @@ class RevealPurpose(models.TextChoices):
     kept on the access record with the person's own words
     (docs/authentication.md#step-up-before-a-reveal)."""
 
-    CASE_WORK = "case_work", "Working the case (investigation, prosecution)"
-    REFERRAL = "referral", "Arranging or following up a referral"
-    CONTACT = "contact", "Contacting the victim, their family or lawyer"
-    RETURN = "return", "Return, travel documents or repatriation"
-    DUPLICATE = "duplicate", "Checking a possible duplicate record"
-    CORRECTION = "correction", "Correcting the record"
-    OVERSIGHT = "oversight", "HQ oversight or audit"
-    OTHER = "other", "Other"
+    CASE_WORK = "case_work", _("Working the case (investigation, prosecution)")
+    REFERRAL = "referral", _("Arranging or following up a referral")
+    CONTACT = "contact", _("Contacting the victim, their family or lawyer")
+    RETURN = "return", _("Return, travel documents or repatriation")
+    DUPLICATE = "duplicate", _("Checking a possible duplicate record")
+    CORRECTION = "correction", _("Correcting the record")
+    OVERSIGHT = "oversight", _("HQ oversight or audit")
+    OTHER = "other", _("Other")
 
 
 class AccessDoor(models.TextChoices):
     """Through which door personal data was shown."""
 
-    PAGE = "page", "Page"
-    API = "api", "API"
-    ADMIN = "admin", "Admin"
-    EXPORT = "export", "Export"
+    PAGE = "page", _("Page")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+    EXPORT = "export", _("Export")
 
 
 class PersonalField(models.TextChoices):
     """The encrypted fields of a victim (everything else is non-identifying)."""
 
-    FULL_NAME = "full_name", "Full name"
-    DATE_OF_BIRTH = "date_of_birth", "Date of birth"
-    PASSPORT_NUMBER = "passport_number", "Passport number"
-    CNIC_NUMBER = "cnic_number", "CNIC number"
-    PHONE = "phone", "Phone"
-    ADDRESS = "address", "Address"
+    FULL_NAME = "full_name", _("Full name")
+    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
+    PASSPORT_NUMBER = "passport_number", _("Passport number")
+    CNIC_NUMBER = "cnic_number", _("CNIC number")
+    PHONE = "phone", _("Phone")
+    ADDRESS = "address", _("Address")
 
 
 ALL_PERSONAL_FIELDS: tuple[str, ...] = tuple(PersonalField.values)

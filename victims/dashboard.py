@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from liaison_offices.access import scope_of
 from liaison_offices.dashboard import Panel, Row, list_url
@@ -19,7 +20,7 @@ def panels(request) -> list[Panel]:
     pending = Referral.objects.visible_to(user).filter(status=ReferralStatus.PENDING)
     if scope.is_hq:
         count = pending.count()
-        rows = [Row("Waiting for an answer, all offices", count, _url(), "warn")]
+        rows = [Row(_("Waiting for an answer, all offices"), count, _url(), "warn")]
     else:
         to_me = Q(partner_id__in=sorted(scope.partner_ids)) if scope.partner_ids else Q(pk__in=[])
         from_me = (
@@ -32,16 +33,18 @@ def panels(request) -> list[Panel]:
         )
         rows = []
         if scope.partner_ids:
-            rows.append(Row("Sent to you, to accept or decline", counts["to_me"], _url(), "warn"))
+            rows.append(
+                Row(_("Sent to you, to accept or decline"), counts["to_me"], _url(), "warn")
+            )
         if scope.view_office_ids:
-            rows.append(Row("Sent by you, not yet answered", counts["from_me"], _url()))
+            rows.append(Row(_("Sent by you, not yet answered"), counts["from_me"], _url()))
     return [
         Panel(
-            title="Referrals waiting for an answer",
+            title=_("Referrals waiting for an answer"),
             rows=rows,
-            empty="No referral is waiting.",
+            empty=_("No referral is waiting."),
             more_url=list_url("victims:referrals"),
-            more_label="All referrals",
+            more_label=_("All referrals"),
             order=30,
         )
     ]

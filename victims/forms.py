@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from django import forms
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from cases.constants import (
     Exploitation,
@@ -101,62 +101,64 @@ def _checkboxes(label: str, choices, help_text: str = "") -> forms.MultipleChoic
 class VictimForm(PageForm):
     """Personal data (encrypted on save) and the non-identifying facts of a victim."""
 
-    full_name = forms.CharField(label="Full name", required=False, max_length=200)
-    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput())
-    passport_number = forms.CharField(label="Passport number", required=False, max_length=40)
+    full_name = forms.CharField(label=_("Full name"), required=False, max_length=200)
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+    passport_number = forms.CharField(label=_("Passport number"), required=False, max_length=40)
     cnic_number = forms.CharField(
-        label="CNIC number", required=False, max_length=20, help_text="e.g. 35202-1234567-1"
+        label=_("CNIC number"), required=False, max_length=20, help_text=_("e.g. 35202-1234567-1")
     )
-    phone = forms.CharField(label="Phone", required=False, max_length=40)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
     address = forms.CharField(
-        label="Address", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Address"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    sex = forms.ChoiceField(label="Sex", choices=Sex.choices, initial=Sex.UNKNOWN)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN)
     age_at_identification = forms.IntegerField(
-        label="Age when identified",
+        label=_("Age when identified"),
         required=False,
         min_value=0,
         max_value=120,
-        help_text="In years. Left blank, it is worked out from the date of birth.",
+        help_text=_("In years. Left blank, it is worked out from the date of birth."),
     )
-    identified_on = forms.DateField(label="Identified on", widget=DateInput())
-    nationality = forms.ChoiceField(label="Nationality", required=False)
+    identified_on = forms.DateField(label=_("Identified on"), widget=DateInput())
+    nationality = forms.ChoiceField(label=_("Nationality"), required=False)
     languages = forms.CharField(
-        label="Languages spoken",
+        label=_("Languages spoken"),
         required=False,
         max_length=200,
-        help_text="Separated by commas, e.g. Urdu, Punjabi, English",
+        help_text=_("Separated by commas, e.g. Urdu, Punjabi, English"),
     )
     identification_status = forms.ChoiceField(
-        label="Identification status",
+        label=_("Identification status"),
         choices=IdentificationStatus.choices,
         initial=IdentificationStatus.POSSIBLE,
     )
     identified_by = forms.ChoiceField(
-        label="Status decided by",
+        label=_("Status decided by"),
         required=False,
         choices=_blank(IdentifiedBy.choices),
-        help_text="Needed unless the status is 'possible victim'.",
+        help_text=_("Needed unless the status is 'possible victim'."),
     )
     forms_of_exploitation = forms.MultipleChoiceField(
-        label="Forms of exploitation",
+        label=_("Forms of exploitation"),
         required=False,
         choices=Exploitation.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     vulnerabilities = forms.MultipleChoiceField(
-        label="Vulnerabilities",
+        label=_("Vulnerabilities"),
         required=False,
         choices=Vulnerability.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     migration_status = forms.ChoiceField(
-        label="Migration status", choices=MigrationStatus.choices, initial=MigrationStatus.UNKNOWN
+        label=_("Migration status"),
+        choices=MigrationStatus.choices,
+        initial=MigrationStatus.UNKNOWN,
     )
     recruitment_methods = _checkboxes("Method of recruitment", RecruitmentMethod)
     recruiter_relationship = forms.ChoiceField(
-        label="Recruiter's relationship to the victim",
+        label=_("Recruiter's relationship to the victim"),
         required=False,
         choices=_blank(RecruiterRelationship.choices),
     )
@@ -165,35 +167,37 @@ class VictimForm(PageForm):
     recruitment_platforms = _checkboxes("Online platforms used to recruit", OnlinePlatform)
     exploitation_platforms = _checkboxes("Online platforms used to exploit", OnlinePlatform)
     screening_acts = _checkboxes(
-        "Act", TraffickingAct, help_text="What was done to the person (any one is enough)."
+        "Act", TraffickingAct, help_text=_("What was done to the person (any one is enough).")
     )
     screening_means = _checkboxes(
         "Means",
         TraffickingMeans,
-        help_text="How (any one is enough). Not needed for a child: under 18 when identified.",
+        help_text=_("How (any one is enough). Not needed for a child: under 18 when identified."),
     )
     screening_purposes = _checkboxes(
-        "Purpose", Exploitation, help_text="For which exploitation, even if it had not begun."
+        "Purpose", Exploitation, help_text=_("For which exploitation, even if it had not begun.")
     )
     lawful_basis = forms.ChoiceField(
-        label="Lawful basis without consent",
+        label=_("Lawful basis without consent"),
         required=False,
-        choices=_blank(RECORDABLE_LAWFUL_BASES, "None: the victim consents to processing"),
-        help_text="Personal data is stored only with the victim's consent to processing of "
-        "personal data, or on one of these bases.",
+        choices=_blank(RECORDABLE_LAWFUL_BASES, _("None: the victim consents to processing")),
+        help_text=_(
+            "Personal data is stored only with the victim's consent to processing of "
+            "personal data, or on one of these bases."
+        ),
     )
     lawful_basis_note = forms.CharField(
-        label="Why this basis applies",
+        label=_("Why this basis applies"),
         required=False,
         max_length=300,
-        help_text="e.g. the investigation or the risk to the person. Needed with a basis.",
+        help_text=_("e.g. the investigation or the risk to the person. Needed with a basis."),
     )
 
     def __init__(self, *args, countries: Sequence[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         # Pakistan first: most victims the link offices record are Pakistani nationals.
         ordered = sorted(countries, key=lambda c: (c[0] != "PAK", c[1]))
-        self.fields["nationality"].choices = _blank(ordered, "Not known")
+        self.fields["nationality"].choices = _blank(ordered, _("Not known"))
         self.fields["identified_on"].initial = timezone.localdate()
 
     def clean_languages(self) -> list[str]:
@@ -223,7 +227,7 @@ class VictimForm(PageForm):
     def clean(self):
         data = super().clean()
         if data.get("lawful_basis") and not (data.get("lawful_basis_note") or "").strip():
-            self.add_error("lawful_basis_note", "Say why this basis applies.")
+            self.add_error("lawful_basis_note", _("Say why this basis applies."))
         return data
 
     def personal_data(self) -> dict:
@@ -258,9 +262,9 @@ class RegisterForm(VictimForm):
     """A new victim, on a case the user sees."""
 
     case = forms.CharField(
-        label="Case",
+        label=_("Case"),
         max_length=24,
-        help_text="The reference of the case the victim belongs to, e.g. GBR-TIP-2026-0007",
+        help_text=_("The reference of the case the victim belongs to, e.g. GBR-TIP-2026-0007"),
     )
     field_order = ["case"]
 
@@ -292,33 +296,36 @@ class ConsentForm(PageForm):
     """What the victim agrees to, purpose by purpose; each organisation and service named."""
 
     data_processing = forms.BooleanField(
-        label="Processing of personal data",
+        label=_("Processing of personal data"),
         required=False,
-        help_text="The victim agrees that their personal data is recorded and used for the case.",
+        help_text=_(
+            "The victim agrees that their personal data is recorded and used for the case."
+        ),
     )
     statistics = forms.BooleanField(
-        label="Use in statistics",
+        label=_("Use in statistics"),
         required=False,
-        help_text="The victim may be counted, without name, in statistics.",
+        help_text=_("The victim may be counted, without name, in statistics."),
     )
     sharing = forms.MultipleChoiceField(
-        label="Sharing with a named organisation",
+        label=_("Sharing with a named organisation"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Tick only the organisations the victim agreed to; personal data goes to no "
-        "one else.",
+        help_text=_(
+            "Tick only the organisations the victim agreed to; personal data goes to no one else."
+        ),
     )
     referral = forms.MultipleChoiceField(
-        label="Referral to a named organisation for a named service",
+        label=_("Referral to a named organisation for a named service"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Each line is one organisation and one service.",
+        help_text=_("Each line is one organisation and one service."),
     )
     note = forms.CharField(
-        label="How consent was given",
+        label=_("How consent was given"),
         required=False,
         max_length=200,
-        help_text="e.g. in writing, orally through an interpreter",
+        help_text=_("e.g. in writing, orally through an interpreter"),
     )
 
     def __init__(
@@ -376,7 +383,7 @@ class RecordConsentForm(ConsentForm):
     def clean(self):
         data = super().clean()
         if not self.errors and not self.specs():
-            raise forms.ValidationError("Tick at least one thing the victim agreed to.")
+            raise forms.ValidationError(_("Tick at least one thing the victim agreed to."))
         return data
 
 
@@ -388,22 +395,26 @@ class ReferralForm(PageForm):
     of the override permission, any, with a written reason).
     """
 
-    target = forms.ChoiceField(label="Organisation and service", widget=forms.RadioSelect)
+    target = forms.ChoiceField(label=_("Organisation and service"), widget=forms.RadioSelect)
     note = forms.CharField(
-        label="Note for the organisation",
+        label=_("Note for the organisation"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What is needed and by when. No personal data: the organisation sees what "
-        "the service needs once it accepts.",
+        help_text=_(
+            "What is needed and by when. No personal data: the organisation sees what "
+            "the service needs once it accepts."
+        ),
     )
     override_reason = forms.CharField(
-        label="Reason for referring without the victim's consent",
+        label=_("Reason for referring without the victim's consent"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Only when the organisation and service chosen are not consented to. "
-        "The reason is recorded on the referral.",
+        help_text=_(
+            "Only when the organisation and service chosen are not consented to. "
+            "The reason is recorded on the referral."
+        ),
     )
 
     def __init__(
@@ -438,7 +449,10 @@ class ReferralForm(PageForm):
         ):
             self.add_error(
                 "override_reason",
-                "The victim has not consented to this referral: give the reason for the override.",
+                _(
+                    "The victim has not consented to this referral: "
+                    "give the reason for the override."
+                ),
             )
         return data
 
@@ -460,10 +474,10 @@ class OpenedVersion(forms.Form):
 
 class DeclineForm(OpenedVersion, PageForm):
     reason = forms.CharField(
-        label="Why is the referral declined?",
+        label=_("Why is the referral declined?"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The referring office reads this to find another provider.",
+        help_text=_("The referring office reads this to find another provider."),
     )
 
 
@@ -471,18 +485,20 @@ class ResumeForm(OpenedVersion, PageForm):
     """Resume a referral paused by a withdrawn consent: on a new consent, or an override."""
 
     override_reason = forms.CharField(
-        label="Reason for resuming without the victim's consent",
+        label=_("Reason for resuming without the victim's consent"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Leave blank when the victim has consented again. Otherwise only holders of "
-        "the consent-override permission may resume, with a written reason.",
+        help_text=_(
+            "Leave blank when the victim has consented again. Otherwise only holders of "
+            "the consent-override permission may resume, with a written reason."
+        ),
     )
 
 
 class ProgressForm(OpenedVersion, PageForm):
     note = forms.CharField(
-        label="What has been done",
+        label=_("What has been done"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -492,7 +508,7 @@ class NoteForm(OpenedVersion, PageForm):
     """An optional note with a status change (accept, complete, close)."""
 
     note = forms.CharField(
-        label="Note (optional)",
+        label=_("Note (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -501,50 +517,54 @@ class NoteForm(OpenedVersion, PageForm):
 
 class RevokeForm(OpenedVersion, PageForm):
     reason = forms.CharField(
-        label="Why is the referral revoked?",
+        label=_("Why is the referral revoked?"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     confirm = forms.BooleanField(
-        label="Yes, revoke it: the organisation must stop working on it",
-        error_messages={"required": "Tick the box to confirm."},
+        label=_("Yes, revoke it: the organisation must stop working on it"),
+        error_messages={"required": _("Tick the box to confirm.")},
     )
 
 
 class ReferralFilterForm(PageForm):
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
         choices=[
-            ("", "Any"),
-            ("open", "Open (pending, accepted, in progress)"),
+            ("", _("Any")),
+            ("open", _("Open (pending, accepted, in progress)")),
             *ReferralStatus.choices,
         ],
     )
     box = forms.ChoiceField(
-        label="Direction",
+        label=_("Direction"),
         required=False,
-        choices=[("", "All"), ("in", "Sent to my organisation"), ("out", "Sent by my offices")],
+        choices=[
+            ("", _("All")),
+            ("in", _("Sent to my organisation")),
+            ("out", _("Sent by my offices")),
+        ],
     )
 
 
 class VictimFilterForm(PageForm):
     q = forms.CharField(
-        label="Code",
+        label=_("Code"),
         required=False,
         max_length=24,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. V-GBR-2026"}),
     )
     identification_status = forms.ChoiceField(
-        label="Identification status",
+        label=_("Identification status"),
         required=False,
         choices=_blank(IdentificationStatus.choices, "Any"),
     )
     child = forms.ChoiceField(
-        label="Age",
+        label=_("Age"),
         required=False,
-        choices=[("", "Any"), ("child", "Children (under 18)"), ("adult", "Adults")],
+        choices=[("", _("Any")), ("child", _("Children (under 18)")), ("adult", _("Adults"))],
     )
 
 
@@ -554,11 +574,13 @@ class VictimFilterForm(PageForm):
 class FollowUpScheduleForm(PageForm):
     """Up to three follow-up dates (e.g. at 3, 6 and 12 months)."""
 
-    first = forms.DateField(label="First follow-up", widget=DateInput())
+    first = forms.DateField(label=_("First follow-up"), widget=DateInput())
     second = forms.DateField(
-        label="Second follow-up (optional)", required=False, widget=DateInput()
+        label=_("Second follow-up (optional)"), required=False, widget=DateInput()
     )
-    third = forms.DateField(label="Third follow-up (optional)", required=False, widget=DateInput())
+    third = forms.DateField(
+        label=_("Third follow-up (optional)"), required=False, widget=DateInput()
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -589,25 +611,25 @@ class FollowUpRecordForm(OpenedVersion, PageForm):
     """The three reintegration scores (1–5) and notes."""
 
     economic_score = forms.ChoiceField(
-        label="Economic",
+        label=_("Economic"),
         choices=SCORE_CHOICES,
         widget=forms.RadioSelect,
-        help_text="Income, work, debts",
+        help_text=_("Income, work, debts"),
     )
     social_score = forms.ChoiceField(
-        label="Social",
+        label=_("Social"),
         choices=SCORE_CHOICES,
         widget=forms.RadioSelect,
-        help_text="Family, community, access to services",
+        help_text=_("Family, community, access to services"),
     )
     psychosocial_score = forms.ChoiceField(
-        label="Psychosocial",
+        label=_("Psychosocial"),
         choices=SCORE_CHOICES,
         widget=forms.RadioSelect,
-        help_text="Well-being, safety, confidence",
+        help_text=_("Well-being, safety, confidence"),
     )
     notes = forms.CharField(
-        label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
@@ -620,20 +642,20 @@ class RevealForm(PageForm):
     when the session's last check is no longer fresh."""
 
     purpose = forms.ChoiceField(
-        label="Why do you need it?",
-        choices=[("", "Choose a reason"), *RevealPurpose.choices],
-        error_messages={"required": "Choose why you need this victim's personal data."},
+        label=_("Why do you need it?"),
+        choices=[("", _("Choose a reason")), *RevealPurpose.choices],
+        error_messages={"required": _("Choose why you need this victim's personal data.")},
     )
     reason = forms.CharField(
-        label="In a few words",
+        label=_("In a few words"),
         max_length=200,
-        help_text="Kept with the record of this look, which HQ reviews.",
+        help_text=_("Kept with the record of this look, which HQ reviews."),
         error_messages={
-            "required": "Say in a few words what for: it is kept with the record of this look."
+            "required": _("Say in a few words what for: it is kept with the record of this look.")
         },
     )
     code = forms.CharField(
-        label="Code from your authenticator app",
+        label=_("Code from your authenticator app"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
     )
@@ -643,13 +665,11 @@ class RevealForm(PageForm):
         self.needs_code = needs_code
         if needs_code:
             minutes = settings.REVEAL_STEP_UP_MINUTES
-            self.fields[
-                "code"
-            ].help_text = (
-                f"Your last code was more than {minutes} minutes ago: enter the newest one."
-            )
-            self.fields["code"].error_messages["required"] = (
-                f"Enter a current code: personal data needs one from the last {minutes} minutes."
-            )
+            self.fields["code"].help_text = _(
+                "Your last code was more than %(minutes)s minutes ago: enter the newest one."
+            ) % {"minutes": minutes}
+            self.fields["code"].error_messages["required"] = _(
+                "Enter a current code: personal data needs one from the last %(minutes)s minutes."
+            ) % {"minutes": minutes}
         else:
             del self.fields["code"]

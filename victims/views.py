@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -449,7 +450,7 @@ class VictimEditView(VictimFormBase):
 
     template_name = "victims/victim_edit.html"
     form_class = victim_forms.VictimEditForm
-    success_message = "Changes saved."
+    success_message = gettext_lazy("Changes saved.")
 
     def get_success_message(self, form) -> str:
         return self.success_message + screening_note(self.result)
@@ -707,10 +708,10 @@ class ConsentWithdrawView(VictimFormBase):
         consequence += ". This cannot be undone; if the victim agrees again, record a new consent."
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Withdraw this consent?",
+            "heading": gettext("Withdraw this consent?"),
             "subject": _consent_label(consent),
             "consequence": consequence,
-            "button": "Withdraw consent",
+            "button": gettext("Withdraw consent"),
             "danger": True,
             "cancel_url": self.get_success_url(),
         }
@@ -829,10 +830,10 @@ class ReferralCreateView(VictimFormBase):
 
     def get_success_message(self, form):
         referral = self.result
-        return (
-            f"Referral sent to {referral.partner} for "
-            f"{referral.get_service_display().lower()}; they are notified."
-        )
+        return gettext("Referral sent to %(partner)s for %(service)s; they are notified.") % {
+            "partner": referral.partner,
+            "service": referral.get_service_display().lower(),
+        }
 
     def get_success_url(self):
         return reverse("victims:referral", kwargs={"pk": self.result.pk})
@@ -967,48 +968,48 @@ ACTIONS = {
         lambda user, r, d: services.referral_accept(
             acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
         ),
-        "Referral accepted; {office} is told.",
-        "Accept this referral",
+        gettext_lazy("Referral accepted; {office} is told."),
+        gettext_lazy("Accept this referral"),
     ),
     "decline": (
         victim_forms.DeclineForm,
         lambda user, r, d: services.referral_decline(
             acting_user=user, referral=r, reason=d["reason"], expected_version=d.get("version")
         ),
-        "Referral declined; {office} is told why.",
-        "Decline this referral",
+        gettext_lazy("Referral declined; {office} is told why."),
+        gettext_lazy("Decline this referral"),
     ),
     "progress": (
         victim_forms.ProgressForm,
         lambda user, r, d: services.referral_progress(
             acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
         ),
-        "Progress reported; {office} is told.",
-        "Report progress",
+        gettext_lazy("Progress reported; {office} is told."),
+        gettext_lazy("Report progress"),
     ),
     "complete": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_complete(
             acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
         ),
-        "Referral completed; {office} is told.",
-        "Mark the service as delivered",
+        gettext_lazy("Referral completed; {office} is told."),
+        gettext_lazy("Mark the service as delivered"),
     ),
     "close": (
         victim_forms.NoteForm,
         lambda user, r, d: services.referral_close(
             acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
         ),
-        "Referral closed.",
-        "Close this referral without completing it",
+        gettext_lazy("Referral closed."),
+        gettext_lazy("Close this referral without completing it"),
     ),
     "revoke": (
         victim_forms.RevokeForm,
         lambda user, r, d: services.referral_revoke(
             acting_user=user, referral=r, reason=d["reason"], expected_version=d.get("version")
         ),
-        "Referral revoked; {partner} is told to stop.",
-        "Revoke this referral",
+        gettext_lazy("Referral revoked; {partner} is told to stop."),
+        gettext_lazy("Revoke this referral"),
     ),
     "resume": (
         victim_forms.ResumeForm,
@@ -1018,8 +1019,8 @@ ACTIONS = {
             override_reason=d["override_reason"],
             expected_version=d.get("version"),
         ),
-        "Referral resumed; {partner} is told.",
-        "Resume this paused referral",
+        gettext_lazy("Referral resumed; {partner} is told."),
+        gettext_lazy("Resume this paused referral"),
     ),
 }
 
@@ -1164,7 +1165,7 @@ class FollowUpRecordView(DomainFormView):
 
     template_name = "victims/followup_form.html"
     form_class = victim_forms.FollowUpRecordForm
-    success_message = "Follow-up recorded."
+    success_message = gettext_lazy("Follow-up recorded.")
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -1178,7 +1179,7 @@ class FollowUpRecordView(DomainFormView):
         # Opening a recorded one goes back to the referral; a post (from a page opened before
         # it was recorded) reaches the service, which refuses it with a merge.
         if self.followup.done_at is not None and request.method != "POST":
-            messages.info(request, "This follow-up is already recorded.")
+            messages.info(request, gettext("This follow-up is already recorded."))
             return redirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 

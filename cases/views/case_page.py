@@ -8,6 +8,7 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views import View
 
 from audit import services as audit
@@ -227,7 +228,7 @@ class MessagePostView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
                     if outcome.repeated:
                         messages.info(request, submit_once.ALREADY_SAVED)
                     else:
-                        messages.success(request, "Message posted.")
+                        messages.success(request, gettext("Message posted."))
                     return redirect(outcome.url)
                 form = case_forms.MessageForm()
                 return render(

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.views import View
 
 from cases import forms as case_forms
@@ -59,8 +60,8 @@ class CaseAssignView(CaseFormBase):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Assign the case",
-            "button": "Save",
+            "heading": gettext("Assign the case"),
+            "button": gettext("Save"),
         }
 
     def perform(self, form):
@@ -71,8 +72,11 @@ class CaseAssignView(CaseFormBase):
     def get_success_message(self, form):
         officer = form.cleaned_data["officer"]
         if officer is None:
-            return f"{self.case.reference} is unassigned."
-        return f"{self.case.reference} is assigned to {officer.get_full_name() or officer}."
+            return gettext("%(reference)s is unassigned.") % {"reference": self.case.reference}
+        return gettext("%(reference)s is assigned to %(officer)s.") % {
+            "reference": self.case.reference,
+            "officer": officer.get_full_name() or officer,
+        }
 
     def get_success_url(self):
         return self.case.get_absolute_url() + "#assignment"
@@ -200,7 +204,7 @@ class FlagAddView(CaseFormBase):
         return services.flag_add(acting_user=self.request.user, case=self.case, **form.cleaned_data)
 
     def get_success_message(self, form):
-        return f"Flagged: {self.result}."
+        return gettext("Flagged: %(flag)s.") % {"flag": self.result}
 
     def get_success_url(self):
         return self.case.get_absolute_url() + "#flags"
@@ -226,17 +230,19 @@ class FlagClearView(CaseFormBase):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Clear this flag?",
+            "heading": gettext("Clear this flag?"),
             "subject": str(self.flag),
-            "consequence": "It is no longer shown or reminded; the timeline keeps what it said.",
-            "button": "Clear the flag",
+            "consequence": gettext(
+                "It is no longer shown or reminded; the timeline keeps what it said."
+            ),
+            "button": gettext("Clear the flag"),
         }
 
     def perform(self, form):
         return services.flag_clear(acting_user=self.request.user, flag=self.flag)
 
     def get_success_message(self, form):
-        return f"Flag cleared: {self.flag}."
+        return gettext("Flag cleared: %(flag)s.") % {"flag": self.flag}
 
     def get_success_url(self):
         return self.case.get_absolute_url() + "#flags"
@@ -298,11 +304,13 @@ class HandOverRequestView(CaseFormBase):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Hand the case over to another office",
-            "button": "Ask them to take it",
-            "intro": "The other office (or HQ) accepts or declines. Until then nothing changes; "
-            "once accepted they lead the case, its reference stays the same, and your office "
-            "keeps the share you choose here.",
+            "heading": gettext("Hand the case over to another office"),
+            "button": gettext("Ask them to take it"),
+            "intro": gettext(
+                "The other office (or HQ) accepts or declines. Until then nothing changes; "
+                "once accepted they lead the case, its reference stays the same, and your office "
+                "keeps the share you choose here."
+            ),
         }
 
     def perform(self, form):
@@ -311,10 +319,12 @@ class HandOverRequestView(CaseFormBase):
         )
 
     def get_success_message(self, form):
-        return (
-            f"{self.case.reference} offered to {form.cleaned_data['to_office'].code}; "
-            "you will be told when they answer."
-        )
+        return gettext(
+            "%(reference)s offered to %(office)s; you will be told when they answer."
+        ) % {
+            "reference": self.case.reference,
+            "office": form.cleaned_data["to_office"].code,
+        }
 
     def get_success_url(self):
         return self.result.get_absolute_url()

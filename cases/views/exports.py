@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views import View
 
 from cases import exports
@@ -37,7 +38,9 @@ class CaseExportView(LoginRequiredMixin, View):
         form = case_forms.CaseFilterForm(request.GET or None, offices=offices)
         if request.GET and not form.is_valid():
             # An export that silently dropped a filter would hand out rows nobody asked for.
-            messages.error(request, "Some filters were not understood; nothing was exported.")
+            messages.error(
+                request, gettext("Some filters were not understood; nothing was exported.")
+            )
             return redirect(f"{reverse('cases:list')}?{request.GET.urlencode()}")
         data = getattr(form, "cleaned_data", {})
         cases = filter_cases(request.user, Case.objects.visible_to(request.user), data, form)
@@ -59,7 +62,9 @@ class RequestExportView(LoginRequiredMixin, View):
             raise Http404("No such format.")
         form = case_forms.RequestFilterForm(request.GET or None)
         if request.GET and not form.is_valid():
-            messages.error(request, "Some filters were not understood; nothing was exported.")
+            messages.error(
+                request, gettext("Some filters were not understood; nothing was exported.")
+            )
             return redirect(f"{reverse('cases:requests')}?{request.GET.urlencode()}")
         data = getattr(form, "cleaned_data", {})
         requests = filter_requests(

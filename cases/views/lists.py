@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from cases import forms as case_forms
 from cases.access import case_access
@@ -71,11 +72,11 @@ def list_row(case: Case, user) -> dict:
     access = case_access(user, case)
     updated = timezone.localtime(case.updated_at)
     if access.is_hq:
-        footing = "HQ"
+        footing = gettext("HQ")
     elif access.is_lead and not access.own_office:
-        footing = f"{case.lead_office.code} desk (granted)"
+        footing = gettext("%(office)s desk (granted)") % {"office": case.lead_office.code}
     else:
-        footing = "Your office"
+        footing = gettext("Your office")
     # Who works it is the lead office's business: a share recipient is not shown the name.
     assignee = case.assigned_to if access.is_owner and case.assigned_to_id else None
     return {

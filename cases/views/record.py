@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy
 
 from cases import forms as case_forms
 from cases import services
@@ -69,7 +70,7 @@ class CaseCreateView(DomainFormView):
         if request.user.is_authenticated:
             self.offices = _workable_offices(request.user)
             if not self.offices.exists():
-                messages.error(request, "Only link office officers can open cases.")
+                messages.error(request, gettext("Only link office officers can open cases."))
                 return redirect("cases:list")
         return super().dispatch(request, *args, **kwargs)
 
@@ -86,7 +87,9 @@ class CaseCreateView(DomainFormView):
         )
 
     def get_success_message(self, form):
-        return f"Case {self.result.reference} opened. Add its route and suspects below."
+        return gettext("Case %(reference)s opened. Add its route and suspects below.") % {
+            "reference": self.result.reference
+        }
 
     def get_success_url(self):
         return self.result.get_absolute_url()
@@ -96,7 +99,7 @@ class CaseEditView(CaseFormBase):
     form_token = submit_once.WHEN_SENT
     template_name = "cases/case_form.html"
     form_class = case_forms.CaseEditForm
-    success_message = "Changes saved."
+    success_message = gettext_lazy("Changes saved.")
 
     def get_initial(self):
         case = self.case
@@ -218,15 +221,18 @@ class CaseStatusView(CaseFormBase):
         )
 
     def get_success_message(self, form):
-        return f"{self.case.reference} is now {self.result.get_status_display().lower()}."
+        return gettext("%(reference)s is now %(status)s.") % {
+            "reference": self.case.reference,
+            "status": self.result.get_status_display().lower(),
+        }
 
 
 class RouteLegAddView(CaseFormBase):
     form_token = submit_once.REQUIRED
     template_name = "cases/part_form.html"
     form_class = case_forms.RouteLegForm
-    success_message = "Route leg added."
-    heading = "Add a route leg"
+    success_message = gettext_lazy("Route leg added.")
+    heading = gettext_lazy("Add a route leg")
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "heading": self.heading}
@@ -243,8 +249,8 @@ class RouteLegAddView(CaseFormBase):
 class SuspectAddView(RouteLegAddView):
     form_token = submit_once.REQUIRED
     form_class = case_forms.SuspectForm
-    success_message = "Suspect added."
-    heading = "Add a suspect"
+    success_message = gettext_lazy("Suspect added.")
+    heading = gettext_lazy("Add a suspect")
 
     def perform(self, form):
         return services.suspect_add(
@@ -285,7 +291,7 @@ class PartRemoveView(CaseFormBase):
         return services.suspect_remove(acting_user=self.request.user, suspect=self.part)
 
     def get_success_message(self, form):
-        return f"Removed: {self.part}."
+        return gettext("Removed: %(part)s.") % {"part": self.part}
 
 
 class JusticeEventAddView(CaseFormBase):
@@ -294,7 +300,7 @@ class JusticeEventAddView(CaseFormBase):
     form_token = submit_once.REQUIRED
     template_name = "cases/part_form.html"
     form_class = case_forms.JusticeEventForm
-    success_message = "Recorded."
+    success_message = gettext_lazy("Recorded.")
 
     @cached_property
     def suspect(self):
@@ -305,9 +311,11 @@ class JusticeEventAddView(CaseFormBase):
         return {
             **super().get_context_data(**kwargs),
             "heading": f"Justice: {name}",
-            "intro": "Arrest, charge, prosecution, court, verdict or sentence, with its date. "
-            "A hand-over to another jurisdiction is a step, not a verdict.",
-            "button": "Record",
+            "intro": gettext(
+                "Arrest, charge, prosecution, court, verdict or sentence, with its date. "
+                "A hand-over to another jurisdiction is a step, not a verdict."
+            ),
+            "button": gettext("Record"),
         }
 
     def perform(self, form):
@@ -337,7 +345,7 @@ class JusticeEventWithdrawView(CaseFormBase):
     form_token = submit_once.WHEN_SENT
     template_name = "cases/part_form.html"
     form_class = case_forms.WithdrawForm
-    success_message = "Withdrawn."
+    success_message = gettext_lazy("Withdrawn.")
 
     @cached_property
     def event(self):
@@ -351,10 +359,10 @@ class JusticeEventWithdrawView(CaseFormBase):
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "heading": "Withdraw this line?",
+            "heading": gettext("Withdraw this line?"),
             "intro": f"{self.event.suspect.name or 'Unnamed suspect'}: {self.event}. The line "
             "stays on the record, struck out, and leaves the statistics.",
-            "button": "Withdraw",
+            "button": gettext("Withdraw"),
         }
 
     def perform(self, form):

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from cases import forms as case_forms
 from cases import services
@@ -63,7 +64,9 @@ class RequestCreateView(CaseFormBase):
         self.access = case_access(request.user, self.case)
         self.senders = request_senders(request.user, self.case, self.access)
         if not self.senders:
-            messages.error(request, "Only an office that holds this case can send requests.")
+            messages.error(
+                request, gettext("Only an office that holds this case can send requests.")
+            )
             return redirect(self.case)
         return super(CaseFormBase, self).dispatch(request, *args, **kwargs)
 
@@ -107,7 +110,12 @@ class RequestCreateView(CaseFormBase):
 
     def get_success_message(self, form):
         request = self.result
-        return f"Request sent to {request.recipient}; due {request.due_at:%d %b %Y, %H:%M} UTC."
+        from glo_act.templatetags.local_time import when
+
+        return gettext("Request sent to %(recipient)s; due %(when)s.") % {
+            "recipient": request.recipient,
+            "when": when(request.due_at),
+        }
 
     def get_success_url(self):
         return reverse("cases:request", kwargs={"pk": self.result.pk})
@@ -200,10 +208,10 @@ class RequestDetailView(VisibleMixin, submit_once.SpentTokenMixin, PageView):
                     add_domain_error(form, exc)
                     return self.render_to_response(self.get_context_data(answer_form=form))
                 if not outcome.repeated:
-                    messages.success(request, "Answer sent.")
+                    messages.success(request, gettext("Answer sent."))
             elif what == "close":
                 if not request.POST.get("confirm"):
-                    messages.error(request, "Tick “Yes, close it” to close the request.")
+                    messages.error(request, gettext("Tick “Yes, close it” to close the request."))
                     return HttpResponseRedirect(request.path)
                 outcome = once(
                     lambda: services.request_close(
@@ -213,7 +221,7 @@ class RequestDetailView(VisibleMixin, submit_once.SpentTokenMixin, PageView):
                     )
                 )
                 if not outcome.repeated:
-                    messages.success(request, "Request closed.")
+                    messages.success(request, gettext("Request closed."))
             elif what == "message":
                 form = case_forms.MessageForm(request.POST)
                 if not form.is_valid():
@@ -236,7 +244,7 @@ class RequestDetailView(VisibleMixin, submit_once.SpentTokenMixin, PageView):
                     add_domain_error(form, exc)
                     return self.render_to_response(self.get_context_data(message_form=form))
                 if not outcome.repeated:
-                    messages.success(request, "Message posted.")
+                    messages.success(request, gettext("Message posted."))
             else:
                 raise Http404("No such action.")
         except DomainError as exc:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 
 from cases import forms as case_forms
 from cases import services
@@ -53,7 +54,7 @@ class CaseShareView(CaseFormBase):
                     f"{self.case.lead_office.code} to share it.",
                 )
             else:
-                messages.error(request, "Only the lead office can share this case.")
+                messages.error(request, gettext("Only the lead office can share this case."))
             return redirect(self.case)
         return super(CaseFormBase, self).dispatch(request, *args, **kwargs)
 
@@ -90,10 +91,12 @@ class CaseShareView(CaseFormBase):
 
     def get_success_message(self, form):
         share = self.result
-        return (
-            f"{self.case.reference} shared with {share.recipient} — "
-            f"{share.get_level_display()}, {share.handling_code}."
-        )
+        return gettext("%(reference)s shared with %(recipient)s — %(level)s, %(code)s.") % {
+            "reference": self.case.reference,
+            "recipient": share.recipient,
+            "level": share.get_level_display(),
+            "code": share.handling_code,
+        }
 
     def get_success_url(self):
         return self.case.get_absolute_url() + "#shares"
@@ -122,7 +125,7 @@ class ShareRevokeView(CaseFormBase):
             "consequence": f"{share.recipient} stops seeing {self.case.reference} at once, and "
             "so does anyone they passed it on to. This cannot be undone: to give access again, "
             "share the case anew.",
-            "button": "Revoke share",
+            "button": gettext("Revoke share"),
             "danger": True,
         }
 

@@ -168,7 +168,7 @@ def sign_in(chromium, live_server, request):
         page.goto("/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", DEMO_PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_url(re.compile(r".*accounts/two-factor/.*"))
         complete_second_step(page, username)
         return page

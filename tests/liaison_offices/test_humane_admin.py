@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from html.parser import HTMLParser
 
 import pytest
@@ -89,7 +90,11 @@ def test_times_are_on_the_24_hour_clock(cast, login):
         permission="view_office_cases",
         user=cast.italy,
         reason="Joint investigation",
-        ends_at=timezone.now().replace(hour=16, minute=5) + dt.timedelta(days=3),
+        # HQ reads the admin in its own zone, Pakistan's (accounts/preferences.py).
+        ends_at=timezone.localtime(timezone=zoneinfo.ZoneInfo("Asia/Karachi")).replace(
+            hour=16, minute=5
+        )
+        + dt.timedelta(days=3),
     )
     html = login(cast.hq).get(f"/admin/auth/user/{cast.italy.pk}/change/").content.decode()
     assert re.search(r"\d{1,2} \w{3} \d{4}, \d{2}:\d{2}", html)
