@@ -443,6 +443,7 @@ def hq_user(request: HttpRequest, username: str):
 
 
 @never_cache
+@submit_once.guard(submit_once.WHEN_SENT)  # the same language chosen again changes nothing
 def set_language(request: HttpRequest):
     """The header's language switcher (`/i18n/setlang/`): Django's own view sets the cookie and
     sends the person back; a signed-in person's choice is also kept as their preference, so
@@ -465,6 +466,7 @@ def set_language(request: HttpRequest):
 
 @never_cache
 @login_required
+@submit_once.guard(submit_once.WHEN_SENT)  # the same choices saved again change nothing
 def preferences_page(request: HttpRequest):
     """The person's own language and time zone."""
     from django.utils.translation import gettext as _
