@@ -23,11 +23,12 @@ from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import services, two_factor
 from accounts.forms import CodeForm, PasswordByLinkForm, ReasonForm, SignInForm
 from accounts.models import AccountEvent
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import add_domain_error
 from liaison_offices import access
@@ -69,7 +70,25 @@ def _qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=5, border=2, dark="#000", light="#fff")
 
 
+ENROLLED_ALREADY = (
+    "This form had already been sent: your authenticator app was set up then, and it was not "
+    "set up a second time. Your recovery codes were shown once, on the answer to that first "
+    "send; if you did not write them down, make new ones here."
+)
+CODES_ALREADY = (
+    "This form had already been sent: new recovery codes were made then and shown once, on the "
+    "answer to that first send; none were made a second time. If you did not write them down, "
+    "make new ones below."
+)
+HQ_ALREADY = (
+    "This form had already been sent and was done then; it was not done a second time. A "
+    "one-time password link is shown only when it is issued: if it was not copied, issue a "
+    "new one."
+)
+
+
 @never_cache
+@submit_once.guard(submit_once.REQUIRED, repeated=ENROLLED_ALREADY)
 def second_step(request: HttpRequest):
     """Enter the authenticator code (or a recovery code), or set up the app the first time."""
     if not request.user.is_authenticated:
@@ -128,10 +147,22 @@ def _enrol(request, next_url):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.totp_confirm(user=user, device=device, code=form.cleaned_data["code"])
+            # A double click on "Turn on" confirms once; the repeat goes to the security page.
+            outcome = submit_once.run(
+                request,
+                lambda: services.totp_confirm(
+                    user=user, device=device, code=form.cleaned_data["code"]
+                ),
+                result_url=lambda codes: reverse("accounts:security"),
+                required=True,
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
+            if outcome.repeated:
+                messages.info(request, ENROLLED_ALREADY)
+                return redirect(outcome.url)
+            codes = outcome.result
             device.refresh_from_db()
             two_factor.mark_verified(request, device)
             return render(
@@ -163,6 +194,7 @@ def _b32(device) -> str:
 
 @never_cache
 @login_required
+@submit_once.guard(submit_once.SESSION_ONLY)
 def step_up(request: HttpRequest):
     """The code again, for a page that shows personal data when the last check is not fresh
     (`REVEAL_STEP_UP_MINUTES`); then back to that page."""
@@ -193,6 +225,7 @@ def step_up(request: HttpRequest):
 
 
 @require_POST
+@submit_once.guard(submit_once.SESSION_ONLY)
 def skip(request: HttpRequest):
     """ "Not now": for a user whose role does not require a second factor and who has none."""
     if not request.user.is_authenticated:
@@ -211,21 +244,41 @@ def skip(request: HttpRequest):
 
 @never_cache
 @login_required
+@submit_once.guard(submit_once.REQUIRED, repeated=CODES_ALREADY)
 def security(request: HttpRequest):
     """The person's own page: their authenticator, recovery codes, recent sign-in events."""
     user = request.user
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if two_factor.verify_code(user, form.cleaned_data["code"]) is None:
-            form.add_error(
-                "code", gettext("That code is not right. Enter the newest code your app shows.")
-            )
+        try:
+            submit_once.check_sent(request)  # before the code, which works only once, is spent
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
+            if two_factor.verify_code(user, form.cleaned_data["code"]) is None:
+                earlier = submit_once.earlier_result(request)  # the code of a double click
+                if earlier:
+                    messages.info(request, CODES_ALREADY)
+                    return redirect(earlier)
+                form.add_error(
+                    "code",
+                    gettext("That code is not right. Enter the newest code your app shows."),
+                )
+        if not form.errors:
             try:
-                codes = services.recovery_codes_new(user=user)
+                outcome = submit_once.run(
+                    request,
+                    lambda: services.recovery_codes_new(user=user),
+                    result_url=lambda codes: reverse("accounts:security"),
+                    required=True,
+                )
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
+                if outcome.repeated:
+                    messages.info(request, CODES_ALREADY)
+                    return redirect(outcome.url)
+                codes = outcome.result
                 return render(
                     request,
                     "accounts/recovery_codes.html",
@@ -302,6 +355,7 @@ def _hq_only(request) -> None:
 
 @never_cache
 @login_required
+@require_safe
 def hq_users(request: HttpRequest):
     """HQ finds a user by username or name."""
     _hq_only(request)
@@ -330,6 +384,7 @@ ACTIONS = {
 
 @never_cache
 @login_required
+@submit_once.guard(submit_once.REQUIRED, repeated=HQ_ALREADY)
 def hq_user(request: HttpRequest, username: str):
     """One user's sign-in, for HQ: second factor, lock, recent events; reset, unlock and
     one-time password link, each with a reason."""
@@ -344,20 +399,30 @@ def hq_user(request: HttpRequest, username: str):
         form = forms_by_action[action] = ReasonForm(request.POST, prefix=action)
         if form.is_valid():
             reason = form.cleaned_data["reason"]
+            here = reverse("accounts:hq_user", kwargs={"username": person.get_username()})
+            if action == "link":
+                service, done = services.password_link_issue, ""
+            else:
+                service, done = ACTIONS[action]
             try:
-                if action == "link":
-                    link = request.build_absolute_uri(
-                        services.password_link_issue(
-                            acting_user=request.user, user=person, reason=reason
-                        )
-                    )
-                else:
-                    service, done = ACTIONS[action]
-                    service(acting_user=request.user, user=person, reason=reason)
-                    messages.success(request, done.format(u=person.get_username()))
-                    return redirect("accounts:hq_user", username=person.get_username())
+                # Each action writes an AccountEvent (a link also works until used): a second
+                # post of the same form is told so, and does nothing again.
+                outcome = submit_once.run(
+                    request,
+                    lambda: service(acting_user=request.user, user=person, reason=reason),
+                    result_url=lambda result: here,
+                    required=True,
+                )
             except DomainError as exc:
                 add_domain_error(form, exc)
+            else:
+                if outcome.repeated:
+                    messages.info(request, HQ_ALREADY)
+                    return redirect(here)
+                if action != "link":
+                    messages.success(request, done.format(u=person.get_username()))
+                    return redirect(here)
+                link = request.build_absolute_uri(outcome.result)
     return render(
         request,
         "accounts/hq_user.html",
@@ -378,6 +443,7 @@ def hq_user(request: HttpRequest, username: str):
 
 
 @never_cache
+@submit_once.guard(submit_once.WHEN_SENT)  # the same language chosen again changes nothing
 def set_language(request: HttpRequest):
     """The header's language switcher (`/i18n/setlang/`): Django's own view sets the cookie and
     sends the person back; a signed-in person's choice is also kept as their preference, so
@@ -400,6 +466,7 @@ def set_language(request: HttpRequest):
 
 @never_cache
 @login_required
+@submit_once.guard(submit_once.WHEN_SENT)  # the same choices saved again change nothing
 def preferences_page(request: HttpRequest):
     """The person's own language and time zone."""
     from django.utils.translation import gettext as _

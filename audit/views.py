@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from audit import services
 from audit.forms import AuditFilterForm
@@ -213,6 +214,7 @@ def _safe(value: str) -> str:
 
 
 @never_cache
+@require_safe
 def audit_view(request):
     if not request.user.is_authenticated or not access.is_hq(request.user):
         raise PermissionDenied("The audit view is for HQ.")

@@ -29,6 +29,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.views.decorators.http import require_safe
 
 from audit import services as audit
 from cases import charts, disclosure
@@ -529,6 +530,7 @@ def _section_providers() -> list[Callable[[StatsQuery], list[Section]]]:
 
 
 @login_required
+@require_safe
 def stats(request):
     """The statistics page; `?csv=<table slug>` downloads one table with the same filters."""
     scope = access.scope_of(request.user)

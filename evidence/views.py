@@ -29,7 +29,7 @@ from evidence.presentation import case_of, download_name, file_view
 from evidence.querysets import AnswerOf
 from evidence.scanning import get_scanner
 from glo_act import submit_once
-from glo_act.errors import DomainError
+from glo_act.errors import ConflictError, DomainError
 from glo_act.pages import add_domain_error, is_htmx
 from victims.models import Referral, ReferralUpdate, Victim
 from victims.views import ReferralActionView
@@ -369,6 +369,14 @@ class UpdateWithFilesView(ReferralActionView):
                     result_url=lambda referral: referral.get_absolute_url() + "#updates",
                     required=action == "progress",
                 )
+            except ConflictError as exc:  # the referral moved on since the page was drawn
+                if uploads:
+                    messages.warning(
+                        request,
+                        "Nothing was saved, and a browser cannot keep chosen files: attach "
+                        "them again before you save.",
+                    )
+                return self.conflict(form, exc)
             except DomainError as exc:
                 _files_error(form, exc)
             else:

@@ -434,6 +434,13 @@ def idempotent(view_method: Callable) -> Callable:
         # transaction: a concurrent replay waits on the unique index, then sees the result.
         try:
             with transaction.atomic():
+                # A record older than the retention window is absent, purged or not yet: the
+                # key starts afresh instead of replaying a response the policy says is gone.
+                expired_before = idempotency_cutoff()
+                if expired_before is not None:
+                    IdempotencyRecord.objects.filter(
+                        user=request.user, key=key, created_at__lt=expired_before
+                    ).delete()
                 record = IdempotencyRecord.objects.create(
                     user=request.user, key=key, fingerprint=fingerprint, status_code=0, body={}
                 )
@@ -452,6 +459,16 @@ def idempotent(view_method: Callable) -> Callable:
             return _replay(existing, fingerprint)
 
     return wrapper
+
+
+def idempotency_cutoff():
+    """Stored responses created before this are expired (`RETENTION_IDEMPOTENCY_HOURS`;
+    None when they are kept for good)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    hours = settings.RETENTION_IDEMPOTENCY_HOURS
+    return timezone.now() - dt.timedelta(hours=hours) if hours else None
 
 
 def _replay(record, fingerprint: str) -> Response:

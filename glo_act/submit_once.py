@@ -17,7 +17,11 @@ that does not):
   error and nothing is saved;
 - `WHEN_SENT` — it changes an existing record whose version or state already refuses a
   replay; the token is checked when the form sends one;
-- `REPEATABLE` — a repeat is intended and recorded as such (revealing personal data again).
+- `REPEATABLE` — a repeat is intended and recorded as such (revealing personal data again);
+- `SESSION_ONLY` — the post changes only the poster's own session (a second-factor code
+  checked, "not now"): nothing is stored that a repeat could store twice.
+
+Function views state it with `guard`, which sets the same attribute.
 
 The rule is described in docs/forms.md.
 """
@@ -28,6 +32,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -45,13 +50,17 @@ __all__ = [
     "FIELD",
     "REPEATABLE",
     "REQUIRED",
+    "SESSION_ONLY",
     "WHEN_SENT",
     "MissingFormToken",
     "Outcome",
     "SpentTokenMixin",
+    "guard",
     "new_token",
     "remember",
     "run",
+    "check_sent",
+    "earlier_result",
     "spent",
 ]
 
@@ -59,7 +68,8 @@ FIELD = "form_token"
 REQUIRED = "required"
 WHEN_SENT = "when sent"
 REPEATABLE = "repeatable"
-POLICIES = frozenset({REQUIRED, WHEN_SENT, REPEATABLE})
+SESSION_ONLY = "session only"
+POLICIES = frozenset({REQUIRED, WHEN_SENT, REPEATABLE, SESSION_ONLY})
 
 ALREADY_SAVED = gettext_lazy(
     "This form had already been sent and was saved then; it was not saved a second time."
@@ -99,6 +109,13 @@ def sent_token(request: HttpRequest) -> str | None:
     return token if _SHAPE.fullmatch(token) else None
 
 
+def check_sent(request: HttpRequest) -> None:
+    """Refuse a post without a usable token before something that cannot be rolled back (a
+    second-factor code, which works once) is spent on it; `run` checks it again."""
+    if sent_token(request) is None:
+        raise MissingFormToken(MISSING)
+
+
 def spent(request: HttpRequest) -> str | None:
     """Where the earlier, saved post of this form's token went, if there was one."""
     from glo_act.models import FormSubmission
@@ -131,6 +148,63 @@ class SpentTokenMixin:
                 messages.info(request, ALREADY_SAVED)
                 return redirect(url)
         return super().dispatch(request, *args, **kwargs)
+
+
+def guard(policy: str, *, repeated: str = ALREADY_SAVED) -> Callable:
+    """`SpentTokenMixin` for a function page view: `@submit_once.guard(REQUIRED)` states the
+    view's rule in its `form_token` attribute (as a class sets it) and sends a post whose token
+    was already spent to the first result, with `repeated` as the message, before the view
+    reads the form. The view calls `run` around its service call, as a class-based one does.
+
+    Put it under `login_required`: the token is looked up for the signed-in user.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"Unknown form token policy {policy!r}.")
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if (
+                policy in (REQUIRED, WHEN_SENT)
+                and request.method == "POST"
+                and request.headers.get("HX-Request") != "true"
+            ):
+                url = spent(request)
+                if url:
+                    messages.info(request, repeated)
+                    return redirect(url)
+            return view(request, *args, **kwargs)
+
+        guarded.form_token = policy
+        return guarded
+
+    return decorate
+
+
+class _NoEarlierPost(Exception):
+    pass
+
+
+def earlier_result(request: HttpRequest) -> str | None:
+    """Where an earlier post of this form's token went, waiting for one still being saved.
+
+    For a view that spends something outside `run` before it (a second-factor code, which
+    works once): when that fails on a repeat, the repeat is told it was one.
+    """
+    from glo_act.models import FormSubmission
+
+    token = sent_token(request)
+    if token is None or not request.user.is_authenticated:
+        return None
+    try:
+        with transaction.atomic():
+            # Waits for a first post's uncommitted row, as `run` does; else is rolled back.
+            FormSubmission.objects.create(user=request.user, token=token, path=request.path[:200])
+            raise _NoEarlierPost
+    except _NoEarlierPost:
+        return None
+    except IntegrityError:
+        return spent(request)
 
 
 def remember(request: HttpRequest, url: str) -> None:

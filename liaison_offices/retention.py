@@ -1,7 +1,8 @@
 """Retention: what the site deletes once it is no longer needed, and how (docs/retention.md).
 
 Only operational rows expire: the notification outbox and its deliveries, users' inbox lines,
-stored idempotent responses, sign-in attempts and the sign-in log. What an audit asks for is
+stored idempotent responses, spent page-form tokens, expired sessions and API tokens, sign-in
+attempts and the sign-in log. What an audit asks for is
 never deleted here: cases and their timeline, victims and their history, consents, referrals,
 grants, and the record of every read of personal data.
 
@@ -56,7 +57,8 @@ class Rule:
         return now - dt.timedelta(**{self.unit: self.keep})
 
     def installed(self) -> bool:
-        return apps.is_installed(self.model.split(".")[0])
+        label = self.model.split(".")[0]  # an app label ("sessions"), not its module's name
+        return any(config.label == label for config in apps.get_app_configs())
 
     def expired(self, now: dt.datetime) -> QuerySet | None:
         cutoff = self.cutoff(now)
@@ -117,6 +119,37 @@ RULES = [
         lambda: Q(),
         "A client retries within minutes; the stored response may quote a message's text, "
         "so it is not kept longer than a retry needs.",
+    ),
+    Rule(
+        "form_submissions",
+        "Spent page-form tokens (what makes a form sent twice save once)",
+        "RETENTION_FORM_SUBMISSION_DAYS",
+        "days",
+        "glo_act.FormSubmission",
+        "created_at",
+        lambda: Q(),
+        "Only needed while the same page could be sent again (an open tab, the browser's "
+        "history); a page older than this, sent again, would save again.",
+    ),
+    Rule(
+        "sessions",
+        "Sign-in sessions, counted from when they expired",
+        "RETENTION_EXPIRED_SESSION_DAYS",
+        "days",
+        "sessions.Session",
+        "expire_date",
+        lambda: Q(),
+        "An expired session signs nobody in; the sign-in log keeps who signed in when.",
+    ),
+    Rule(
+        "api_tokens",
+        "API tokens, counted from when they expired",
+        "RETENTION_EXPIRED_TOKEN_DAYS",
+        "days",
+        "knox.AuthToken",
+        "expiry",
+        lambda: Q(expiry__isnull=False),
+        "An expired token opens nothing; its issue stays in the user's account events.",
     ),
     Rule(
         "access_attempts",

@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from glo_act import submit_once
 from glo_act.errors import DomainError
 from glo_act.pages import PageForm, get_visible_or_404, is_htmx, paginate_bounded
 from liaison_offices import access, dashboard, notifications
@@ -24,6 +25,7 @@ from liaison_offices.sentences import attach_sentences
 
 
 @login_required
+@require_safe
 def home(request):
     """Who you are and for whom you act; then each app's counts, each linked to its list."""
     memberships = (
@@ -55,6 +57,7 @@ def home(request):
 
 
 @login_required
+@require_safe
 def inbox(request):
     """The user's notifications, unread first, newest first within each."""
     show = request.GET.get("show", "")
@@ -86,6 +89,7 @@ def _safe_next(request, url: str, fallback: str) -> str:
 
 
 @login_required
+@require_safe
 def notification_open(request, pk: int):
     """Follow a notification to its subject, marking it read on the way (idempotent)."""
     notification = get_visible_or_404(Notification.objects.visible_to(request.user), pk=pk)
@@ -95,20 +99,42 @@ def notification_open(request, pk: int):
 
 @login_required
 @require_POST
+@submit_once.guard(submit_once.WHEN_SENT)  # marking read again changes nothing
 def notification_read(request, pk: int):
     notification = get_visible_or_404(Notification.objects.visible_to(request.user), pk=pk)
-    notifications.notification_mark_read(acting_user=request.user, notification=notification)
+    back = _safe_next(request, request.POST.get("next", ""), reverse("inbox"))
+    outcome = submit_once.run(
+        request,
+        lambda: notifications.notification_mark_read(
+            acting_user=request.user, notification=notification
+        ),
+        result_url=lambda marked: back,
+        required=False,
+    )
     if is_htmx(request):
         attach_sentences([notification])
         return render(request, "liaison_offices/_notification.html", {"n": notification})
-    messages.success(request, gettext("Marked as read."))
-    return redirect(_safe_next(request, request.POST.get("next", ""), reverse("inbox")))
+    if outcome.repeated:
+        messages.info(request, submit_once.ALREADY_SAVED)
+    else:
+        messages.success(request, gettext("Marked as read."))
+    return redirect(outcome.url)
 
 
 @login_required
 @require_POST
+@submit_once.guard(submit_once.WHEN_SENT)
 def notifications_read_all(request):
-    count = notifications.notifications_mark_all_read(acting_user=request.user)
+    outcome = submit_once.run(
+        request,
+        lambda: notifications.notifications_mark_all_read(acting_user=request.user),
+        result_url=lambda count: reverse("inbox"),
+        required=False,
+    )
+    if outcome.repeated:
+        messages.info(request, submit_once.ALREADY_SAVED)
+        return redirect("inbox")
+    count = outcome.result
     if count:
         messages.success(
             request,
@@ -151,6 +177,7 @@ class PreferencesForm(PageForm):
 
 
 @login_required
+@submit_once.guard(submit_once.WHEN_SENT)  # the same choices saved again change nothing
 def preferences(request):
     """How the user hears of events: per channel, immediately, in a daily digest, or not."""
     current = {str(k): str(v) for k, v in DEFAULT_NOTIFICATION_MODES.items()}
@@ -159,16 +186,25 @@ def preferences(request):
     )
     form = PreferencesForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
+
+        @transaction.atomic  # both channels, or neither
+        def save():
+            for channel, mode in form.cleaned_data.items():
+                if current.get(channel) != mode:
+                    notifications.preference_set(
+                        acting_user=request.user, channel=channel, mode=mode
+                    )
+
         try:
-            with transaction.atomic():  # both channels, or neither
-                for channel, mode in form.cleaned_data.items():
-                    if current.get(channel) != mode:
-                        notifications.preference_set(
-                            acting_user=request.user, channel=channel, mode=mode
-                        )
+            outcome = submit_once.run(
+                request, save, result_url=lambda saved: reverse("preferences"), required=False
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, gettext("Notification preferences saved."))
+            if outcome.repeated:
+                messages.info(request, submit_once.ALREADY_SAVED)
+            else:
+                messages.success(request, gettext("Notification preferences saved."))
             return redirect("preferences")
     return render(request, "liaison_offices/preferences.html", {"form": form})

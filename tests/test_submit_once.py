@@ -23,14 +23,25 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.test import RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from cases import services as case_services
 from cases.constants import CaseKind, HandlingCode, RequestKind, ShareLevel, Urgency
-from cases.models import Case, CaseShare, CooperationRequest, Message, RouteLeg, Suspect
+from cases.models import (
+    Case,
+    CaseFlag,
+    CaseShare,
+    CooperationRequest,
+    HandOver,
+    JusticeEvent,
+    Message,
+    RouteLeg,
+    Suspect,
+)
 from glo_act import submit_once
 from glo_act.models import FormSubmission
+from glo_act.submit_once import FIELD, REQUIRED
 from liaison_offices.constants import Service
 from people import services as people_services
 from people.models import Identifier, PersonOfInterest
@@ -45,9 +56,8 @@ RULE = "docs/forms.md"
 TEMPLATES_WITHOUT_TOKEN = {
     # Signing in: there is no user yet to spend a token for, and nothing is created.
     "templates/registration/login.html",
-    # The second step of signing in (code, "not now", sign out), and setting a password from
-    # a one-time link: the user is not signed in yet; the code or the link is single-use.
-    "templates/accounts/second_step.html",
+    # Setting a password from a one-time link: the person is not signed in; the link works
+    # once.
     "templates/accounts/password_set.html",
 }
 
@@ -144,6 +154,80 @@ def test_every_page_view_that_accepts_a_post_says_how_a_second_post_is_met():
         "Page views checking the form token without sending a spent token back to its first "
         "result: " + "; ".join(unguarded) + ". Add glo_act.submit_once.SpentTokenMixin to "
         f"their bases, after LoginRequiredMixin ({RULE})."
+    )
+
+
+# Function page views that accept a POST without saying how a repeat is met, and why.
+FUNCTION_VIEWS_WITHOUT_TOKEN = {
+    # Not signed in (no user to spend a token for); the link itself works once.
+    "accounts.views.password_by_link",
+}
+PROBES = {"healthz", "readyz"}  # a load balancer's, not a page
+
+
+def function_views():
+    """(route, URL pattern, view) for every function page view in the URLs, admin and API
+    aside."""
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                if route.startswith(("admin/", "api/")):
+                    continue
+                yield from walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern) and not hasattr(entry.callback, "view_class"):
+                if route not in PROBES:
+                    yield route, entry.pattern, entry.callback
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def _sample_kwargs(pattern) -> dict:
+    """A value of the right type for each of a route's parameters (the view is only asked
+    whether it takes a POST at all)."""
+    samples = {"int": "1", "uuid": "00000000-0000-0000-0000-000000000001"}
+    return {
+        name: converter.to_python(samples.get(type(converter).__name__[:-9].lower(), "x"))
+        for name, converter in getattr(pattern, "converters", {}).items()
+    }
+
+
+def test_every_function_page_view_says_how_a_second_post_is_met_or_refuses_posts(cast):
+    """A function view states its rule with `@submit_once.guard(...)`; one that does not must
+    refuse a POST (`require_safe`), or it could save a double click twice unnoticed."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    views = function_views()
+    names = {f"{v.__module__}.{v.__qualname__}" for _, _, v in views}
+    assert {
+        "accounts.views.hq_user",
+        "accounts.views.security",
+        "liaison_offices.views.inbox",
+    } <= names
+    unsaid = []
+    for route, pattern, view in views:
+        name = f"{view.__module__}.{view.__qualname__}"
+        if name in FUNCTION_VIEWS_WITHOUT_TOKEN:
+            continue
+        if getattr(view, "form_token", None) in submit_once.POLICIES:
+            continue
+        request = RequestFactory().post(f"/{route}", {})
+        request.user, request.session = cast.hq, SessionStore()
+        try:
+            answer = view(request, **_sample_kwargs(pattern)).status_code
+        except Exception as exc:  # noqa: BLE001 — it went on to read the post: that is the point
+            answer = type(exc).__name__
+        if answer != 405:
+            unsaid.append(f"{name} (/{route}: a POST gave {answer})")
+    assert not unsaid, (
+        "Function page views that take a POST without saying how a second post of the same "
+        "form is met: " + "; ".join(unsaid) + ". Decorate each, under login_required, with "
+        "`@submit_once.guard(submit_once.REQUIRED)` if the post creates something (and call "
+        "submit_once.run around its service call, and test it below), "
+        "`@submit_once.guard(submit_once.WHEN_SENT)` if it changes what exists, or "
+        "`@submit_once.guard(submit_once.SESSION_ONLY)` if it changes only the session; a view "
+        f"that only shows something takes `@require_safe` ({RULE})."
     )
 
 
@@ -348,6 +432,41 @@ def match_request(cast):
     return Sent(cast.uk, url, data, CooperationRequest.objects.count)
 
 
+def message_with_files(cast):
+    """The case's message form as it is sent when files may go with it (evidence/views.py);
+    sent here without files, so no scanner is needed."""
+    case = _case(cast)
+    data = {"body": "Photographs of the kiln attached.", "reliability": "B", "accuracy": "2"}
+    url = reverse("evidence:message_post", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, Message.objects.count)
+
+
+def justice_event_add(cast):
+    case = _case(cast)
+    suspect = case_services.suspect_add(
+        acting_user=cast.uk, case=case, role="smuggler", name="Bilal"
+    )
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    data = {"stage": "arrest", "date": yesterday.isoformat(), "country": "GBR"}
+    url = reverse("cases:justice_add", kwargs={"reference": case.reference, "pk": suspect.pk})
+    return Sent(cast.uk, url, data, JusticeEvent.objects.count)
+
+
+def flag_add(cast):
+    case = _case(cast)
+    soon = timezone.localdate() + dt.timedelta(days=14)
+    data = {"reason": "Court hearing in Lahore", "due_on": soon.isoformat()}
+    url = reverse("cases:flag_add", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, CaseFlag.objects.count)
+
+
+def hand_over(cast):
+    case = _case(cast)
+    data = {"to_office": cast.offices["ESP"].pk, "keep_level": "1", "keep_handling_code": "H0"}
+    url = reverse("cases:handover", kwargs={"reference": case.reference})
+    return Sent(cast.uk, url, data, HandOver.objects.count)
+
+
 def referral_progress_with_files(cast):
     """The same report through the form that takes files (evidence/views.py)."""
     referral = _accepted_referral(cast)
@@ -373,7 +492,11 @@ CREATING_FORMS = [
     person_add,
     identifier_add,
     match_request,
+    flag_add,
+    hand_over,
     referral_progress_with_files,
+    message_with_files,
+    justice_event_add,
 ]
 
 
@@ -385,6 +508,38 @@ def problems(response) -> str:
 
 def post(login, sent: Sent, data: dict):
     return login(sent.user).post(sent.url, data, **(sent.headers or {}))
+
+
+# Function views that create something, tested at the end of this file (they answer with a
+# page showing what they made, not a redirect to it).
+CREATING_FUNCTION_VIEWS = {
+    "accounts.views.hq_user",
+    "accounts.views.security",
+    "accounts.views.second_step",
+}
+
+
+def test_every_view_that_creates_something_is_posted_twice_here(cast):
+    """`REQUIRED` says a view creates something: each such view must be in CREATING_FORMS (or,
+    a function view, among the accounts tests below), or its repeat goes untested."""
+    posted = {resolve(form(cast).url).func.view_class for form in CREATING_FORMS}
+    creating = {cls for _, cls in page_views() if cls.__dict__.get("form_token") == REQUIRED}
+    untested = sorted(f"{c.__module__}.{c.__qualname__}" for c in creating - posted)
+    assert not untested, (
+        "Views with form_token = REQUIRED that no CREATING_FORMS entry posts: "
+        + ", ".join(untested)
+        + ". Add a function to CREATING_FORMS in tests/test_submit_once.py returning the "
+        "Sent(user, url, data, count) of a post that creates one row."
+    )
+    functions = {
+        f"{view.__module__}.{view.__qualname__}"
+        for _, _, view in function_views()
+        if getattr(view, "form_token", None) == REQUIRED
+    }
+    assert functions == CREATING_FUNCTION_VIEWS, (
+        "A function view that creates something needs its own test of a repeat below, then "
+        "its name in CREATING_FUNCTION_VIEWS."
+    )
 
 
 @pytest.mark.parametrize("form", CREATING_FORMS, ids=lambda f: f.__name__)
@@ -520,3 +675,135 @@ def test_a_second_post_while_the_first_is_saving_waits_for_it_and_saves_nothing(
     assert not outcomes["first"].repeated and outcomes["second"].repeated
     assert outcomes["second"].url == outcomes["first"].url
     assert list(Case.objects.values_list("title", flat=True)) == ["first"]
+
+
+# --- the function views that create something (accounts) --------------------------------------
+
+
+def _hq_page(user) -> str:
+    return reverse("accounts:hq_user", kwargs={"username": user.username})
+
+
+@pytest.mark.parametrize("action", ["link", "reset", "unlock"])
+def test_an_hq_action_on_a_user_sent_twice_is_done_once_and_the_repeat_says_so(cast, login, action):
+    from accounts.models import AccountEvent
+
+    client = login(cast.hq)
+    data = {"action": action, f"{action}-reason": "Asked by phone", FIELD: submit_once.new_token()}
+    first = client.post(_hq_page(cast.uk), data)
+    assert first.status_code == (200 if action == "link" else 302), problems(first)
+    if action == "link":
+        assert "/accounts/password/" in first.context["link"]
+    events = AccountEvent.objects.filter(user=cast.uk, acting_user=cast.hq)
+    assert events.count() == 1
+    second = client.post(_hq_page(cast.uk), data)
+    assert second.status_code == 302 and second["Location"] == _hq_page(cast.uk)
+    assert events.count() == 1, "done once"
+    shown = client.get(second["Location"]).content.decode()
+    assert "had already been sent and was done then; it was not done a second time" in shown
+    assert "/accounts/password/" not in shown, "no second link"
+
+
+def test_an_hq_action_without_its_token_does_nothing_and_says_send_again(cast, login):
+    from accounts.models import AccountEvent
+
+    client = login(cast.hq)
+    refused = client.post(_hq_page(cast.uk), {"action": "link", "link-reason": "Forgot it"})
+    assert refused.status_code == 400 and refused.context["link"] is None
+    assert "could not be matched to the page it came from" in refused.content.decode()
+    assert not AccountEvent.objects.exists()
+
+
+def test_new_recovery_codes_sent_twice_are_made_once_and_the_repeat_says_so(cast, login):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from accounts.models import AccountEvent, AccountEventKind
+    from tests.two_factor import authenticator_of, code_for
+
+    client = login(cast.uk)
+    url = reverse("accounts:security")
+    data = {"code": code_for(authenticator_of(cast.uk)), FIELD: submit_once.new_token()}
+    first = client.post(url, data)
+    assert first.status_code == 200 and "<code>" in first.content.decode(), problems(first)
+    made = set(StaticToken.objects.values_list("token", flat=True))
+    assert len(made) == 10
+    second = client.post(url, data)  # the same code: it works once, and the repeat is known
+    assert second.status_code == 302 and second["Location"] == url
+    assert set(StaticToken.objects.values_list("token", flat=True)) == made, "the first codes hold"
+    kinds = AccountEventKind.RECOVERY_CODES_NEW
+    assert AccountEvent.objects.filter(user=cast.uk, kind=kinds).count() == 1
+    assert "none were made a second time" in client.get(url).content.decode()
+
+
+def test_new_recovery_codes_without_a_token_spend_neither_the_code_nor_the_codes(cast, login):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from tests.two_factor import authenticator_of, code_for
+
+    client = login(cast.uk)
+    code = code_for(authenticator_of(cast.uk))
+    refused = client.post(reverse("accounts:security"), {"code": code})
+    assert refused.status_code == 400
+    assert "could not be matched to the page it came from" in refused.content.decode()
+    assert not StaticToken.objects.exists()
+    # The code was not spent on the refused post: the same code works with the form's token.
+    again = client.post(
+        reverse("accounts:security"), {"code": code, FIELD: submit_once.new_token()}
+    )
+    assert again.status_code == 200 and StaticToken.objects.count() == 10
+
+
+def test_turning_on_two_factor_sent_twice_enrols_once_and_points_to_the_codes(cast, client):
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import AccountEvent, AccountEventKind
+    from tests.two_factor import code_for, password_only_login
+
+    password_only_login(client, cast.uk)
+    step = reverse("accounts:two_factor")
+    assert "Set up two-factor sign-in" in client.get(step).content.decode()
+    device = TOTPDevice.objects.get(user=cast.uk)
+    data = {"code": code_for(device), FIELD: submit_once.new_token()}
+    first = client.post(step, data)
+    assert first.status_code == 200 and "<code>" in first.content.decode(), problems(first)
+    codes = set(StaticToken.objects.values_list("token", flat=True))
+    second = client.post(step, data)
+    assert second.status_code == 302 and second["Location"] == reverse("accounts:security")
+    assert TOTPDevice.objects.filter(user=cast.uk, confirmed=True).count() == 1
+    assert set(StaticToken.objects.values_list("token", flat=True)) == codes
+    enrolled = AccountEventKind.TWO_FACTOR_ENROLLED
+    assert AccountEvent.objects.filter(user=cast.uk, kind=enrolled).count() == 1
+    shown = client.get(second["Location"]).content.decode()
+    assert "your authenticator app was set up then, and it was not set up a second time" in shown
+
+
+def test_turning_on_two_factor_without_a_token_sets_nothing_up(cast, client):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.two_factor import code_for, password_only_login
+
+    password_only_login(client, cast.uk)
+    step = reverse("accounts:two_factor")
+    client.get(step)
+    device = TOTPDevice.objects.get(user=cast.uk)
+    refused = client.post(step, {"code": code_for(device)})
+    assert refused.status_code == 400
+    assert "could not be matched to the page it came from" in refused.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed
+
+
+def test_preferences_sent_twice_say_the_second_was_already_saved(cast, login):
+    from liaison_offices.models import NotificationPreference
+
+    client = login(cast.uk)
+    data = {"in_app": "immediate", "email": "daily_digest", FIELD: submit_once.new_token()}
+    first = client.post(reverse("preferences"), data)
+    assert first.status_code == 302
+    rows = list(NotificationPreference.objects.filter(user=cast.uk).values_list("id", "mode"))
+    second = client.post(reverse("preferences"), data, follow=True)
+    assert "had already been sent and was saved then" in second.content.decode()
+    assert (
+        list(NotificationPreference.objects.filter(user=cast.uk).values_list("id", "mode")) == rows
+    )

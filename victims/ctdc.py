@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from audit import services as audit
 from cases.constants import SEXUAL_FORMS, AgeBand, RecruiterRelationship, RouteStage
@@ -264,6 +265,7 @@ def header_lines(export: Export) -> list[str]:
 
 
 @login_required
+@require_safe
 def ctdc_export(request):
     """HQ downloads the anonymised records as CSV."""
     if not access.is_hq(request.user):

@@ -25,6 +25,7 @@ from cases.constants import (
     TraffickingAct,
     TraffickingMeans,
 )
+from cases.forms import ConfirmForm
 from glo_act.errors import DomainError
 from glo_act.pages import PageForm
 from glo_act.validation import check_in_order, check_not_future, check_not_past
@@ -464,7 +465,14 @@ class ReferralForm(PageForm):
         return self.cleaned_data["target"].split(":")[1]
 
 
-class DeclineForm(PageForm):
+class OpenedVersion(forms.Form):
+    """The version of the record the page was drawn on; the service refuses the change if the
+    record has moved on since (`victims.services.check_referral_version` and its kin)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class DeclineForm(OpenedVersion, PageForm):
     reason = forms.CharField(
         label=_("Why is the referral declined?"),
         max_length=1000,
@@ -473,7 +481,7 @@ class DeclineForm(PageForm):
     )
 
 
-class ResumeForm(PageForm):
+class ResumeForm(OpenedVersion, PageForm):
     """Resume a referral paused by a withdrawn consent: on a new consent, or an override."""
 
     override_reason = forms.CharField(
@@ -488,7 +496,7 @@ class ResumeForm(PageForm):
     )
 
 
-class ProgressForm(PageForm):
+class ProgressForm(OpenedVersion, PageForm):
     note = forms.CharField(
         label=_("What has been done"),
         max_length=2000,
@@ -496,7 +504,7 @@ class ProgressForm(PageForm):
     )
 
 
-class NoteForm(PageForm):
+class NoteForm(OpenedVersion, PageForm):
     """An optional note with a status change (accept, complete, close)."""
 
     note = forms.CharField(
@@ -507,7 +515,7 @@ class NoteForm(PageForm):
     )
 
 
-class RevokeForm(PageForm):
+class RevokeForm(OpenedVersion, PageForm):
     reason = forms.CharField(
         label=_("Why is the referral revoked?"),
         required=False,
@@ -599,7 +607,7 @@ class FollowUpScheduleForm(PageForm):
         return [d for d in (self.cleaned_data.get(n) for n in ("first", "second", "third")) if d]
 
 
-class FollowUpRecordForm(PageForm):
+class FollowUpRecordForm(OpenedVersion, PageForm):
     """The three reintegration scores (1–5) and notes."""
 
     economic_score = forms.ChoiceField(
@@ -623,6 +631,10 @@ class FollowUpRecordForm(PageForm):
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ConsentWithdrawForm(OpenedVersion, ConfirmForm):
+    """Withdraw a consent: the confirmation, and the version of the consent shown."""
 
 
 class RevealForm(PageForm):

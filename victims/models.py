@@ -209,6 +209,9 @@ class Consent(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Bumped by every change (a withdrawal): a change made on an older version is refused with
+    # what changed since (victims.services: `check_consent_version`).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ConsentQuerySet.as_manager()
     history = HistoricalRecords()
@@ -301,6 +304,10 @@ class Referral(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     responded_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change (a status move, a progress note, a pause or resume): an action
+    # taken on an older version is refused with what changed since, and the API's ETag is
+    # built from it (victims.services: `check_referral_version`).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ReferralQuerySet.as_manager()
     history = HistoricalRecords()
@@ -389,8 +396,13 @@ class ReintegrationFollowUp(models.Model):
     scheduled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # 1 while planned; bumped when it is recorded and by each correction after that: a record
+    # made on an older version is refused with what changed since (victims.services:
+    # `check_followup_version`); the history rows give the values each version had.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = FollowUpQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["referral", "due_on", "id"]

@@ -2,8 +2,10 @@
 
 One function per use case: keyword-only, `acting_user` always passed, transactional. Each
 re-checks access inside its transaction, keeps the change's history (django-simple-history on
-Victim, Consent and Referral; the update thread on referrals) and publishes its event with
-`liaison_offices.notifications.publish`, whose payload carries codes, ids and statuses only.
+Victim, Consent, Referral and ReintegrationFollowUp; the update thread on referrals), bumps
+the record's `version` (given the version a page was opened on, it refuses a stale change)
+and publishes its event with `liaison_offices.notifications.publish`, whose payload carries
+codes, ids and statuses only.
 Personal data never enters a log line, an error message or an event.
 """
 
@@ -642,6 +644,115 @@ def check_victim_version(victim: Victim, expected_version) -> None:
     )
 
 
+def _who(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def _refuse_stale(record, expected_version, *, what: str, label: str, values, blank) -> None:
+    """Refuse a change made on an older version of a consent, referral or follow-up.
+
+    `values(row, following)` gives the fields the merge shows for the record or one of its
+    history rows (`following`: the history row of the next version, or None for now);
+    `blank` is what version 1 held when it has no history row (a follow-up as planned).
+    `ConflictError.changes` maps each changed field to (its value when the page was opened,
+    its value now); the message names the fields only.
+    """
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise DomainError(f"The version of the {what} you acted on is missing.", field="version")
+    if expected == record.version:
+        return
+    history = record.history.order_by("-history_date", "-history_id")
+    opened = history.filter(version=expected).first()
+    following = history.filter(version__gt=expected).order_by("history_date", "history_id")
+    latest = history.select_related("history_user").first()
+    now = values(record, None)
+    then = values(opened, following.first()) if opened is not None else dict(blank)
+    changes = {
+        name: (then.get(name, ""), value) for name, value in now.items() if then.get(name) != value
+    }
+    by = _who(latest.history_user) if latest is not None else ""
+    fields = ", ".join(name.replace("_", " ") for name in changes) or "nothing shown here"
+    raise ConflictError(
+        f"{label} was changed after you opened it (your version {expected}, now "
+        f"{record.version}){f' by {by}' if by else ''}: {fields}. Nothing was saved.",
+        changed_by=by,
+        changed_at=latest.history_date if latest is not None else None,
+        changes=changes,
+    )
+
+
+def consent_values(record, following=None) -> dict[str, str]:
+    """What the merge shows of a consent (or a history row of it): live or withdrawn."""
+    return {"state": "Withdrawn" if record.withdrawn_at is not None else "Live"}
+
+
+def check_consent_version(consent: Consent, expected_version) -> None:
+    """Refuse a withdrawal made on an older version of the consent, with what changed since."""
+    _refuse_stale(
+        consent,
+        expected_version,
+        what="consent",
+        label=f"This consent of {consent.victim.code}",
+        values=consent_values,
+        blank={"state": "Live"},
+    )
+
+
+def referral_values(record, following=None) -> dict[str, str]:
+    """What the merge shows of a referral (or a history row of it): its status, whether it is
+    paused, and the newest entry of its thread then (entries before the next version)."""
+    updates = ReferralUpdate.objects.filter(referral_id=record.id)
+    if following is not None:
+        updates = updates.filter(created_at__lt=following.history_date)
+    last = updates.select_related("author").order_by("-created_at", "-id").first()
+    entry = ""
+    if last is not None:
+        text = " ".join((last.body or last.get_kind_display()).split())
+        entry = f"{_who(last.author) or 'System'}: {text[:160]}"
+    return {
+        "status": ReferralStatus(record.status).label,
+        "paused": "Paused" if record.paused_at is not None else "Not paused",
+        "latest_entry": entry,
+    }
+
+
+def check_referral_version(referral: Referral, expected_version) -> None:
+    """Refuse an action taken on an older version of the referral, with what changed since."""
+    _refuse_stale(
+        referral,
+        expected_version,
+        what="referral",
+        label=f"The referral of {referral.victim.code} to {referral.partner}",
+        values=referral_values,
+        blank={},
+    )
+
+
+FOLLOWUP_INPUTS = ("economic_score", "social_score", "psychosocial_score", "notes")
+
+
+def followup_values(record, following=None) -> dict[str, str]:
+    """A follow-up's recorded scores and notes as its form holds them (blank while planned)."""
+    return {
+        name: "" if getattr(record, name) is None else str(getattr(record, name)).strip()
+        for name in FOLLOWUP_INPUTS
+    }
+
+
+def check_followup_version(followup: ReintegrationFollowUp, expected_version) -> None:
+    """Refuse a record made on an older version of the follow-up, with what changed since."""
+    _refuse_stale(
+        followup,
+        expected_version,
+        what="follow-up",
+        label=f"The follow-up due {followup.due_on:%d %b %Y}",
+        values=followup_values,
+        blank=dict.fromkeys(FOLLOWUP_INPUTS, ""),
+    )
+
+
 @transaction.atomic
 def victim_update(
     *, acting_user, victim: Victim, expected_version: int | None = None, **changes
@@ -794,7 +905,9 @@ def consent_record(
 
 
 @transaction.atomic
-def consent_withdraw(*, acting_user, consent: Consent) -> Consent:
+def consent_withdraw(
+    *, acting_user, consent: Consent, expected_version: int | None = None
+) -> Consent:
     """Withdraw a consent; it stops opening anything at once (reads are computed from it).
 
     Open referrals relying on it are paused: the provider is told, loses the victim's personal
@@ -803,14 +916,17 @@ def consent_withdraw(*, acting_user, consent: Consent) -> Consent:
     organisation a consent to sharing named is told that it no longer sees the personal data.
     """
     locked_victim = _lock_victim_for_change(acting_user, consent.victim)
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    consent = Consent.objects.select_for_update().select_related("victim").get(pk=consent.pk)
+    if expected_version is not None:
+        check_consent_version(consent, expected_version)
     if consent.withdrawn_at is not None:
         raise DomainError("This consent was already withdrawn.")
     now = timezone.now()
     consent.withdrawn_at = now
     consent.withdrawn_by = acting_user
+    consent.version += 1
     consent._history_user = acting_user
-    consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by", "version"])
     relying = (
         Referral.objects.select_for_update()
         .select_related("victim", "from_office", "partner")
@@ -819,8 +935,9 @@ def consent_withdraw(*, acting_user, consent: Consent) -> Consent:
     for referral in relying:
         referral.paused_at = now
         referral.updated_at = now
+        referral.version += 1
         referral._history_user = acting_user
-        referral.save(update_fields=["paused_at", "updated_at"])
+        referral.save(update_fields=["paused_at", "updated_at", "version"])
         ReferralUpdate.objects.create(
             referral=referral,
             kind=UpdateKind.PAUSED,
@@ -859,6 +976,7 @@ def _resume(referral: Referral, *, acting_user, consent: Consent | None, reason:
     now = timezone.now()
     referral.paused_at = None
     referral.updated_at = now
+    referral.version += 1
     referral.consent = consent
     if consent is None:
         referral.override_reason = reason
@@ -905,11 +1023,18 @@ def _resume_on_new_consent(consent: Consent, acting_user) -> None:
 
 
 @transaction.atomic
-def referral_resume(*, acting_user, referral: Referral, override_reason: str = "") -> Referral:
+def referral_resume(
+    *,
+    acting_user,
+    referral: Referral,
+    override_reason: str = "",
+    expected_version: int | None = None,
+) -> Referral:
     """The referring office resumes a paused referral: on the victim's live consent to it if
     there is one, else (holders of the override permission) on a written reason."""
     locked = _lock_referral(referral)
     _check_referring_office(acting_user, locked)
+    _check_referral_fresh(locked, expected_version)
     if locked.paused_at is None:
         raise DomainError("This referral is not paused.")
     if not locked.is_open:
@@ -1082,6 +1207,12 @@ def _lock_referral(referral: Referral) -> Referral:
     )
 
 
+def _check_referral_fresh(referral: Referral, expected_version) -> None:
+    """With the version the page or client acted on, refuse if the referral moved on since."""
+    if expected_version is not None:
+        check_referral_version(referral, expected_version)
+
+
 def _check_not_paused(referral: Referral) -> None:
     if referral.paused_at is not None:
         raise ConsentRequired(
@@ -1126,6 +1257,7 @@ def _move(
     now = timezone.now()
     referral.status = to
     referral.updated_at = now
+    referral.version += 1
     if current == ReferralStatus.PENDING:
         referral.responded_at = now
     if to in (ReferralStatus.COMPLETED, ReferralStatus.CLOSED, ReferralStatus.REVOKED):
@@ -1154,10 +1286,13 @@ def _move(
 
 
 @transaction.atomic
-def referral_accept(*, acting_user, referral: Referral, note: str = "") -> Referral:
+def referral_accept(
+    *, acting_user, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
     """The partner takes the referral on; the referring office is told."""
     locked = _lock_referral(referral)
     _check_partner_member(acting_user, locked)
+    _check_referral_fresh(locked, expected_version)
     _check_not_paused(locked)
     return _move(
         locked,
@@ -1170,10 +1305,13 @@ def referral_accept(*, acting_user, referral: Referral, note: str = "") -> Refer
 
 
 @transaction.atomic
-def referral_decline(*, acting_user, referral: Referral, reason: str) -> Referral:
+def referral_decline(
+    *, acting_user, referral: Referral, reason: str, expected_version: int | None = None
+) -> Referral:
     """The partner declines, saying why; the referring office is told."""
     locked = _lock_referral(referral)
     _check_partner_member(acting_user, locked)
+    _check_referral_fresh(locked, expected_version)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the referral is declined.", field="reason")
@@ -1189,10 +1327,13 @@ def referral_decline(*, acting_user, referral: Referral, reason: str) -> Referra
 
 
 @transaction.atomic
-def referral_progress(*, acting_user, referral: Referral, note: str) -> Referral:
+def referral_progress(
+    *, acting_user, referral: Referral, note: str, expected_version: int | None = None
+) -> Referral:
     """The partner reports progress (the first report starts the work: in progress)."""
     locked = _lock_referral(referral)
     _check_partner_member(acting_user, locked)
+    _check_referral_fresh(locked, expected_version)
     _check_not_paused(locked)
     note = (note or "").strip()
     if not note:
@@ -1208,10 +1349,13 @@ def referral_progress(*, acting_user, referral: Referral, note: str) -> Referral
 
 
 @transaction.atomic
-def referral_complete(*, acting_user, referral: Referral, note: str = "") -> Referral:
+def referral_complete(
+    *, acting_user, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
     """The partner has delivered the service; the referring office is told."""
     locked = _lock_referral(referral)
     _check_partner_member(acting_user, locked)
+    _check_referral_fresh(locked, expected_version)
     _check_not_paused(locked)
     return _move(
         locked,
@@ -1224,7 +1368,9 @@ def referral_complete(*, acting_user, referral: Referral, note: str = "") -> Ref
 
 
 @transaction.atomic
-def referral_close(*, acting_user, referral: Referral, note: str = "") -> Referral:
+def referral_close(
+    *, acting_user, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
     """End the referral without completing it (partner or referring office); the other side
     is told (as a progress event: there is no separate 'closed' kind).
     """
@@ -1232,6 +1378,7 @@ def referral_close(*, acting_user, referral: Referral, note: str = "") -> Referr
     is_partner = locked.partner_id in scope_of(acting_user).partner_ids
     if not is_partner:
         _check_referring_office(acting_user, locked)
+    _check_referral_fresh(locked, expected_version)
     return _move(
         locked,
         ReferralStatus.CLOSED,
@@ -1244,12 +1391,15 @@ def referral_close(*, acting_user, referral: Referral, note: str = "") -> Referr
 
 
 @transaction.atomic
-def referral_revoke(*, acting_user, referral: Referral, reason: str = "") -> Referral:
+def referral_revoke(
+    *, acting_user, referral: Referral, reason: str = "", expected_version: int | None = None
+) -> Referral:
     """The referring office withdraws the referral (any time before it is completed); the
     partner, which must stop, and the office are told.
     """
     locked = _lock_referral(referral)
     _check_referring_office(acting_user, locked)
+    _check_referral_fresh(locked, expected_version)
     return _move(
         locked,
         ReferralStatus.REVOKED,
@@ -1335,12 +1485,21 @@ def followup_record(
     social_score: int,
     psychosocial_score: int,
     notes: str = "",
+    expected_version: int | None = None,
 ) -> ReintegrationFollowUp:
-    """Record a done follow-up: economic, social and psychosocial scores (1–5) and notes."""
+    """Record a done follow-up: economic, social and psychosocial scores (1–5) and notes.
+
+    With `expected_version` (the page sends the version its form was opened on), a record made
+    on an older version is refused with what changed since; a recorded follow-up may then be
+    recorded again on its current version (a deliberate correction, after the merge).
+    Without it, a recorded follow-up is refused as already recorded.
+    """
     locked = ReintegrationFollowUp.objects.select_for_update().get(pk=followup.pk)
     referral = Referral.objects.select_related("from_office", "partner").get(pk=locked.referral_id)
     _check_referral_party(acting_user, referral)
-    if locked.done_at is not None:
+    if expected_version is not None:
+        check_followup_version(locked, expected_version)
+    elif locked.done_at is not None:
         raise DomainError("This follow-up is already recorded.")
     locked.economic_score = _score(economic_score, "economic_score")
     locked.social_score = _score(social_score, "social_score")
@@ -1348,6 +1507,8 @@ def followup_record(
     locked.notes = (notes or "").strip()
     locked.done_at = timezone.now()
     locked.done_by = acting_user
+    locked.version += 1
+    locked._history_user = acting_user
     locked.save()
     logger.info("Follow-up %s of referral %s recorded", locked.pk, referral.pk)
     return locked

@@ -32,7 +32,6 @@ from cases.constants import (
     RecruiterRelationship,
     RecruitmentMethod,
 )
-from cases.forms import ConfirmForm
 from cases.models import Case
 from cases.querysets import get_case_for_user
 from glo_act import submit_once
@@ -576,6 +575,46 @@ def _describe(form, name: str, before, now) -> dict:
     return {"field": field.label or name, "before": show(before), "now": show(now)}
 
 
+MERGE_LABELS = {
+    "state": "The consent",
+    "status": "Status",
+    "paused": "Paused",
+    "latest_entry": "Newest entry in the thread",
+}
+
+
+def merge(form, exc: ConflictError, version: int):
+    """A stale change refused on a consent, referral or follow-up: the form drawn again with
+    the current version, and the merge box's rows (`templates/includes/conflict.html`).
+
+    As for a victim: a field only the other person changed takes their value, a field both
+    changed keeps the user's input (a clash); a field the form does not hold (a referral's
+    status, its thread) is shown as changed elsewhere.
+    """
+    data = form.data.copy()
+    data["version"] = version
+    rows = []
+    for name, (before, now) in exc.changes.items():
+        if name in form.fields:
+            row = {"name": name, **_describe(form, name, before, now)}
+            mine = services.form_value(name, form.cleaned_data.get(name))
+            if mine in (before, now):
+                row["outcome"] = "taken"
+                data[name] = now
+            else:
+                row["outcome"] = "clash"
+        else:
+            row = {
+                "name": name,
+                "field": MERGE_LABELS.get(name, name),
+                "before": before or "—",
+                "now": now or "—",
+                "outcome": "elsewhere",
+            }
+        rows.append(row)
+    return data, rows
+
+
 class ConsentRecordView(VictimFormBase):
     """Record further consents (those already live are not offered again)."""
 
@@ -624,15 +663,27 @@ class ConsentWithdrawView(VictimFormBase):
     form_token = submit_once.WHEN_SENT
 
     template_name = "victims/confirm.html"
-    form_class = ConfirmForm
+    form_class = victim_forms.ConsentWithdrawForm
 
     @cached_property
     def consent(self) -> Consent:
         return get_visible_or_404(
+            # A withdrawn one too: a page opened before it was withdrawn is told what happened.
             # scoped: the consents of a victim they see
-            Consent.objects.live().filter(victim=self.victim).select_related("partner", "office"),
+            Consent.objects.filter(victim=self.victim).select_related(
+                "partner", "office", "withdrawn_by"
+            ),
             pk=self.kwargs["pk"],
         )
+
+    def get(self, request, *args, **kwargs):
+        if not self.consent.is_live:
+            messages.info(request, "This consent was already withdrawn.")
+            return redirect(self.get_success_url())
+        return super().get(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"version": self.consent.version}
 
     def get_context_data(self, **kwargs):
         consent = self.consent
@@ -666,7 +717,26 @@ class ConsentWithdrawView(VictimFormBase):
         }
 
     def perform(self, form):
-        return services.consent_withdraw(acting_user=self.request.user, consent=self.consent)
+        return services.consent_withdraw(
+            acting_user=self.request.user,
+            consent=self.consent,
+            expected_version=form.cleaned_data.get("version"),
+        )
+
+    def conflict(self, form, exc: ConflictError):
+        """Withdrawn meanwhile (the only change a consent has): say by whom and when; there is
+        nothing left to do."""
+        current = Consent.objects.get(pk=self.consent.pk)  # scoped: self.consent, visible
+        data, rows = merge(form, exc, current.version)
+        context = {
+            "form": self.get_form_class()(data=data),
+            "conflict": exc,
+            "conflict_changes": rows,
+            "conflict_done": "It is withdrawn already: there is nothing left to do."
+            if not current.is_live
+            else "",
+        }
+        return self.render_to_response(self.get_context_data(**context))
 
     def get_success_message(self, form):
         return f"Consent withdrawn: {_consent_label(self.consent)}."
@@ -895,40 +965,48 @@ class ReferralDetailView(PageView):
 ACTIONS = {
     "accept": (
         victim_forms.NoteForm,
-        lambda user, r, d: services.referral_accept(acting_user=user, referral=r, note=d["note"]),
+        lambda user, r, d: services.referral_accept(
+            acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
+        ),
         gettext_lazy("Referral accepted; {office} is told."),
         gettext_lazy("Accept this referral"),
     ),
     "decline": (
         victim_forms.DeclineForm,
         lambda user, r, d: services.referral_decline(
-            acting_user=user, referral=r, reason=d["reason"]
+            acting_user=user, referral=r, reason=d["reason"], expected_version=d.get("version")
         ),
         gettext_lazy("Referral declined; {office} is told why."),
         gettext_lazy("Decline this referral"),
     ),
     "progress": (
         victim_forms.ProgressForm,
-        lambda user, r, d: services.referral_progress(acting_user=user, referral=r, note=d["note"]),
+        lambda user, r, d: services.referral_progress(
+            acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
+        ),
         gettext_lazy("Progress reported; {office} is told."),
         gettext_lazy("Report progress"),
     ),
     "complete": (
         victim_forms.NoteForm,
-        lambda user, r, d: services.referral_complete(acting_user=user, referral=r, note=d["note"]),
+        lambda user, r, d: services.referral_complete(
+            acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
+        ),
         gettext_lazy("Referral completed; {office} is told."),
         gettext_lazy("Mark the service as delivered"),
     ),
     "close": (
         victim_forms.NoteForm,
-        lambda user, r, d: services.referral_close(acting_user=user, referral=r, note=d["note"]),
+        lambda user, r, d: services.referral_close(
+            acting_user=user, referral=r, note=d["note"], expected_version=d.get("version")
+        ),
         gettext_lazy("Referral closed."),
         gettext_lazy("Close this referral without completing it"),
     ),
     "revoke": (
         victim_forms.RevokeForm,
         lambda user, r, d: services.referral_revoke(
-            acting_user=user, referral=r, reason=d["reason"]
+            acting_user=user, referral=r, reason=d["reason"], expected_version=d.get("version")
         ),
         gettext_lazy("Referral revoked; {partner} is told to stop."),
         gettext_lazy("Revoke this referral"),
@@ -936,7 +1014,10 @@ ACTIONS = {
     "resume": (
         victim_forms.ResumeForm,
         lambda user, r, d: services.referral_resume(
-            acting_user=user, referral=r, override_reason=d["override_reason"]
+            acting_user=user,
+            referral=r,
+            override_reason=d["override_reason"],
+            expected_version=d.get("version"),
         ),
         gettext_lazy("Referral resumed; {partner} is told."),
         gettext_lazy("Resume this paused referral"),
@@ -960,20 +1041,43 @@ class ReferralActionView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
         self.form_class, self.call, self.message, self.heading = ACTIONS[kwargs["action"]]
         return super().dispatch(request, *args, **kwargs)
 
-    def render_form(self, form, status=200):
+    def render_form(self, form, status=200, **extra):
         context = {
             "referral": self.referral,
             "form": form,
             "heading": self.heading,
             "action": self.kwargs["action"],
             "danger": self.kwargs["action"] in ("decline", "revoke", "close"),
+            **extra,
         }
         # What other apps add to the form (the evidence app's files): glo_act.pages.extend_page.
         page_extensions("referral_action", self.request, self.referral, context)
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request, pk, action):
-        return self.render_form(self.form_class())
+        return self.render_form(self.form_class(initial={"version": self.referral.version}))
+
+    def conflict(self, form, exc: ConflictError):
+        """The referral moved on since the page was drawn (another tab, a colleague, the other
+        side): show what changed, keep the user's note; the form now carries the current
+        version, unless the action is no longer possible at all."""
+        self.referral = current = referral_for_user(self.request.user, self.kwargs["pk"])
+        data, rows = merge(form, exc, current.version)
+        role = Role(self.request.user, current)
+        still = getattr(role, f"can_{self.kwargs['action']}", False)
+        done = (
+            ""
+            if still
+            else f"It is now {current.get_status_display().lower()}"
+            + (", and paused" if current.paused_at else "")
+            + ": this action is no longer possible, so there is nothing left to save."
+        )
+        return self.render_form(
+            self.form_class(data=data),
+            conflict=exc,
+            conflict_changes=rows,
+            conflict_done=done,
+        )
 
     def post(self, request, pk, action):
         form = self.form_class(request.POST)
@@ -989,6 +1093,10 @@ class ReferralActionView(LoginRequiredMixin, submit_once.SpentTokenMixin, View):
                     # status, which refuses a replay.
                     required=action == "progress",
                 )
+            except ConflictError as exc:
+                if as_row:
+                    return self.row(referral_for_user(request.user, pk), error=exc.message)
+                return self.conflict(form, exc)
             except DomainError as exc:
                 if as_row:
                     return self.row(referral_for_user(request.user, pk), error=exc.message)
@@ -1068,10 +1176,15 @@ class FollowUpRecordView(DomainFormView):
             ),
             pk=kwargs["pk"],
         )
-        if self.followup.done_at is not None:
+        # Opening a recorded one goes back to the referral; a post (from a page opened before
+        # it was recorded) reaches the service, which refuses it with a merge.
+        if self.followup.done_at is not None and request.method != "POST":
             messages.info(request, gettext("This follow-up is already recorded."))
             return redirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"version": self.followup.version}
 
     def get_context_data(self, **kwargs):
         return {
@@ -1089,7 +1202,21 @@ class FollowUpRecordView(DomainFormView):
             social_score=int(data["social_score"]),
             psychosocial_score=int(data["psychosocial_score"]),
             notes=data.get("notes", ""),
+            expected_version=data.get("version"),
         )
+
+    def conflict(self, form, exc: ConflictError):
+        """Recorded meanwhile by someone else: their scores against the user's, which the form
+        keeps where they differ; saving again on the current version corrects the record."""
+        current = ReintegrationFollowUp.objects.get(pk=self.followup.pk)  # scoped: visible
+        data, rows = merge(form, exc, current.version)
+        context = {
+            "form": self.get_form_class()(data=data),
+            "conflict": exc,
+            "conflict_changes": rows,
+            "clashes": [row for row in rows if row["outcome"] == "clash"],
+        }
+        return self.render_to_response(self.get_context_data(**context))
 
     def get_success_url(self):
         return reverse("victims:referral", kwargs={"pk": self.followup.referral_id}) + "#followups"

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import AccountEvent, AccountEventKind
+from glo_act.submit_once import new_token
 from tests.cast import PASSWORD
 from tests.two_factor import authenticator_of, code_for
 
@@ -49,13 +50,17 @@ def test_resetting_the_second_factor_needs_a_reason_and_ends_the_users_sessions(
     assert italy.get(reverse("home")).status_code == 200
 
     hq = login(cast.hq)
-    refused = hq.post(page(cast.italy), {"action": "reset", "reset-reason": "  "})
+    refused = hq.post(
+        page(cast.italy), {"action": "reset", "reset-reason": "  ", "form_token": new_token()}
+    )
     assert refused.status_code == 400
     assert "Say why" in refused.text
     assert TOTPDevice.objects.filter(user=cast.italy).exists()
 
     done = hq.post(
-        page(cast.italy), {"action": "reset", "reset-reason": "Phone stolen in Rome"}, follow=True
+        page(cast.italy),
+        {"action": "reset", "reset-reason": "Phone stolen in Rome", "form_token": new_token()},
+        follow=True,
     )
     assert "Two-factor sign-in of italy.officer is reset" in done.text
     assert not TOTPDevice.objects.filter(user=cast.italy).exists()
@@ -77,10 +82,20 @@ def test_hq_unlocks_a_locked_user_with_a_reason(client, cast, login, settings):
 
     hq = login(cast.hq)
     assert "<strong>Locked</strong>" in hq.get(page(cast.uk)).text
-    assert hq.post(page(cast.uk), {"action": "unlock", "unlock-reason": ""}).status_code == 400
+    assert (
+        hq.post(
+            page(cast.uk), {"action": "unlock", "unlock-reason": "", "form_token": new_token()}
+        ).status_code
+        == 400
+    )
     assert services.locked_out(cast.uk), "nothing changed on error"
     done = hq.post(
-        page(cast.uk), {"action": "unlock", "unlock-reason": "Called HQ, identity checked"}
+        page(cast.uk),
+        {
+            "action": "unlock",
+            "unlock-reason": "Called HQ, identity checked",
+            "form_token": new_token(),
+        },
     )
     assert done.status_code == 302
     assert not services.locked_out(cast.uk)
@@ -94,7 +109,10 @@ def test_hq_unlocks_a_locked_user_with_a_reason(client, cast, login, settings):
 
 def test_a_one_time_password_link_sets_a_password_once(client, cast, login):
     hq = login(cast.hq)
-    issued = hq.post(page(cast.uk), {"action": "link", "link-reason": "Forgot the password"})
+    issued = hq.post(
+        page(cast.uk),
+        {"action": "link", "link-reason": "Forgot the password", "form_token": new_token()},
+    )
     assert issued.status_code == 200
     link = issued.context["link"]
     assert link.startswith("http://testserver/accounts/password/")

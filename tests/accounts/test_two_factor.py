@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccountEvent, AccountEventKind
 from accounts.two_factor import VERIFIED_AT_SESSION_KEY
+from glo_act.submit_once import new_token
 from tests.cast import PASSWORD
 from tests.two_factor import authenticator_of, code_for, password_only_login
 
@@ -64,13 +65,13 @@ def test_the_first_sign_in_sets_up_an_authenticator_and_shows_recovery_codes_onc
     # Until then, nothing else opens.
     assert client.get(reverse("home"))["Location"].startswith(STEP)
 
-    refused = client.post(STEP, {"code": wrong(code_for(device))})
+    refused = client.post(STEP, {"code": wrong(code_for(device)), "form_token": new_token()})
     assert refused.status_code == 400
     assert "That code is not right" in refused.text
     device.refresh_from_db()
     assert not device.confirmed
 
-    done = client.post(STEP, {"code": code_for(device)})
+    done = client.post(STEP, {"code": code_for(device), "form_token": new_token()})
     assert done.status_code == 200
     codes = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", done.text)
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -191,11 +192,15 @@ def test_new_recovery_codes_need_a_code_and_replace_the_old_ones(client, cast, l
     client = login(cast.uk)
     device = authenticator_of(cast.uk)
     old = services.recovery_codes_new(user=cast.uk)
-    refused = client.post(reverse("accounts:security"), {"code": wrong(code_for(device))})
+    refused = client.post(
+        reverse("accounts:security"), {"code": wrong(code_for(device)), "form_token": new_token()}
+    )
     assert refused.status_code == 400
     assert set(StaticToken.objects.values_list("token", flat=True)) == set(old)
 
-    done = client.post(reverse("accounts:security"), {"code": code_for(device)})
+    done = client.post(
+        reverse("accounts:security"), {"code": code_for(device), "form_token": new_token()}
+    )
     assert done.status_code == 200
     new = {c.replace("-", "") for c in re.findall(r"<code>([a-z2-9-]{11})</code>", done.text)}
     assert len(new) == 10

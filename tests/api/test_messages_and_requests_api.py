@@ -125,6 +125,32 @@ def test_a_replayed_idempotency_key_returns_the_first_message_and_posts_nothing(
     assert Message.objects.count() == 2
 
 
+def test_an_expired_idempotency_record_does_not_replay_even_before_the_purge(
+    cast, api_client, uk_case, settings
+):
+    from glo_act.models import IdempotencyRecord
+
+    client = api_client(cast.uk)
+    body = {"body": "Suspect seen at Heathrow.", "reliability": "C", "accuracy": 3}
+    first = client.post(messages_url(uk_case), body, format="json", HTTP_IDEMPOTENCY_KEY="k-9")
+    assert first.status_code == 201
+    window = dt.timedelta(hours=settings.RETENTION_IDEMPOTENCY_HOURS)
+    IdempotencyRecord.objects.filter(key="k-9").update(
+        created_at=timezone.now() - window - dt.timedelta(minutes=1)
+    )
+    # Past the window (the nightly purge has not run yet): the key is absent, so the post is
+    # a new one, not a replay of the stored message.
+    late = client.post(messages_url(uk_case), body, format="json", HTTP_IDEMPOTENCY_KEY="k-9")
+    assert late.status_code == 201 and "Idempotent-Replayed" not in late
+    assert late.json()["id"] != first.json()["id"]
+    assert Message.objects.count() == 2
+    record = IdempotencyRecord.objects.get(key="k-9")
+    assert record.created_at > timezone.now() - dt.timedelta(minutes=1)  # the new one
+    # Within the window the new record replays as before.
+    again = client.post(messages_url(uk_case), body, format="json", HTTP_IDEMPOTENCY_KEY="k-9")
+    assert again["Idempotent-Replayed"] == "true" and Message.objects.count() == 2
+
+
 def test_a_refused_post_does_not_burn_its_idempotency_key(cast, api_client, uk_case):
     client = api_client(cast.uk)
     refused = client.post(

@@ -12,7 +12,7 @@ from liaison_offices.constants import Service
 from tests.api.conftest import API
 from victims import services
 from victims.constants import ConsentPurpose, ReferralStatus
-from victims.models import PersonalDataAccess, Referral
+from victims.models import PersonalDataAccess, Referral, ReferralUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +298,20 @@ def test_referral_filters_and_query_counts(cast, api_client, uk_case, assert_que
         with assert_queries(3):
             response = client.get(f"{API}/referrals/", {"page_size": size})
         assert len(response.json()["results"]) == size
+
+
+def test_two_clients_reporting_progress_on_one_read_the_second_gets_412(cast, api_client, referral):
+    services.referral_accept(acting_user=cast.provider, referral=referral)
+    client = api_client(cast.provider)
+    url = f"{API}/referrals/{referral.pk}/"
+    etag = client.get(url)["ETag"]
+    first = client.post(url + "progress/", {"note": "Bed found"}, format="json", HTTP_IF_MATCH=etag)
+    assert first.status_code == 200 and first["ETag"] != etag
+    entries = ReferralUpdate.objects.filter(referral=referral).count()
+    second = client.post(
+        url + "progress/", {"note": "Bed found too"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert second.status_code == 412
+    assert second["Content-Type"].startswith("application/problem+json")
+    assert second["ETag"] == first["ETag"]
+    assert ReferralUpdate.objects.filter(referral=referral).count() == entries

@@ -1,5 +1,5 @@
-"""Page forms in a real browser: clicking again on a slow "Open the case" opens one case
-(docs/forms.md).
+"""Page forms in a real browser: clicking again on a slow "Open the case" opens one case; two
+tabs saving the same victim or follow-up: the later one sees the merge (docs/forms.md).
 
 The create is made slow the way a busy office makes it slow: another transaction holds the
 office's reference counter row, so the server's `case_create` waits on it while the officer
@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from cases.models import Case, CaseReferenceCounter
 from liaison_offices.models import LinkOffice
 from tests.browser.conftest import ARTIFACTS
-from victims.models import Victim
+from victims.models import ReintegrationFollowUp, Victim
 
 pytestmark = [
     pytest.mark.browser,
@@ -113,3 +113,57 @@ def test_two_tabs_editing_a_victim_the_later_sees_the_merge(demo, eager, sign_in
     stored = Victim.objects.get(pk=victim.pk)
     assert stored.phone.reveal() == "+92 300 0000001"
     assert stored.address.reveal() == "House 4, Street 9, Gujrat"
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_two_tabs_recording_a_follow_up_the_later_sees_the_merge(demo, eager, sign_in, width):
+    from liaison_offices.models import Membership
+
+    followup = (
+        ReintegrationFollowUp.objects.filter(done_at__isnull=True)
+        .select_related("referral")
+        .order_by("due_on", "pk")
+        .first()
+    )
+    provider = (
+        Membership.objects.filter(partner_id=followup.referral.partner_id, ended_at__isnull=True)
+        .values_list("user__username", flat=True)
+        .first()
+    )
+    url = f"/victims/followups/{followup.pk}/"
+    tab_a = sign_in(provider, width=width, height=900 if width > 500 else 844)
+    tab_b = tab_a.context.new_page()
+    tab_a.goto(url)
+    tab_b.goto(url)  # opened before tab A records it
+    for name, score in [
+        ("economic_score", "3"),
+        ("social_score", "3"),
+        ("psychosocial_score", "4"),
+    ]:
+        tab_a.check(f"input[name={name}][value='{score}']")
+    tab_a.fill("#id_notes", "Working at the family shop.")
+    tab_a.get_by_role("button", name="Record the follow-up").click()
+    expect(tab_a.locator(".messages")).to_contain_text("Follow-up recorded.")
+
+    for name, score in [
+        ("economic_score", "2"),
+        ("social_score", "3"),
+        ("psychosocial_score", "4"),
+    ]:
+        tab_b.check(f"input[name={name}][value='{score}']")
+    tab_b.get_by_role("button", name="Record the follow-up").click()
+    box = tab_b.locator(".conflict")
+    expect(box).to_contain_text("Someone else changed this follow-up")
+    expect(box.locator("tr", has_text="Economic")).to_contain_text("Yours — you both changed it")
+    expect(box.locator("tr", has_text="Notes")).to_contain_text("Theirs")
+    expect(tab_b.locator("input[name=economic_score][value='2']")).to_be_checked()  # mine
+    expect(tab_b.locator("#id_notes")).to_have_value("Working at the family shop.")  # theirs
+    stored = ReintegrationFollowUp.objects.get(pk=followup.pk)
+    assert (stored.economic_score, stored.notes) == (3, "Working at the family shop.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab_b.screenshot(path=str(ARTIFACTS / f"follow-up-merge-{width}.png"), full_page=True)
+
+    tab_b.get_by_role("button", name="Record the follow-up").click()  # a deliberate correction
+    expect(tab_b.locator(".messages")).to_contain_text("Follow-up recorded.")
+    stored = ReintegrationFollowUp.objects.get(pk=followup.pk)
+    assert (stored.economic_score, stored.notes) == (2, "Working at the family shop.")

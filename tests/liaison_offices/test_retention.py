@@ -209,11 +209,62 @@ def test_hq_sees_what_the_policy_deletes_now_and_others_do_not(cast, login):
     assert refused.status_code == 302 and "/admin/login/" in refused["Location"]
 
 
+def test_spent_form_tokens_expired_sessions_and_expired_api_tokens_go_by_their_rules(cast):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from knox.models import AuthToken
+
+    from glo_act.models import FormSubmission
+    from glo_act.submit_once import new_token
+
+    for name, age in [("old", 31), ("fresh", 29)]:
+        row = FormSubmission.objects.create(user=cast.uk, token=new_token(), path=f"/{name}/")
+        FormSubmission.objects.filter(pk=row.pk).update(created_at=days_ago(age))
+    sessions = {}
+    for name, expiry in [("long_gone", -2), ("just_expired", -0.5), ("live", 14)]:
+        store = SessionStore()
+        store.create()
+        Session.objects.filter(pk=store.session_key).update(expire_date=days_ago(-expiry))
+        sessions[name] = store.session_key
+    tokens = {}
+    for name, expiry in [("long_expired", -31), ("just_expired", -1), ("live", 1)]:
+        instance, _ = AuthToken.objects.create(user=cast.uk, expiry=dt.timedelta(days=1))
+        AuthToken.objects.filter(pk=instance.pk).update(expiry=days_ago(-expiry))
+        tokens[name] = instance.pk
+    AuthToken.objects.create(user=cast.hq, expiry=None)  # never expires: never deleted
+
+    expected = {"form_submissions": 1, "sessions": 1, "api_tokens": 1}
+    assert by_rule(retention.purge(now=NOW, dry_run=True)) == expected
+    assert by_rule(retention.purge(now=NOW)) == expected
+    assert list(FormSubmission.objects.values_list("path", flat=True)) == ["/fresh/"]
+    assert set(Session.objects.values_list("pk", flat=True)) == {
+        sessions["just_expired"],
+        sessions["live"],
+    }
+    assert set(AuthToken.objects.filter(user=cast.uk).values_list("pk", flat=True)) == {
+        tokens["just_expired"],
+        tokens["live"],
+    }
+    assert AuthToken.objects.filter(user=cast.hq, expiry=None).exists()
+
+
+def test_hq_sees_the_form_session_and_token_rules_on_the_retention_page(cast, login):
+    text = login(cast.hq).get("/admin/retention/").content.decode()
+    for setting in (
+        "RETENTION_FORM_SUBMISSION_DAYS",
+        "RETENTION_EXPIRED_SESSION_DAYS",
+        "RETENTION_EXPIRED_TOKEN_DAYS",
+    ):
+        assert setting in text
+    assert "Spent page-form tokens" in text and "counted from when they expired" in text
+
+
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
         ({"RETENTION_EVENT_DAYS": "30"}, "RETENTION_EVENT_DAYS must be at least"),
         ({"RETENTION_INBOX_DAYS": "-1"}, "RETENTION_INBOX_DAYS must be 0"),
+        ({"RETENTION_EXPIRED_SESSION_DAYS": "-1"}, "RETENTION_EXPIRED_SESSION_DAYS must be 0"),
         ({"RETENTION_BATCH_SIZE": "0"}, "RETENTION_BATCH_SIZE must be 1"),
         ({"RETENTION_ACCESS_ATTEMPT_DAYS": "1", "AXES_COOLOFF_MINUTES": "2880"}, "outlast"),
     ],

@@ -403,8 +403,15 @@ def test_withdrawing_consent_asks_for_confirmation(cast, login, victim, shelter_
     assert shelter_consent.withdrawn_at is not None
     assert "Consent withdrawn: Referral to IOM for shelter." in text(response)
     assert re.search(r"Withdrawn \d", text(response))
-    # A withdrawn consent is not withdrawn twice.
-    assert client.post(url, {"form_token": new_token(), "confirm": "on"}).status_code == 404
+    # A withdrawn consent is not withdrawn twice: its page goes back to the victim, saying so,
+    # and a post (a page opened before) is refused without a change.
+    again = client.get(url)
+    assert again.status_code == 302 and again["Location"] == victim.get_absolute_url()
+    refused = client.post(url, {"form_token": new_token(), "confirm": "on"})
+    assert refused.status_code == 200 and "This consent was already withdrawn." in text(refused)
+    withdrawn_at = shelter_consent.withdrawn_at
+    shelter_consent.refresh_from_db()
+    assert shelter_consent.withdrawn_at == withdrawn_at and shelter_consent.version == 2
 
 
 def test_a_withdrawn_consent_is_no_longer_a_referral_option(cast, login, victim, shelter_consent):

@@ -25,8 +25,10 @@ from glo_act.api import (
     check_if_match,
     etag_for,
     idempotent,
+    problem,
     problem_responses,
 )
+from glo_act.errors import ConflictError
 from victims import services
 from victims.access import PersonalData, personal_fields_of, reveal_personal_data_many
 from victims.api.filters import ReferralFilter, VictimFilter
@@ -204,7 +206,26 @@ class ReferralViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         refused = check_if_match(request, referral)
         if refused is not None:
             return refused
-        service(acting_user=request.user, referral=referral, **serializer.validated_data, **fixed)
+        # With If-Match, the version read is checked again under the row lock: a change that
+        # lands between the check above and the write is a 412 too, never an overwrite.
+        pinned = {"expected_version": referral.version} if request.headers.get("If-Match") else {}
+        try:
+            service(
+                acting_user=request.user,
+                referral=referral,
+                **serializer.validated_data,
+                **fixed,
+                **pinned,
+            )
+        except ConflictError as conflict:
+            return problem(
+                412,
+                conflict.message,
+                headers={"ETag": etag_for(self.get_queryset().get(pk=referral.pk))},
+                changed_by=conflict.changed_by,
+                changed_at=conflict.changed_at.isoformat() if conflict.changed_at else None,
+                changes=conflict.changes,
+            )
         return self._detail(referral)
 
     @extend_schema(
