@@ -34,7 +34,7 @@ def password_step(page, username: str, next_url: str = "") -> None:
     page.goto("/accounts/login/" + (f"?next={next_url}" if next_url else ""))
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*accounts/two-factor/.*"))
 
 
